@@ -1,0 +1,132 @@
+import type pg from 'pg';
+import { hashSecret } from '../auth/secrets.js';
+import { AppError } from '../errors.js';
+
+/**
+ * Who is calling: the platform behind `Authorization: Bearer <api key>`, and which of its linked
+ * accounts `X-Account-Token` names. Successful look-ups are cached for AUTH_CACHE_SECONDS so the hot
+ * read path costs one query, not three; a revoked key therefore stops working within that time.
+ */
+export interface ApiKeyPrincipal {
+  keyId: string;
+  platformId: string;
+  /** May read sensitive fields. */
+  sensitive: boolean;
+}
+
+export interface AccountPrincipal {
+  id: string;
+  platformId: string;
+}
+
+interface CacheEntry<T> {
+  value: T;
+  expiresAt: number;
+}
+
+class TtlCache<T> {
+  private readonly entries = new Map<string, CacheEntry<T>>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  get(key: string): T | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt < Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: string, value: T): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(key, { value, expiresAt: Date.now() + this.ttlMs });
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+export class Authenticator {
+  private readonly keys: TtlCache<ApiKeyPrincipal>;
+  private readonly accounts: TtlCache<AccountPrincipal>;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    cacheSeconds: number,
+  ) {
+    this.keys = new TtlCache(cacheSeconds * 1000);
+    this.accounts = new TtlCache(cacheSeconds * 1000);
+  }
+
+  async authenticateKey(authorization: string | undefined): Promise<ApiKeyPrincipal> {
+    if (!authorization) {
+      throw new AppError('missing_api_key', 'Send your API key as `Authorization: Bearer <api key>`.', [
+        { field: 'Authorization', message: 'header missing' },
+      ]);
+    }
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match?.[1]) {
+      throw new AppError('invalid_api_key', 'The Authorization header must be `Bearer <api key>`.', [
+        { field: 'Authorization', message: 'not a Bearer credential' },
+      ]);
+    }
+    const keyHash = hashSecret(match[1]);
+    const cached = this.keys.get(keyHash);
+    if (cached) return cached;
+    // One statement both authenticates and records the use (at most once per cache period).
+    const { rows } = await this.pool.query<{ id: string; platform_id: string; sensitive: boolean }>(
+      `UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1 AND revoked_at IS NULL
+       RETURNING id, platform_id, sensitive`,
+      [keyHash],
+    );
+    const row = rows[0];
+    if (!row) {
+      throw new AppError('invalid_api_key', 'This API key is not valid or was revoked.', [
+        { field: 'Authorization', message: 'unknown or revoked API key' },
+      ]);
+    }
+    const principal = { keyId: row.id, platformId: row.platform_id, sensitive: row.sensitive };
+    this.keys.set(keyHash, principal);
+    return principal;
+  }
+
+  async authenticateAccount(token: string | undefined, platformId: string): Promise<AccountPrincipal> {
+    if (!token) {
+      throw new AppError('missing_account_token', "Send the linked account's token as `X-Account-Token`.", [
+        { field: 'X-Account-Token', message: 'header missing' },
+      ]);
+    }
+    const tokenHash = hashSecret(token.trim());
+    let account = this.accounts.get(tokenHash);
+    if (!account) {
+      const { rows } = await this.pool.query<{ id: string; platform_id: string }>(
+        'SELECT id, platform_id FROM linked_accounts WHERE account_token_hash = $1',
+        [tokenHash],
+      );
+      const row = rows[0];
+      if (row) {
+        account = { id: row.id, platformId: row.platform_id };
+        this.accounts.set(tokenHash, account);
+      }
+    }
+    // Another platform's account answers exactly like a token that does not exist.
+    if (!account || account.platformId !== platformId) {
+      throw new AppError('not_found', 'No linked account of yours has this account token.', [
+        { field: 'X-Account-Token', message: 'unknown account token' },
+      ]);
+    }
+    return account;
+  }
+
+  /** Forget cached principals (after a key is revoked in-process, and in tests). */
+  clear(): void {
+    this.keys.clear();
+    this.accounts.clear();
+  }
+}

@@ -1,0 +1,70 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ModelSpec } from '../unified/models.js';
+import { type AccountPrincipal, type ApiKeyPrincipal, Authenticator } from './authentication.js';
+import { type ReadOptions, sensitiveFieldsRead } from './record-queries.js';
+import { linkedAccountRoutes } from './routes/linked-accounts.js';
+import { recordRoutes } from './routes/records.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller's API key; set on every /v1 route. */
+    apiKey: ApiKeyPrincipal;
+    /** The linked account of X-Account-Token; set on /v1 routes that act on one account. */
+    account: AccountPrincipal;
+  }
+  interface FastifyInstance {
+    authenticator: Authenticator;
+    /** Leaves an audit record when a response carries sensitive fields. */
+    auditSensitiveRead(
+      request: FastifyRequest,
+      spec: ModelSpec,
+      options: ReadOptions,
+      count: number,
+    ): Promise<void>;
+  }
+  interface FastifyContextConfig {
+    /** The route needs only the API key (e.g. listing linked accounts). */
+    accountTokenOptional?: boolean;
+  }
+}
+
+/** The /v1 API: authentication on every route, then the routes. */
+export const v1Api = fp(
+  async (app: FastifyInstance) => {
+    const authenticator = new Authenticator(app.db.pool, app.config.AUTH_CACHE_SECONDS);
+    app.decorate('authenticator', authenticator);
+    app.decorateRequest('apiKey', null as unknown as ApiKeyPrincipal);
+    app.decorateRequest('account', null as unknown as AccountPrincipal);
+
+    app.decorate(
+      'auditSensitiveRead',
+      async (request: FastifyRequest, spec: ModelSpec, options: ReadOptions, count: number) => {
+        const fields = sensitiveFieldsRead(spec, options);
+        if (fields.length === 0) return;
+        await app.db.pool.query(
+          `INSERT INTO sensitive_read_audits (api_key_id, linked_account_id, model, fields, record_count, request_id)
+           VALUES ($1, $2, $3, $4, $5, $6)`,
+          [request.apiKey.keyId, request.account.id, spec.name, fields, count, request.id],
+        );
+      },
+    );
+
+    // Authentication runs before validation, so a caller without a key learns that first.
+    app.addHook('onRequest', async (request) => {
+      if (!request.url.startsWith('/v1/')) return;
+      if (request.routeOptions.url === undefined) return; // unknown route: let the 404 handler answer
+      request.apiKey = await authenticator.authenticateKey(request.headers.authorization);
+      if (request.routeOptions.config.accountTokenOptional) return;
+      const token = request.headers['x-account-token'];
+      request.account = await authenticator.authenticateAccount(
+        Array.isArray(token) ? token[0] : token,
+        request.apiKey.platformId,
+      );
+    });
+
+    await app.register(recordRoutes);
+    await app.register(linkedAccountRoutes);
+  },
+  { name: 'v1-api', dependencies: ['database'] },
+);
