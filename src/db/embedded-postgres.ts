@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { userInfo } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -173,6 +173,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const database = options.database ?? 'hris';
   const log = options.log ?? (() => {});
   await mkdir(clientsDir, { recursive: true });
+  // The server runs as `postgres` when we are root: it must be able to reach its directory.
+  if (userInfo().uid === 0) await chmod(dataDir, 0o755);
 
   const { port, credentials, startedHere } = await withLock(lockDir, async () => {
     const binaries = await loadBinaries();
@@ -181,8 +183,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       const created = { user: 'postgres', password: randomBytes(18).toString('base64url') };
       await mkdir(pgData, { recursive: true, mode: 0o700 });
       if (identity) await chown(pgData, identity.uid, identity.gid);
-      const passwordFile = join(pgData, '..', `.pwfile-${process.pid}`);
-      await writeFile(passwordFile, `${created.password}\n`, { mode: 0o644 });
+      // initdb wants an empty data directory, so the password file goes to the temp dir, readable
+      // only by the user initdb runs as.
+      const passwordFile = join(tmpdir(), `hris-pg-pwfile-${process.pid}-${randomBytes(4).toString('hex')}`);
+      await writeFile(passwordFile, `${created.password}\n`, { mode: 0o600 });
+      if (identity) await chown(passwordFile, identity.uid, identity.gid);
       try {
         log(`initialising embedded PostgreSQL in ${pgData}`);
         await run(

@@ -128,10 +128,25 @@ function ownFields(spec: ModelSpec): Record<string, z.ZodType> {
       fields[`${contribution[1]}_contribution`] = contributionSchema;
       continue;
     }
-    fields[field] = columnSchema(field, type);
+    const schema = columnSchema(field, type);
+    // Sensitive fields are absent (not null) unless asked for with the right permission.
+    fields[field] = spec.sensitiveFields.includes(field) ? schema.optional() : schema;
+  }
+  for (const reference of spec.references) {
+    fields[reference.expand] = z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .optional()
+      .describe(
+        `With expand=${reference.expand}: the referenced ${MODELS[reference.model].singular}, or null.`,
+      );
   }
   if (spec.name === 'benefit_enrollments') {
     fields.covered_dependent_ids = z.array(z.uuid()).describe(FIELD_DESCRIPTIONS.covered_dependent_ids ?? '');
+    fields.covered_dependents = z
+      .array(z.record(z.string(), z.unknown()))
+      .optional()
+      .describe('With expand=covered_dependents: the covered dependents.');
   }
   return fields;
 }
