@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
+import swagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
@@ -41,6 +41,22 @@ const databasePlugin = fp(
   },
   { name: 'database' },
 );
+
+/**
+ * The zod transform registers every named schema twice, as input and as output; our named schemas
+ * are only ever responses, so the unused `...Input` copies would just clutter the document.
+ */
+function withoutUnusedInputSchemas(transform: SwaggerTransformObject): SwaggerTransformObject {
+  return (input) => {
+    const document = transform(input) as { components?: { schemas?: Record<string, unknown> } };
+    const schemas = document.components?.schemas ?? {};
+    const text = JSON.stringify({ ...document, components: { ...document.components, schemas: {} } });
+    for (const name of Object.keys(schemas)) {
+      if (name.endsWith('Input') && !text.includes(`#/components/schemas/${name}"`)) delete schemas[name];
+    }
+    return document as ReturnType<SwaggerTransformObject>;
+  };
+}
 
 /**
  * Builds the Fastify application: plugins, routes and the error handler. It does not listen and
@@ -149,7 +165,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         license: { name: 'Proprietary', url: 'https://hris-gateway.dev/terms' },
         contact: { name: 'HRIS Gateway', email: 'support@hris-gateway.dev' },
       },
-      servers: [{ url: 'http://localhost:3000', description: 'A gateway on its default port' }],
+      servers: [{ url: '/', description: 'The gateway serving this document' }],
       tags: [
         { name: 'Employees', description: 'People employed by the linked employer.' },
         { name: 'Employments', description: 'Employment periods, positions and pay.' },
@@ -178,7 +194,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       },
     },
     transform: createJsonSchemaTransform({ skipList: ['/docs', '/docs/*'] }),
-    transformObject: createJsonSchemaTransformObject({}),
+    transformObject: withoutUnusedInputSchemas(createJsonSchemaTransformObject({})),
   });
 
   if (deps.config.DOCS_ENABLED) {
