@@ -3,6 +3,7 @@ import { afterAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/database.js';
+import { loggerOptions } from '../../src/logging.js';
 
 /** The real application around a test database, closed when the test file ends. */
 export async function createTestApp(
@@ -11,7 +12,10 @@ export async function createTestApp(
   logger: boolean | object = false,
 ): Promise<{ app: FastifyInstance; config: Config }> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
-  const app = await buildApp({ config, db, logger: logger as never });
+  // A logger object (e.g. a capturing stream) is layered on the gateway's real logger options, so
+  // tests see the same serializers and redaction as production.
+  const options = typeof logger === 'object' ? { ...(loggerOptions(config) as object), ...logger } : logger;
+  const app = await buildApp({ config, db, logger: options as never });
   await app.ready();
   afterAll(async () => {
     await app.close();
