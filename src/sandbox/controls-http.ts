@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import type { TenantControls } from './controls.js';
+import type { FaultInjector } from './faults.js';
+import { jsonResponse, type SandboxRequest, type SandboxResponse } from './http/types.js';
+import type { TenantOptions } from './options.js';
+
+/**
+ * The controls over HTTP, for the CLI sandbox and non-TypeScript clients (docs/sandbox.md):
+ *   POST /_sandbox/tenants/{name}/{action...} with a JSON body, GET /_sandbox/tenants,
+ *   POST /_sandbox/tenants (create), GET|POST|DELETE /_sandbox/faults[/{id}].
+ * Controls are unauthenticated: the sandbox listens on loopback by default.
+ */
+interface ControlTarget {
+  tenants: Map<
+    string,
+    { tenantId: string; clientId: string; dataverseUrl: string; fnoUrl: string; controls: TenantControls }
+  >;
+  faults: FaultInjector;
+  createTenant(options: TenantOptions): Promise<{ name: string; tenantId: string }>;
+}
+
+const tableSchema = z.object({ table: z.string() });
+const selectionSchema = z.object({
+  table: z.string(),
+  count: z.number().int().min(1).optional(),
+  ids: z.array(z.string()).optional(),
+  changes: z.record(z.string(), z.unknown()).optional(),
+});
+
+type Action = (controls: TenantControls, body: unknown) => unknown;
+
+const actions: Record<string, Action> = {
+  'records/create': (controls, body) => {
+    const { table, count } = selectionSchema.parse(body);
+    return { ids: controls.createRecords(table, count ?? 1) };
+  },
+  'records/update': (controls, body) => {
+    const { table, count, ids, changes } = selectionSchema.parse(body);
+    return { ids: controls.updateRecords(table, { count, ids }, changes) };
+  },
+  'records/delete': (controls, body) => {
+    const { table, count, ids } = selectionSchema.parse(body);
+    return { ids: controls.deleteRecords(table, { count, ids }) };
+  },
+  'tables/remove': (controls, body) => controls.removeTable(tableSchema.parse(body).table),
+  'tables/restore': (controls, body) => controls.restoreTable(tableSchema.parse(body).table),
+  'change-tracking': (controls, body) => {
+    const { table, enabled } = tableSchema.extend({ enabled: z.boolean() }).parse(body);
+    controls.setChangeTracking(table, enabled);
+  },
+  'client-secret/expire': (controls) => controls.expireClientSecret(),
+  'client-secret/restore': (controls) => controls.restoreClientSecret(),
+  'client-secret/rotate': (controls) => controls.rotateClientSecret(),
+  'consent/revoke': (controls) => controls.revokeConsent(),
+  'consent/grant': (controls) => controls.grantConsent(),
+  'application-user/remove': (controls) => controls.removeApplicationUser(),
+  'application-user/restore': (controls) => controls.restoreApplicationUser(),
+  'security-role/remove': (controls) => controls.removeSecurityRole(),
+  'security-role/restore': (controls) => controls.restoreSecurityRole(),
+  'delta-tokens/expire': (controls) => controls.expireDeltaTokens(),
+  'delta-tokens/restore': (controls) => controls.restoreDeltaTokens(),
+  'service-protection': (controls, body) =>
+    controls.setServiceProtectionLimits(
+      z
+        .object({
+          requestLimit: z.number().int().min(1).optional(),
+          windowSeconds: z.number().int().min(1).optional(),
+          concurrencyLimit: z.number().int().min(1).optional(),
+        })
+        .parse(body),
+    ),
+  'dmf-export': (controls, body) =>
+    controls.setDmfExportBehaviour(
+      z
+        .object({
+          outcome: z.enum(['Succeeded', 'PartiallySucceeded', 'Failed']).optional(),
+          durationMs: z.number().int().min(0).optional(),
+        })
+        .parse(body),
+    ),
+};
+
+function parseJson(text: string): unknown {
+  return text.length === 0 ? {} : (JSON.parse(text) as unknown);
+}
+
+export async function handleControlRequest(
+  request: SandboxRequest,
+  target: ControlTarget,
+): Promise<SandboxResponse> {
+  const [, area, name, ...rest] = request.segments;
+  try {
+    if (area === 'faults') {
+      if (request.method === 'GET') return jsonResponse(200, { value: target.faults.list() });
+      if (request.method === 'POST')
+        return jsonResponse(201, target.faults.add(parseJson(request.body) as never));
+      if (request.method === 'DELETE' && name) {
+        return target.faults.remove(name)
+          ? jsonResponse(200, { removed: name })
+          : jsonResponse(404, { error: 'unknown fault' });
+      }
+      if (request.method === 'DELETE') {
+        target.faults.clear();
+        return jsonResponse(200, { removed: 'all' });
+      }
+    }
+    if (area === 'tenants' && name === undefined) {
+      if (request.method === 'GET') {
+        return jsonResponse(200, {
+          value: [...target.tenants.entries()].map(([tenantName, tenant]) => ({
+            name: tenantName,
+            tenantId: tenant.tenantId,
+            clientId: tenant.clientId,
+            dataverseUrl: tenant.dataverseUrl,
+            fnoUrl: tenant.fnoUrl,
+          })),
+        });
+      }
+      if (request.method === 'POST') {
+        const created = await target.createTenant(parseJson(request.body) as TenantOptions);
+        return jsonResponse(201, { name: created.name, tenantId: created.tenantId });
+      }
+    }
+    if (area === 'tenants' && name !== undefined && request.method === 'POST') {
+      const tenant = target.tenants.get(name);
+      if (!tenant) return jsonResponse(404, { error: `unknown tenant '${name}'` });
+      const action = actions[rest.join('/')];
+      if (!action) return jsonResponse(404, { error: `unknown control '${rest.join('/')}'` });
+      return jsonResponse(200, {
+        ok: true,
+        result: action(tenant.controls, parseJson(request.body)) ?? null,
+      });
+    }
+    return jsonResponse(404, { error: 'unknown control route' });
+  } catch (error) {
+    return jsonResponse(400, { error: error instanceof Error ? error.message : String(error) });
+  }
+}

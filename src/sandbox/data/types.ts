@@ -1,0 +1,216 @@
+/**
+ * The generated organisation ("truth"), stored in wire shape: Dataverse rows exactly as the Web API returns
+ * them without annotations (cdm_ columns, `_x_value` lookups, option-set integers), and F&O rows exactly
+ * as the OData entities return them (PascalCase fields, enums and NoYes as strings).
+ * Gateway tests compare what they stored against these rows.
+ */
+
+/** Columns every Dataverse row carries. Dates are `YYYY-MM-DDTHH:mm:ssZ`. */
+export interface DataverseRowBase {
+  versionnumber: number;
+  createdon: string;
+  modifiedon: string;
+  statecode: 0 | 1;
+  statuscode: 1 | 2;
+  _ownerid_value: string;
+}
+
+export interface CompanyRow extends DataverseRowBase {
+  cdm_companyid: string;
+  cdm_name: string;
+  /** The F&O legal entity (dataAreaId), upper case here as in F&O's company list. */
+  cdm_companycode: string;
+}
+
+export interface DepartmentRow extends DataverseRowBase {
+  cdm_departmentid: string;
+  cdm_name: string;
+  /** Invented column: the operating unit number. */
+  cdm_departmentnumber: string;
+  cdm_description: string | null;
+  /** Invented lookup: the company the department reports under. */
+  _cdm_companyid_value: string;
+}
+
+export interface JobRow extends DataverseRowBase {
+  cdm_jobid: string;
+  cdm_name: string;
+  cdm_description: string | null;
+}
+
+export interface JobPositionRow extends DataverseRowBase {
+  cdm_jobpositionid: string;
+  cdm_jobpositionnumber: string;
+  _cdm_jobid_value: string;
+  cdm_description: string | null;
+  _cdm_departmentid_value: string;
+  cdm_fulltimeequivalent: number;
+  cdm_validfrom: string;
+  cdm_validto: string;
+}
+
+export interface PositionWorkerAssignmentRow extends DataverseRowBase {
+  cdm_positionworkerassignmentmapid: string;
+  _cdm_workerid_value: string;
+  _cdm_jobpositionid_value: string;
+  cdm_validfrom: string;
+  cdm_validto: string;
+}
+
+export interface WorkerRow extends DataverseRowBase {
+  cdm_workerid: string;
+  cdm_workernumber: string;
+  cdm_firstname: string;
+  cdm_middlename: string | null;
+  cdm_lastname: string;
+  cdm_fullname: string;
+  cdm_primaryemailaddress: string | null;
+  cdm_primarytelephone: string | null;
+  cdm_mobilephone: string | null;
+  /** Date only: `YYYY-MM-DD`. */
+  cdm_birthdate: string | null;
+  _cdm_managerworkerid_value: string | null;
+  cdm_gender: number;
+  cdm_type: number;
+  cdm_status: number;
+}
+
+export interface EmploymentRow extends DataverseRowBase {
+  cdm_employmentid: string;
+  _cdm_workerid_value: string;
+  _cdm_companyid_value: string;
+  cdm_workertype: number;
+  cdm_employmentstartdate: string;
+  cdm_employmentenddate: string | null;
+  cdm_adjustedworkerstartdate: string | null;
+  cdm_lastdateworked: string | null;
+  cdm_validfrom: string;
+  cdm_validto: string;
+}
+
+/** Invented columns: cdm_benefittype is undocumented (reference §5). */
+export interface BenefitTypeRow extends DataverseRowBase {
+  cdm_benefittypeid: string;
+  cdm_name: string;
+  cdm_description: string | null;
+  cdm_category: number;
+}
+
+/** Invented columns: cdm_benefitplan is undocumented (reference §5). */
+export interface BenefitPlanRow extends DataverseRowBase {
+  cdm_benefitplanid: string;
+  /** The plan id shared with F&O (`BenefitPlanId`). */
+  cdm_planid: string;
+  cdm_name: string;
+  cdm_description: string | null;
+  _cdm_benefittypeid_value: string;
+  _cdm_companyid_value: string;
+  cdm_coveragestartdate: string;
+  cdm_coverageenddate: string | null;
+}
+
+/** Invented columns: cdm_benefitoption (coverage levels) is undocumented (reference §5). */
+export interface BenefitOptionRow extends DataverseRowBase {
+  cdm_benefitoptionid: string;
+  /** The option id shared with F&O (`BenefitOptionId`), e.g. `EE+SP`. */
+  cdm_optionid: string;
+  cdm_name: string;
+  cdm_description: string | null;
+  _cdm_benefitplanid_value: string;
+}
+
+export type NoYes = 'No' | 'Yes';
+/** Microsoft.Dynamics.DataEntities.Gender */
+export type FnoGender = 'Unknown' | 'Male' | 'Female' | 'NonSpecific';
+
+export interface FnoWorkerRow {
+  PersonnelNumber: string;
+  PartyNumber: string;
+  Name: string;
+  FirstName: string;
+  MiddleName: string;
+  LastName: string;
+  Gender: FnoGender;
+  /** F&O returns dates as DateTimeOffset at noon UTC, e.g. `1985-04-02T12:00:00Z`. */
+  BirthDate: string;
+  PrimaryContactEmail: string;
+  PrimaryContactPhone: string;
+  WorkerType: 'Employee' | 'Contractor';
+  EmploymentStartDate: string;
+  /** `1900-01-01T00:00:00Z` (F&O's empty date) while employed. */
+  EmploymentEndDate: string;
+}
+
+/** Worker personal contact person (HcmPersonalContactPersonEntity), fields per reference §6. */
+export interface FnoPersonalContactRow {
+  WorkerPersonnelNumber: string;
+  ContactPersonPartyNumber: string;
+  RelationshipType: 'Spouse' | 'DomesticPartner' | 'Child';
+  ContactFirstName: string;
+  ContactMiddleName: string;
+  ContactLastName: string;
+  IsDependent: NoYes;
+  IsBeneficiary: NoYes;
+  IsEmergencyContact: NoYes;
+  IsDependentCourtOrdered: NoYes;
+  IsDependentDomesticPartnerVerified: NoYes;
+  Gender: FnoGender;
+  BirthDate: string;
+  IsFulltimeStudent: NoYes;
+  IsDisabled: NoYes;
+}
+
+/** Invented entity (fields are plausible, not documented): a worker's enrollment in a benefit plan. */
+export interface FnoEnrolledBenefitRow {
+  dataAreaId: string;
+  /** RecId, referenced by covered beneficiary relationships. */
+  EnrolledBenefitRecordId: number;
+  WorkerPersonnelNumber: string;
+  BenefitPlanId: string;
+  BenefitTypeId: string;
+  /** The coverage level, e.g. `EE+FAM`. */
+  BenefitOptionId: string;
+  CoverageStartDate: string;
+  CoverageEndDate: string;
+  EmployeeContributionAmount: number;
+  EmployerContributionAmount: number;
+  EnrollmentStatus: 'Enrolled' | 'Ended';
+}
+
+/** Covered beneficiary relationship (HcmCoveredBeneficiaryRelationshipEntity), fields per reference §6. */
+export interface FnoCoveredBeneficiaryRow {
+  dataAreaId: string;
+  WorkerEnrolledBenefitRecordID: number;
+  ChildParty: string;
+  PartyRelationship: 'Spouse' | 'DomesticPartner' | 'Child';
+  Designated: NoYes;
+  Percentage: number;
+}
+
+export interface GeneratedOrganisation {
+  seed: number;
+  workerCount: number;
+  /** Every generated timestamp lies before this instant (deterministic, not the wall clock). */
+  asOf: string;
+  dataverse: {
+    cdm_companies: CompanyRow[];
+    cdm_departments: DepartmentRow[];
+    cdm_jobs: JobRow[];
+    cdm_jobpositions: JobPositionRow[];
+    cdm_positionworkerassignmentmaps: PositionWorkerAssignmentRow[];
+    cdm_workers: WorkerRow[];
+    cdm_employments: EmploymentRow[];
+    cdm_benefittypes: BenefitTypeRow[];
+    cdm_benefitplans: BenefitPlanRow[];
+    cdm_benefitoptions: BenefitOptionRow[];
+  };
+  fno: {
+    Workers: FnoWorkerRow[];
+    WorkerPersonalContactPersons: FnoPersonalContactRow[];
+    WorkerEnrolledBenefits: FnoEnrolledBenefitRow[];
+    CoveredBeneficiaryRelationships: FnoCoveredBeneficiaryRow[];
+  };
+}
+
+export type DataverseEntitySetName = keyof GeneratedOrganisation['dataverse'];
+export type FnoEntitySetName = keyof GeneratedOrganisation['fno'];

@@ -1,0 +1,341 @@
+import { odataJsonContentType, type SandboxResponse } from '../http/types.js';
+import {
+  type FilterColumn,
+  FilterPropertyError,
+  FilterSyntaxError,
+  FilterTypeError,
+  type FilterValueKind,
+  type Predicate,
+  parseFilter,
+} from '../odata/filter.js';
+import type { Preferences, RawQuery } from '../odata/query-options.js';
+import { type ColumnKind, wireName } from './catalog.js';
+import type { DataverseEnvironment, DataverseTable } from './environment.js';
+import { dataverseErrors } from './errors.js';
+import {
+  decodeSkipToken,
+  encodeQueryValue,
+  encodeSkipToken,
+  formatDeltaToken,
+  type PagingCursor,
+  parseDeltaToken,
+} from './paging.js';
+import { columnByWireName, etag, planProjection, projectRow } from './projection.js';
+import type { DataverseRow } from './table-store.js';
+
+/** Entity-set GETs: query options, paging (reference §2) and change tracking (reference §3). */
+
+/** Default and maximum page size (reference §2). */
+export const maxPageSize = 5000;
+const supportedOptions = new Set([
+  '$select',
+  '$filter',
+  '$orderby',
+  '$top',
+  '$count',
+  '$expand',
+  '$skiptoken',
+  '$deltatoken',
+]);
+
+const filterKinds: Record<ColumnKind, FilterValueKind> = {
+  Uniqueidentifier: 'guid',
+  Lookup: 'guid',
+  Owner: 'guid',
+  String: 'string',
+  Memo: 'string',
+  Integer: 'number',
+  Decimal: 'number',
+  BigInt: 'number',
+  Picklist: 'number',
+  State: 'number',
+  Status: 'number',
+  DateTime: 'datetime',
+  DateOnly: 'date',
+};
+
+export interface CollectionRequest {
+  environment: DataverseEnvironment;
+  table: DataverseTable;
+  query: RawQuery;
+  preferences: Preferences;
+  now: Date;
+}
+
+export function buildFilter(table: DataverseTable, text: string): Predicate<DataverseRow> {
+  const resolve = (name: string): FilterColumn | undefined => {
+    const column = columnByWireName(table.definition, name);
+    return column ? { key: wireName(column), kind: filterKinds[column.kind] } : undefined;
+  };
+  try {
+    return parseFilter<DataverseRow>(text, resolve);
+  } catch (error) {
+    if (error instanceof FilterPropertyError) {
+      throw dataverseErrors.unknownProperty(error.property, table.definition.logicalName);
+    }
+    if (error instanceof FilterSyntaxError || error instanceof FilterTypeError)
+      throw dataverseErrors.badQuery(error.message);
+    throw error;
+  }
+}
+
+function parseOrderBy(table: DataverseTable, text: string): Array<{ key: string; descending: boolean }> {
+  return text.split(',').map((item) => {
+    const [name = '', direction = 'asc'] = item.trim().split(/\s+/);
+    const column = columnByWireName(table.definition, name);
+    if (!column) throw dataverseErrors.unknownProperty(name, table.definition.logicalName);
+    if (direction !== 'asc' && direction !== 'desc')
+      throw dataverseErrors.badQuery(`Syntax error in '$orderby=${text}'.`);
+    return { key: wireName(column), descending: direction === 'desc' };
+  });
+}
+
+function compareValues(a: unknown, b: unknown): number {
+  // Dataverse sorts nulls first in ascending order.
+  if (a === b) return 0;
+  if (a === null || a === undefined) return -1;
+  if (b === null || b === undefined) return 1;
+  if (typeof a === 'string' && typeof b === 'string') {
+    const left = a.toLowerCase();
+    const right = b.toLowerCase();
+    return left < right ? -1 : left > right ? 1 : 0;
+  }
+  return (a as number) < (b as number) ? -1 : 1;
+}
+
+function pageSizeFor(preferences: Preferences): number {
+  return Math.min(maxPageSize, Math.max(1, preferences.maxPageSize ?? maxPageSize));
+}
+
+function preferenceApplied(preferences: Preferences, trackChanges: boolean): Record<string, string> {
+  const applied: string[] = [];
+  if (preferences.maxPageSize !== undefined) applied.push(`odata.maxpagesize=${pageSizeFor(preferences)}`);
+  if (preferences.includeAnnotations !== undefined) {
+    applied.push(`odata.include-annotations="${preferences.includeAnnotations}"`);
+  }
+  if (trackChanges) applied.push('odata.track-changes');
+  return applied.length > 0 ? { 'preference-applied': applied.join(',') } : {};
+}
+
+function linkWithout(request: CollectionRequest, dropped: string[], extra: string): string {
+  const kept = request.query.parts.filter((part) => !dropped.includes(part.name)).map((part) => part.raw);
+  kept.push(extra);
+  return `${request.environment.serviceRoot}${request.table.definition.entitySetName}?${kept.join('&')}`;
+}
+
+function odataResponse(body: Record<string, unknown>, headers: Record<string, string>): SandboxResponse {
+  return {
+    status: 200,
+    headers: { 'content-type': odataJsonContentType, 'odata-version': '4.0', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+export function handleCollectionGet(request: CollectionRequest): SandboxResponse {
+  const { options } = request.query;
+  if (options.has('$skip')) throw dataverseErrors.skipNotSupported();
+  for (const name of options.keys()) {
+    if (name.startsWith('$') && !supportedOptions.has(name)) {
+      throw dataverseErrors.badQuery(`The query parameter ${name} is not supported`);
+    }
+  }
+  const deltaToken = options.get('$deltatoken');
+  if (deltaToken !== undefined) return handleDelta(request, deltaToken);
+  if (request.preferences.trackChanges) return handleTrackedInitialLoad(request);
+  return handlePagedQuery(request);
+}
+
+function handlePagedQuery(request: CollectionRequest): SandboxResponse {
+  const { environment, table, query, preferences } = request;
+  const { options } = query;
+  const plan = planProjection(
+    environment,
+    table,
+    options.get('$select'),
+    options.get('$expand'),
+    preferences.includeAnnotations,
+  );
+  const filterText = options.get('$filter');
+  const predicate = filterText ? buildFilter(table, filterText) : undefined;
+  const orderBy = options.get('$orderby') ? parseOrderBy(table, options.get('$orderby') as string) : [];
+  const topText = options.get('$top');
+  const top = topText === undefined ? undefined : Number.parseInt(topText, 10);
+  if (top !== undefined && (!Number.isFinite(top) || top < 0))
+    throw dataverseErrors.badQuery(`Invalid value for $top: '${topText}'.`);
+  const skipToken = options.get('$skiptoken');
+  const cursor = skipToken ? decodeSkipToken(skipToken) : undefined;
+  const pageSize = top !== undefined ? Math.min(top, maxPageSize) : pageSizeFor(preferences);
+  const keyColumn = table.store.keyColumn;
+
+  let page: DataverseRow[];
+  let more: boolean;
+  if (orderBy.length === 0) {
+    // Primary-key order: binary search to the cursor, then scan only as far as one page needs.
+    const rows = table.store.rows();
+    page = [];
+    let index = table.store.indexAfter(cursor?.lastKey);
+    while (index < rows.length && page.length <= pageSize) {
+      const row = rows[index++] as DataverseRow;
+      if (!predicate || predicate(row)) page.push(row);
+    }
+    more = page.length > pageSize;
+    if (more) page.pop();
+  } else {
+    const compare = (a: DataverseRow, b: DataverseRow): number => {
+      for (const { key, descending } of orderBy) {
+        const result = compareValues(a[key], b[key]);
+        if (result !== 0) return descending ? -result : result;
+      }
+      return compareValues(a[keyColumn], b[keyColumn]);
+    };
+    const sorted = (predicate ? table.store.rows().filter(predicate) : [...table.store.rows()]).sort(compare);
+    let start = 0;
+    if (cursor) {
+      const boundary: DataverseRow = { versionnumber: 0, [keyColumn]: cursor.lastKey };
+      orderBy.forEach(({ key }, position) => {
+        boundary[key] = cursor.lastValues?.[position] ?? null;
+      });
+      while (start < sorted.length && compare(sorted[start] as DataverseRow, boundary) <= 0) start++;
+    }
+    page = sorted.slice(start, start + pageSize);
+    more = start + pageSize < sorted.length;
+  }
+  if (top !== undefined) more = false;
+
+  const body: Record<string, unknown> = {
+    '@odata.context': `${environment.serviceRoot}$metadata#${table.definition.entitySetName}${plan.contextSelect ? `(${plan.contextSelect})` : ''}`,
+  };
+  if (options.get('$count') === 'true') {
+    const total = predicate ? countMatching(table.store.rows(), predicate) : table.store.size;
+    // Reference §2: the count is capped at 5000.
+    body['@odata.count'] = Math.min(total, maxPageSize);
+    if (total > maxPageSize) body['@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded'] = true;
+  }
+  body.value = page.map((row) => projectRow(environment, plan, row));
+  const last = page[page.length - 1];
+  if (more && last) {
+    const nextCursor: PagingCursor = {
+      page: (cursor?.page ?? 1) + 1,
+      lastKey: last[keyColumn] as string,
+      ...(orderBy.length > 0 ? { lastValues: orderBy.map(({ key }) => last[key] ?? null) } : {}),
+    };
+    body['@odata.nextLink'] = linkWithout(
+      request,
+      ['$skiptoken'],
+      `$skiptoken=${encodeQueryValue(encodeSkipToken(nextCursor))}`,
+    );
+  }
+  return odataResponse(body, preferenceApplied(preferences, false));
+}
+
+function countMatching(rows: readonly DataverseRow[], predicate: Predicate<DataverseRow>): number {
+  let count = 0;
+  for (const row of rows) if (predicate(row)) count++;
+  return count;
+}
+
+function rejectUnderChangeTracking(request: CollectionRequest): void {
+  if (!request.table.changeTrackingEnabled)
+    throw dataverseErrors.changeTrackingDisabled(request.table.definition.logicalName);
+  for (const option of ['$filter', '$orderby', '$expand', '$top']) {
+    if (request.query.options.has(option)) throw dataverseErrors.trackChangesOption(option);
+  }
+}
+
+function deltaLink(request: CollectionRequest, version: number): string {
+  const select = request.query.parts.find((part) => part.name === '$select');
+  const token = `$deltatoken=${encodeQueryValue(formatDeltaToken(version, request.now))}`;
+  const root = `${request.environment.serviceRoot}${request.table.definition.entitySetName}`;
+  return select ? `${root}?${select.raw}&${token}` : `${root}?${token}`;
+}
+
+function handleTrackedInitialLoad(request: CollectionRequest): SandboxResponse {
+  rejectUnderChangeTracking(request);
+  const { environment, table, query, preferences } = request;
+  const plan = planProjection(
+    environment,
+    table,
+    query.options.get('$select'),
+    undefined,
+    preferences.includeAnnotations,
+  );
+  const skipToken = query.options.get('$skiptoken');
+  const cursor = skipToken ? decodeSkipToken(skipToken) : undefined;
+  const trackingVersion = cursor?.trackingVersion ?? environment.version.current;
+  const pageSize = pageSizeFor(preferences);
+  const rows = table.store.rows();
+  const start = table.store.indexAfter(cursor?.lastKey);
+  const page = rows.slice(start, start + pageSize);
+  const body: Record<string, unknown> = {
+    '@odata.context': `${environment.serviceRoot}$metadata#${table.definition.entitySetName}${plan.contextSelect ? `(${plan.contextSelect})` : ''}`,
+    value: page.map((row) => projectRow(environment, plan, row)),
+  };
+  const last = page[page.length - 1];
+  if (start + pageSize < rows.length && last) {
+    const nextCursor: PagingCursor = {
+      page: (cursor?.page ?? 1) + 1,
+      lastKey: last[table.store.keyColumn] as string,
+      trackingVersion,
+    };
+    body['@odata.nextLink'] = linkWithout(
+      request,
+      ['$skiptoken'],
+      `$skiptoken=${encodeQueryValue(encodeSkipToken(nextCursor))}`,
+    );
+  } else {
+    // Reference §3: the deltaLink appears on the last page only.
+    body['@odata.deltaLink'] = deltaLink(request, trackingVersion);
+  }
+  return odataResponse(body, preferenceApplied(preferences, true));
+}
+
+function handleDelta(request: CollectionRequest, token: string): SandboxResponse {
+  rejectUnderChangeTracking(request);
+  const { environment, table, query, preferences, now } = request;
+  const { version, issuedAt } = parseDeltaToken(token);
+  const retentionMs = environment.changeTrackingRetentionDays * 86_400_000;
+  if (version < environment.deltaTokenFloor || now.getTime() - issuedAt.getTime() > retentionMs) {
+    throw dataverseErrors.versionExpired();
+  }
+  const plan = planProjection(
+    environment,
+    table,
+    query.options.get('$select'),
+    undefined,
+    preferences.includeAnnotations,
+  );
+  const changed = table.store
+    .rows()
+    .filter((row) => row.versionnumber > version)
+    .sort((a, b) => a.versionnumber - b.versionnumber);
+  const deletedContext = `${environment.serviceRoot}$metadata#${table.definition.entitySetName}/$deletedEntity`;
+  const deleted = table.store.deletions
+    .filter((deletion) => deletion.version > version)
+    .map((deletion) => ({ '@odata.context': deletedContext, id: deletion.id, reason: 'deleted' }));
+  const body = {
+    '@odata.context': `${environment.serviceRoot}$metadata#${table.definition.entitySetName}${plan.contextSelect ? `(${plan.contextSelect})` : ''}/$delta`,
+    value: [...changed.map((row) => projectRow(environment, plan, row)), ...deleted],
+    '@odata.deltaLink': deltaLink(request, environment.version.current),
+  };
+  return odataResponse(body, preferenceApplied(preferences, true));
+}
+
+export function handleSingleGet(request: CollectionRequest, id: string): SandboxResponse {
+  const { environment, table, query, preferences } = request;
+  const plan = planProjection(
+    environment,
+    table,
+    query.options.get('$select'),
+    query.options.get('$expand'),
+    preferences.includeAnnotations,
+  );
+  const row = table.store.get(id);
+  if (!row) throw dataverseErrors.recordNotFound(table.definition.logicalName, id);
+  return odataResponse(
+    {
+      '@odata.context': `${environment.serviceRoot}$metadata#${table.definition.entitySetName}${plan.contextSelect ? `(${plan.contextSelect})` : ''}/$entity`,
+      ...projectRow(environment, plan, row),
+    },
+    { etag: etag(row), ...preferenceApplied(preferences, false) },
+  );
+}

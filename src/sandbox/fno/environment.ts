@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import type { GeneratedOrganisation } from '../data/types.js';
+
+/** One Finance & Operations environment: its data entities and DMF definition groups and executions. */
+export type FnoExportOutcome = 'Succeeded' | 'PartiallySucceeded' | 'Failed';
+export type DmfSourceFormat = 'CSV-Unicode' | 'CSV-UTF8';
+
+export interface DefinitionGroup {
+  name: string;
+  /** Entity sets exported (one data file each). */
+  entitySets: Array<keyof GeneratedOrganisation['fno']>;
+  sourceFormat: DmfSourceFormat;
+}
+
+export interface DmfExecution {
+  executionId: string;
+  group: DefinitionGroup;
+  packageName: string;
+  legalEntityId: string;
+  startedAt: number;
+  durationMs: number;
+  outcome: FnoExportOutcome;
+  /** Rows as they were when the export ran (rows are immutable, so a shallow copy is a snapshot). */
+  snapshot: GeneratedOrganisation['fno'];
+}
+
+export interface FnoEnvironment {
+  envName: string;
+  url: string;
+  tenantId: string;
+  /** The user's default legal entity: company-specific entities without cross-company return only it. */
+  defaultCompany: string;
+  data: GeneratedOrganisation['fno'];
+  definitionGroups: Map<string, DefinitionGroup>;
+  executions: Map<string, DmfExecution>;
+  exportOutcome: FnoExportOutcome;
+  exportDurationMs: number;
+  packageUrlLifetimeSeconds: number;
+  /** Signs package download URLs (the SAS of the blob). */
+  packageSigningKey: Buffer;
+}
+
+const allEntitySets: DefinitionGroup['entitySets'] = [
+  'Workers',
+  'WorkerPersonalContactPersons',
+  'WorkerEnrolledBenefits',
+  'CoveredBeneficiaryRelationships',
+];
+
+export function createFnoEnvironment(options: {
+  envName: string;
+  url: string;
+  tenantId: string;
+  organisation: GeneratedOrganisation;
+  exportDurationMs: number;
+  packageUrlLifetimeSeconds: number;
+}): FnoEnvironment {
+  const groups: DefinitionGroup[] = [
+    { name: 'HR export', entitySets: allEntitySets, sourceFormat: 'CSV-Unicode' },
+    { name: 'HR export UTF8', entitySets: allEntitySets, sourceFormat: 'CSV-UTF8' },
+    { name: 'Export Workers', entitySets: ['Workers'], sourceFormat: 'CSV-Unicode' },
+    { name: 'Export Dependents', entitySets: ['WorkerPersonalContactPersons'], sourceFormat: 'CSV-Unicode' },
+  ];
+  const firstCompany = options.organisation.dataverse.cdm_companies[0]?.cdm_companycode ?? 'USMF';
+  return {
+    envName: options.envName,
+    url: options.url,
+    tenantId: options.tenantId,
+    defaultCompany: firstCompany.toLowerCase(),
+    data: options.organisation.fno,
+    definitionGroups: new Map(groups.map((group) => [group.name, group])),
+    executions: new Map(),
+    exportOutcome: 'Succeeded',
+    exportDurationMs: options.exportDurationMs,
+    packageUrlLifetimeSeconds: options.packageUrlLifetimeSeconds,
+    packageSigningKey: randomBytes(32),
+  };
+}

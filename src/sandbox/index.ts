@@ -1,0 +1,240 @@
+import { resolve } from 'node:path';
+import { loadOrCreateTlsMaterial } from './certs.js';
+import { createTenantControls, type TenantControls } from './controls.js';
+import { handleControlRequest } from './controls-http.js';
+import { generateOrganisation } from './data/generator.js';
+import { createDataverseEnvironment, type DataverseEnvironment } from './dataverse/environment.js';
+import { handleDataverseRequest } from './dataverse/routes.js';
+import { createTokenSigningKey, type DirectoryTenant } from './entra/directory.js';
+import { handleEntraRequest, isEntraPath } from './entra/routes.js';
+import { createFaultInjector, type FaultInjector } from './faults.js';
+import { createFnoEnvironment, type FnoEnvironment } from './fno/environment.js';
+import { handleFnoRequest, handlePackageDownload } from './fno/routes.js';
+import { startHttpsServer } from './http/server.js';
+import { jsonResponse, type RouteFamily, type SandboxRequest, type SandboxResponse } from './http/types.js';
+import {
+  type ResolvedSandboxOptions,
+  type SandboxOptions,
+  sandboxOptionsSchema,
+  type TenantOptions,
+  tenantOptionsSchema,
+} from './options.js';
+import { seedFromText } from './random.js';
+import { createTenantIdentity, type TenantCredentials } from './tenant.js';
+import { createTruth, type SandboxTruth } from './truth.js';
+
+export type { TenantControls } from './controls.js';
+export type * from './data/types.js';
+export type { FaultRuleInput } from './faults.js';
+export type { SandboxOptions, TenantOptions } from './options.js';
+export type { TenantCredentials } from './tenant.js';
+export type { SandboxTruth } from './truth.js';
+
+/** A tenant as tests and the CLI see it: credentials and URLs, its data, and its controls. */
+export interface SandboxTenant extends TenantCredentials {
+  truth: SandboxTruth;
+  controls: TenantControls;
+}
+
+export interface Sandbox {
+  /** `https://127.0.0.1:PORT` */
+  baseUrl: string;
+  port: number;
+  caCertPem: string;
+  /** Give this path to NODE_EXTRA_CA_CERTS (or pass caCertPem to createDynamicsHttp). */
+  caCertPath: string;
+  tenants: Map<string, SandboxTenant>;
+  defaultTenant: SandboxTenant;
+  /** Adds a tenant with its own directory, Dataverse org and F&O environment, isolated from the others. */
+  createTenant(options: TenantOptions): Promise<SandboxTenant>;
+  /** The default tenant's truth and controls. */
+  truth: SandboxTruth;
+  controls: TenantControls;
+  /** Fault injection for every route of the sandbox. */
+  faults: FaultInjector;
+  close(): Promise<void>;
+}
+
+interface TenantRuntime {
+  public: SandboxTenant;
+  directory: DirectoryTenant;
+  dataverse: DataverseEnvironment;
+  fno: FnoEnvironment;
+}
+
+export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox> {
+  const options: ResolvedSandboxOptions = sandboxOptionsSchema.parse(input);
+  const dataDir = resolve(options.dataDir);
+  const tls = await loadOrCreateTlsMaterial(
+    dataDir,
+    options.certPath && options.keyPath
+      ? { certPath: options.certPath, keyPath: options.keyPath }
+      : undefined,
+  );
+  const signingKey = createTokenSigningKey();
+  const faults = createFaultInjector(options.seed);
+  const now = (): Date => new Date();
+  const runtimes = new Map<string, TenantRuntime>();
+  /** First path segment → the tenant environment it addresses. */
+  const environments = new Map<string, { runtime: TenantRuntime; kind: 'dataverse' | 'fno' }>();
+  let baseUrl = '';
+
+  const findTenant = (idOrDomain: string): DirectoryTenant | undefined => {
+    const wanted = idOrDomain.toLowerCase();
+    for (const runtime of runtimes.values()) {
+      if (runtime.directory.tenantId === wanted || runtime.directory.domain === wanted)
+        return runtime.directory;
+    }
+    return undefined;
+  };
+
+  async function route(request: SandboxRequest): Promise<{ family: RouteFamily; response: SandboxResponse }> {
+    const [first = ''] = request.segments;
+    if (first === '_sandbox') {
+      return { family: 'controls', response: await handleControlRequest(request, sandboxForControls) };
+    }
+    if (first === '_blob') {
+      const runtime = runtimes.get(request.segments[2] ?? '');
+      return { family: 'package', response: handlePackageDownload(request, runtime?.fno, now()) };
+    }
+    if (isEntraPath(request.segments)) {
+      return {
+        family: 'entra',
+        response: await handleEntraRequest(request, {
+          baseUrl,
+          signingKey,
+          tokenLifetimeSeconds: options.tokenLifetimeSeconds,
+          findTenant,
+          now,
+        }),
+      };
+    }
+    const environment = environments.get(first);
+    if (environment?.kind === 'dataverse') {
+      return {
+        family: 'dataverse',
+        response: await handleDataverseRequest(request, environment.runtime.dataverse, {
+          baseUrl,
+          signingKey,
+          now,
+        }),
+      };
+    }
+    if (environment?.kind === 'fno') {
+      const family: RouteFamily = request.segments[2] === 'DataManagementDefinitionGroups' ? 'dmf' : 'fno';
+      return {
+        family,
+        response: handleFnoRequest(request, environment.runtime.fno, { baseUrl, signingKey, now }),
+      };
+    }
+    if (first === 'error') {
+      return { family: 'other', response: jsonResponse(200, { code: request.url.searchParams.get('code') }) };
+    }
+    return {
+      family: 'other',
+      response: jsonResponse(404, { error: 'not_found', path: request.url.pathname }),
+    };
+  }
+
+  const server = await startHttpsServer({
+    host: options.host,
+    port: options.port,
+    key: tls.serverKeyPem,
+    cert: tls.serverCertPem,
+    router: route,
+    faults,
+  });
+  const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  baseUrl = `https://${urlHost === '0.0.0.0' ? '127.0.0.1' : urlHost}:${server.port}`;
+
+  async function createTenant(tenantInput: TenantOptions): Promise<SandboxTenant> {
+    const tenantOptions = tenantOptionsSchema.parse(tenantInput);
+    const name = tenantOptions.name;
+    if (runtimes.has(name) || environments.has(name) || environments.has(`${name}-fno`)) {
+      throw new Error(`A sandbox tenant named '${name}' already exists`);
+    }
+    const seed =
+      tenantOptions.seed ??
+      (name === options.tenantName ? options.seed : seedFromText(`${options.seed}:${name}`));
+    const identity = await createTenantIdentity({
+      name,
+      seed,
+      baseUrl,
+      dataDir,
+      clientSecretLifetimeDays: options.clientSecretLifetimeDays,
+      now: now(),
+    });
+    const organisation = generateOrganisation({ workers: tenantOptions.workers ?? options.workers, seed });
+    const dataverse = createDataverseEnvironment({
+      orgName: name,
+      url: identity.credentials.dataverseUrl,
+      tenantId: identity.credentials.tenantId,
+      applicationId: identity.credentials.clientId,
+      organisation,
+      changeTrackingRetentionDays: options.changeTrackingRetentionDays,
+      limits: {
+        requestLimit: options.requestLimit,
+        windowSeconds: options.requestWindowSeconds,
+        concurrencyLimit: options.concurrencyLimit,
+      },
+      seed,
+    });
+    const fno = createFnoEnvironment({
+      envName: `${name}-fno`,
+      url: identity.credentials.fnoUrl,
+      tenantId: identity.credentials.tenantId,
+      organisation,
+      exportDurationMs: options.dmfExportDurationMs,
+      packageUrlLifetimeSeconds: options.packageUrlLifetimeSeconds,
+    });
+    const directory: DirectoryTenant = {
+      ...identity.directory,
+      resources: () => [dataverse.url, fno.url],
+    };
+    const tenant: SandboxTenant = {
+      ...identity.credentials,
+      truth: createTruth(organisation, dataverse),
+      controls: createTenantControls({
+        app: identity.app,
+        dataverse,
+        fno,
+        seed,
+        clientSecretLifetimeDays: options.clientSecretLifetimeDays,
+        now,
+      }),
+    };
+    const runtime: TenantRuntime = { public: tenant, directory, dataverse, fno };
+    runtimes.set(name, runtime);
+    environments.set(name, { runtime, kind: 'dataverse' });
+    environments.set(`${name}-fno`, { runtime, kind: 'fno' });
+    tenants.set(name, tenant);
+    return tenant;
+  }
+
+  const tenants = new Map<string, SandboxTenant>();
+  const sandboxForControls = { tenants, faults, createTenant };
+  let defaultTenant: SandboxTenant;
+  try {
+    defaultTenant = await createTenant({
+      name: options.tenantName,
+      workers: options.workers,
+      seed: options.seed,
+    });
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  return {
+    baseUrl,
+    port: server.port,
+    caCertPem: tls.caCertPem,
+    caCertPath: tls.caCertPath,
+    tenants,
+    defaultTenant,
+    createTenant,
+    truth: defaultTenant.truth,
+    controls: defaultTenant.controls,
+    faults,
+    close: () => server.close(),
+  };
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/** Options of startSandbox, validated once (they also come from the CLI). */
+export const sandboxOptionsSchema = z.object({
+  workers: z.number().int().min(1).max(200_000).default(1000),
+  seed: z.number().int().default(42),
+  port: z.number().int().min(0).max(65_535).default(0),
+  host: z.string().default('127.0.0.1'),
+  dataDir: z.string().default('.data/sandbox'),
+  /** PEM paths of a server certificate to use instead of the generated one. */
+  certPath: z.string().optional(),
+  keyPath: z.string().optional(),
+  /** Name of the default tenant: Dataverse at `/{name}`, F&O at `/{name}-fno`. */
+  tenantName: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{1,30}$/)
+    .default('contoso'),
+  tokenLifetimeSeconds: z.number().int().min(1).default(3599),
+  clientSecretLifetimeDays: z.number().min(0).default(365),
+  /** Change-tracking token retention (reference §3, org setting ExpireChangeTrackingInDays). */
+  changeTrackingRetentionDays: z.number().min(0).default(7),
+  /** Service protection limits (reference §4). */
+  requestLimit: z.number().int().min(1).default(6000),
+  requestWindowSeconds: z.number().int().min(1).default(300),
+  concurrencyLimit: z.number().int().min(1).default(52),
+  /** How long a DMF export stays Executing. */
+  dmfExportDurationMs: z.number().int().min(0).default(2000),
+  /** Lifetime of the signature on exported package URLs. */
+  packageUrlLifetimeSeconds: z.number().int().min(1).default(3600),
+});
+
+export type SandboxOptions = z.input<typeof sandboxOptionsSchema>;
+export type ResolvedSandboxOptions = z.output<typeof sandboxOptionsSchema>;
+
+export const tenantOptionsSchema = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9]{1,30}$/),
+  workers: z.number().int().min(1).max(200_000).optional(),
+  seed: z.number().int().optional(),
+});
+export type TenantOptions = z.input<typeof tenantOptionsSchema>;

@@ -1,0 +1,81 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Agent } from 'undici';
+import { request } from 'undici';
+import { createDynamicsHttp } from '../../src/providers/dynamics/http-client.js';
+import {
+  type Sandbox,
+  type SandboxOptions,
+  type SandboxTenant,
+  startSandbox,
+} from '../../src/sandbox/index.js';
+
+/** A sandbox on a random port with its own data dir, plus an undici agent that trusts its CA. */
+export async function startTestSandbox(
+  options: SandboxOptions = {},
+): Promise<{ sandbox: Sandbox; agent: Agent }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hris-sandbox-test-'));
+  const sandbox = await startSandbox({ workers: 50, dataDir, ...options });
+  return { sandbox, agent: createDynamicsHttp({ caCertPem: sandbox.caCertPem }) };
+}
+
+export async function fetchToken(agent: Agent, tenant: SandboxTenant, resource: string): Promise<string> {
+  const response = await request(`${tenant.authority}/oauth2/v2.0/token`, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: tenant.clientId,
+      client_secret: tenant.clientSecret,
+      scope: `${resource}/.default`,
+    }).toString(),
+  });
+  const body = (await response.body.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error(`token request failed: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+export interface JsonResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+  text: string;
+}
+
+export async function getJson<T = Record<string, unknown>>(
+  agent: Agent,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse<T>> {
+  const response = await request(url, { dispatcher: agent, headers });
+  const text = await response.body.text();
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    body: (text ? JSON.parse(text) : {}) as T,
+    text,
+  };
+}
+
+export async function postJson<T = Record<string, unknown>>(
+  agent: Agent,
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse<T>> {
+  const response = await request(url, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await response.body.text();
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    body: (text ? JSON.parse(text) : {}) as T,
+    text,
+  };
+}
