@@ -18,6 +18,12 @@ export interface UpsertOptions {
   idColumn?: string;
   /** Rows per statement (default 2000). */
   batchSize?: number;
+  /**
+   * Columns kept up to date whose change alone is not a change of the record (remote_data,
+   * remote_modified_at): written when they differ, but they neither move touchColumn nor count
+   * the row as updated. Needs touchColumn.
+   */
+  untrackedColumns?: string[];
 }
 
 export interface UpsertResult {
@@ -42,8 +48,14 @@ export async function upsertRows(
   const batchSize = options.batchSize ?? 2000;
   for (const batch of batchesOf(dedupeByKey(rows, options.conflictColumns), batchSize)) {
     const params = names.map((name) => batch.map((row) => toParam(row[name], columns[name]!)));
-    const { rows: written } = await db.query<{ id: unknown; inserted: boolean }>(statement, params);
-    for (const row of written) (row.inserted ? result.inserted : result.updated).push(String(row.id));
+    const { rows: written } = await db.query<{ id: unknown; inserted: boolean; changed: boolean }>(
+      statement,
+      params,
+    );
+    for (const row of written) {
+      if (row.inserted) result.inserted.push(String(row.id));
+      else if (row.changed) result.updated.push(String(row.id));
+    }
   }
   return result;
 }
@@ -69,7 +81,16 @@ export function buildStatement(
     (name) => !NEVER_UPDATED.has(name) && name !== touch && !options.conflictColumns.includes(name),
   );
   const assignments = compared.map((name) => `${quote(name)} = EXCLUDED.${quote(name)}`);
-  if (touch) assignments.push(`${quote(touch)} = now()`);
+  const untracked = new Set(options.untrackedColumns ?? []);
+  const tracked = compared.filter((name) => !untracked.has(name));
+  if (touch && untracked.size > 0) {
+    // now() is the transaction's timestamp: the RETURNING clause below recognises a touched row by it.
+    assignments.push(
+      `${quote(touch)} = CASE WHEN (${tracked.map((name) => `${quote(table)}.${quote(name)}`).join(', ')}) IS DISTINCT FROM (${tracked
+        .map((name) => `EXCLUDED.${quote(name)}`)
+        .join(', ')}) THEN now() ELSE ${quote(table)}.${quote(touch)} END`,
+    );
+  } else if (touch) assignments.push(`${quote(touch)} = now()`);
   const conflict = `ON CONFLICT (${options.conflictColumns.map(quote).join(', ')})`;
   const onConflict =
     compared.length === 0
@@ -81,7 +102,12 @@ export function buildStatement(
     `INSERT INTO ${quote(table)} (${names.map(quote).join(', ')})`,
     `SELECT ${selected.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${aliases.join(', ')})`,
     onConflict,
-    `RETURNING ${quote(options.idColumn ?? 'id')} AS id, (xmax = 0) AS inserted`,
+    `RETURNING ${quote(options.idColumn ?? 'id')} AS id, (xmax = 0) AS inserted${
+      touch && untracked.size > 0
+        ? // the column keeps milliseconds (timestamptz(3)): round now() the same way before comparing
+          `, ${quote(touch)} = now()::timestamptz(3) AS changed`
+        : ', true AS changed'
+    }`,
   ].join('\n');
 }
 

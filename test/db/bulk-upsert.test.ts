@@ -205,4 +205,37 @@ describe('upsertRows', () => {
       updated: [],
     });
   });
+
+  it('keeps untracked columns fresh without counting them as a change of the record', async () => {
+    const account = randomUUID();
+    const options = { ...KEY, untrackedColumns: ['remote_data', 'remote_modified_at'] };
+    const id = recordId(account, 'benefit_plans', 'P-U');
+    await upsertRows(db.pool, 'benefit_plans', planColumns, [plan(account, 'P-U')], options);
+    const before = await planRow(id);
+    const onlyRaw = await upsertRows(
+      db.pool,
+      'benefit_plans',
+      planColumns,
+      [
+        plan(account, 'P-U', {
+          remote_data: { etag: 'W/"2"' },
+          remote_modified_at: new Date('2026-11-20T00:00:00Z'),
+        }),
+      ],
+      options,
+    );
+    expect(onlyRaw).toEqual({ inserted: [], updated: [] });
+    const refreshed = await planRow(id);
+    expect(refreshed.remote_data).toEqual({ etag: 'W/"2"' });
+    expect(refreshed.modified_at).toEqual(before.modified_at);
+    const renamed = await upsertRows(
+      db.pool,
+      'benefit_plans',
+      planColumns,
+      [plan(account, 'P-U', { name: 'Renamed', remote_data: { etag: 'W/"3"' } })],
+      options,
+    );
+    expect(renamed).toEqual({ inserted: [], updated: [id] });
+    expect((await planRow(id)).modified_at.getTime()).toBeGreaterThan(before.modified_at.getTime());
+  });
 });
