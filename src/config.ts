@@ -31,6 +31,26 @@ const configSchema = z.object({
   AUTH_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   /** Serve Swagger UI at /docs. */
   DOCS_ENABLED: booleanFromEnv.default(true),
+  /** Base64 AES-256 key(s) for credentials at rest, comma-separated, newest first. Required in production. */
+  ENCRYPTION_KEY: z.string().min(1).optional(),
+  /** What this process does: serve the API, run syncs, or both. */
+  ROLE: z.enum(['api', 'worker', 'all']).default('all'),
+  /** Minutes between incremental syncs of each connected account. */
+  SYNC_INTERVAL_MINUTES: z.coerce.number().min(0.25).max(1440).default(5),
+  /** Hours between full (reconciling) syncs of each connected account. */
+  FULL_SYNC_INTERVAL_HOURS: z.coerce
+    .number()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
+  /** Concurrent requests per Dynamics environment (Dataverse allows 52 per user). */
+  DATAVERSE_CONCURRENCY: z.coerce.number().int().min(1).max(52).default(4),
+  /** Rows per Dataverse page (odata.maxpagesize; 5000 is Dataverse's maximum). */
+  DATAVERSE_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(5000),
+  /** How long a sync keeps retrying throttling, 5xx and network errors before it fails. */
+  SYNC_RETRY_BUDGET_SECONDS: z.coerce.number().min(1).max(3600).default(300),
+  /** Extra PEM CA certificate(s) to trust for Dynamics endpoints (e.g. the sandbox's). */
+  DYNAMICS_CA_FILE: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -47,7 +67,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
   );
-  const parsed = configSchema.safeParse(present);
+  const parsed = configSchema
+    .superRefine((config, context) => {
+      if (config.NODE_ENV === 'production' && !config.ENCRYPTION_KEY) {
+        context.addIssue({
+          code: 'custom',
+          path: ['ENCRYPTION_KEY'],
+          message: 'required when NODE_ENV=production (base64 of 32 random bytes: openssl rand -base64 32)',
+        });
+      }
+    })
+    .safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }

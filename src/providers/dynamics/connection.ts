@@ -1,0 +1,219 @@
+import type { INetworkModule } from '@azure/msal-node';
+import type { Dispatcher } from 'undici';
+import { MODEL_NAMES, type ModelName } from '../../unified/models.js';
+import { recordId } from '../../unified/record-id.js';
+import { Semaphore } from '../../util/semaphore.js';
+import type { CheckResult, ModelAvailability, ProviderConnection, SourceStream, SyncPlan } from '../types.js';
+import { DynamicsTokenSource } from './auth.js';
+import { credentialsExpireAt, type DynamicsCredentials } from './credentials.js';
+import { DATAVERSE_MODEL_TABLES, DATAVERSE_TABLES } from './dataverse/catalog.js';
+import { dataverseDerivations } from './dataverse/derivations.js';
+import type { MapContext } from './dataverse/mappers.js';
+import { dataverseTableStream, describeTable, type TableDefinition } from './dataverse/tables.js';
+import { diagnose } from './diagnose.js';
+import { ODataClient } from './odata-client.js';
+
+/** Shared, process-wide plumbing handed to every Dynamics connection. */
+export interface DynamicsDependencies {
+  dispatcher: Dispatcher;
+  networkClient: INetworkModule;
+  /** Concurrent requests per environment. */
+  concurrency: number;
+  pageSize: number;
+  retryBudgetMs: number;
+  onRetry?: (event: { url: string; attempt: number; waitMs: number; reason: string }) => void;
+}
+
+const EXPIRY_WARNING_DAYS = 30;
+
+export class DynamicsConnection implements ProviderConnection {
+  readonly tokens: DynamicsTokenSource;
+  readonly dataverse: ODataClient;
+  readonly apiRoot: string;
+
+  constructor(
+    readonly linkedAccountId: string,
+    readonly credentials: DynamicsCredentials,
+    private readonly deps: DynamicsDependencies,
+  ) {
+    this.tokens = new DynamicsTokenSource(credentials, deps.networkClient);
+    this.apiRoot = `${credentials.dataverseUrl}/api/data/v9.2/`;
+    this.dataverse = new ODataClient({
+      resource: credentials.dataverseUrl,
+      tokens: this.tokens,
+      dispatcher: deps.dispatcher,
+      limiter: new Semaphore(deps.concurrency),
+      retryBudgetMs: deps.retryBudgetMs,
+      ...(deps.onRetry ? { onRetry: deps.onRetry } : {}),
+    });
+  }
+
+  private readonly context: MapContext = {
+    ref: (model: ModelName, remoteId: string | null | undefined) =>
+      remoteId ? recordId(this.linkedAccountId, model, remoteId) : null,
+  };
+
+  /** Each catalog table's definition in this environment (null when missing). */
+  async describeTables(): Promise<Map<string, TableDefinition | null>> {
+    const entries = await Promise.all(
+      DATAVERSE_TABLES.map(
+        async (table) =>
+          [table.logicalName, await describeTable(this.dataverse, this.apiRoot, table.logicalName)] as const,
+      ),
+    );
+    return new Map(entries);
+  }
+
+  async plan(): Promise<SyncPlan> {
+    const definitions = await this.describeTables();
+    const models: ModelAvailability[] = MODEL_NAMES.map((model) => {
+      const logicalName = DATAVERSE_MODEL_TABLES[model];
+      if (!logicalName) {
+        return {
+          model,
+          source: 'unavailable',
+          reason: `Dataverse has no table for ${model.replaceAll('_', ' ')}; they come from Finance & Operations, which this account does not reach.`,
+        };
+      }
+      const definition = definitions.get(logicalName);
+      if (!definition) {
+        return {
+          model,
+          source: 'unavailable',
+          reason: `The ${logicalName} table does not exist in this Dataverse environment (is the Human Resources app installed?).`,
+        };
+      }
+      return {
+        model,
+        source: `dataverse:${definition.entitySetName}`,
+        reason: definition.changeTrackingEnabled
+          ? `Dataverse table ${logicalName}, incremental through change tracking.`
+          : `Dataverse table ${logicalName}; change tracking is off, so every sync reads the whole table (turn it on in the table's properties).`,
+      };
+    });
+    const streams: SourceStream[] = [];
+    for (const table of DATAVERSE_TABLES) {
+      const definition = definitions.get(table.logicalName);
+      if (!definition) continue;
+      streams.push(
+        dataverseTableStream({
+          client: this.dataverse,
+          apiRoot: this.apiRoot,
+          table,
+          definition,
+          pageSize: this.deps.pageSize,
+          context: this.context,
+        }),
+      );
+    }
+    const source = (logicalName: string, fallback: string) =>
+      `dataverse:${definitions.get(logicalName)?.entitySetName ?? fallback}`;
+    const derivations = dataverseDerivations({
+      jobs: source('cdm_job', 'cdm_jobs'),
+      assignments: source('cdm_positionworkerassignmentmap', 'cdm_positionworkerassignmentmaps'),
+      benefitTypes: source('cdm_benefittype', 'cdm_benefittypes'),
+      benefitOptions: source('cdm_benefitoption', 'cdm_benefitoptions'),
+    });
+    return { models, streams, derivations };
+  }
+
+  /** The live checks of the connect flow, each as it completes. */
+  async *check(): AsyncGenerator<CheckResult> {
+    const environment = this.credentials.dataverseUrl;
+    try {
+      await this.tokens.token(environment);
+      yield {
+        id: 'token',
+        title: 'Entra ID token',
+        status: 'ok',
+        detail: 'Entra ID issued an access token for the environment.',
+      };
+    } catch (error) {
+      const { reason } = diagnose(error, environment);
+      yield {
+        id: 'token',
+        title: 'Entra ID token',
+        status: 'failure',
+        detail: (error as Error).message,
+        remediation: reason,
+      };
+      return;
+    }
+    try {
+      const { body } = await this.dataverse.get(`${this.apiRoot}WhoAmI`);
+      yield {
+        id: 'whoami',
+        title: 'Environment reachable and application user present',
+        status: 'ok',
+        detail: `Signed in to ${environment} as application user ${String(body.UserId)}.`,
+      };
+    } catch (error) {
+      const { reason } = diagnose(error, environment);
+      yield {
+        id: 'whoami',
+        title: 'Environment reachable and application user present',
+        status: 'failure',
+        detail: (error as Error).message,
+        remediation: reason,
+      };
+      return;
+    }
+    const definitions = await this.describeTables();
+    for (const table of DATAVERSE_TABLES) {
+      if (table.target === 'auxiliary') continue;
+      const definition = definitions.get(table.logicalName);
+      const id = `table:${table.logicalName}`;
+      const title = `${table.target.replaceAll('_', ' ')} (${table.logicalName})`;
+      if (!definition) {
+        yield {
+          id,
+          title,
+          status: 'failure',
+          detail: `The ${table.logicalName} table does not exist in this environment.`,
+          remediation:
+            'Install the Dynamics 365 Human Resources app (its cdm_ tables) in this environment, or link the environment that has it.',
+        };
+        continue;
+      }
+      try {
+        const { body } = await this.dataverse.get(
+          `${this.apiRoot}${definition.entitySetName}?$select=${table.key}&$count=true&$top=1`,
+        );
+        const count = typeof body['@odata.count'] === 'number' ? body['@odata.count'] : undefined;
+        yield {
+          id,
+          title,
+          status: count === 0 ? 'warning' : definition.changeTrackingEnabled ? 'ok' : 'warning',
+          detail:
+            count === 0
+              ? 'Readable but empty: if the environment has this data, the security role may not reach every business unit.'
+              : `Readable${count !== undefined ? `, ${count >= 5000 ? '5,000 or more' : count} rows` : ''}; change tracking ${definition.changeTrackingEnabled ? 'on' : 'off'}.`,
+          ...(definition.changeTrackingEnabled
+            ? {}
+            : { remediation: `Turn on "Track changes" for ${table.logicalName} so syncs are incremental.` }),
+        };
+      } catch (error) {
+        const { reason } = diagnose(error, environment);
+        yield { id, title, status: 'failure', detail: (error as Error).message, remediation: reason };
+      }
+    }
+    const expiresAt = credentialsExpireAt(this.credentials);
+    if (expiresAt) {
+      const days = Math.floor((expiresAt.getTime() - Date.now()) / 86_400_000);
+      yield {
+        id: 'expiry',
+        title: this.credentials.auth.type === 'secret' ? 'Client secret expiry' : 'Certificate expiry',
+        status: days < 0 ? 'failure' : days < EXPIRY_WARNING_DAYS ? 'warning' : 'ok',
+        detail:
+          days < 0
+            ? `Expired on ${expiresAt.toISOString().slice(0, 10)}.`
+            : `Expires on ${expiresAt.toISOString().slice(0, 10)} (in ${days} days).`,
+        ...(days < EXPIRY_WARNING_DAYS
+          ? { remediation: 'Create a new secret or certificate in Entra ID and relink before it expires.' }
+          : {}),
+      };
+    }
+  }
+
+  async close(): Promise<void> {}
+}

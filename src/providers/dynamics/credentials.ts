@@ -1,0 +1,64 @@
+import { X509Certificate } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * What an employer's admin gives us to reach their Dynamics 365 HR tenant. Stored encrypted
+ * (src/crypto/credentials.ts); only the derived, public facts (thumbprint, expiry) are ever shown.
+ */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const httpsUrl = z
+  .url({ protocol: /^https$/, error: 'must be an https:// URL' })
+  .transform((value) => value.replace(/\/+$/, ''));
+
+export const dynamicsCredentialsSchema = z.object({
+  tenantId: z.string().regex(GUID, 'must be a GUID (Directory (tenant) ID in Entra ID)'),
+  clientId: z.string().regex(GUID, 'must be a GUID (Application (client) ID of the app registration)'),
+  /** Entra ID host; https://login.microsoftonline.com unless a sovereign cloud or the sandbox. */
+  authorityHost: httpsUrl.default('https://login.microsoftonline.com'),
+  /** Dataverse environment URL, e.g. https://contoso.crm.dynamics.com */
+  dataverseUrl: httpsUrl,
+  /** Finance & Operations environment URL (optional fallback for dependents and enrollments). */
+  fnoUrl: httpsUrl.optional(),
+  auth: z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('secret'),
+      clientSecret: z.string().min(1, 'the client secret value (not its id)'),
+      /** As shown in Entra ID's Certificates & secrets page; used to warn before it expires. */
+      expiresAt: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+    }),
+    z.object({
+      type: z.literal('certificate'),
+      certificatePem: z.string().includes('BEGIN CERTIFICATE', { message: 'must be a PEM certificate' }),
+      privateKeyPem: z.string().includes('PRIVATE KEY', { message: 'must be a PEM private key' }),
+    }),
+  ]),
+});
+export type DynamicsCredentials = z.infer<typeof dynamicsCredentialsSchema>;
+
+export interface CertificateFacts {
+  thumbprintSha256: string;
+  thumbprintSha1: string;
+  /** Base64 DER, for the x5c header MSAL sends. */
+  x5c: string;
+  notAfter: Date;
+  subject: string;
+}
+
+export function certificateFacts(pem: string): CertificateFacts {
+  const certificate = new X509Certificate(pem);
+  return {
+    thumbprintSha256: certificate.fingerprint256.replaceAll(':', '').toLowerCase(),
+    thumbprintSha1: certificate.fingerprint.replaceAll(':', '').toLowerCase(),
+    x5c: certificate.raw.toString('base64'),
+    notAfter: new Date(certificate.validTo),
+    subject: certificate.subject,
+  };
+}
+
+/** When the secret or certificate stops working, if known. */
+export function credentialsExpireAt(credentials: DynamicsCredentials): Date | null {
+  if (credentials.auth.type === 'certificate')
+    return certificateFacts(credentials.auth.certificatePem).notAfter;
+  return credentials.auth.expiresAt ? new Date(credentials.auth.expiresAt) : null;
+}

@@ -1,0 +1,175 @@
+import type { Derivation } from '../../types.js';
+
+/**
+ * Fields joined across Dataverse tables, filled after the tables are stored: an employee's current
+ * position, department and title (position–worker assignments → positions → jobs), company and
+ * dates (employments), a plan's type (benefit type category) and coverage levels (benefit options).
+ * Each statement only writes rows whose derived values differ, so modified_at moves only on real
+ * change, and returns the ids it changed (for change events).
+ *
+ * Auxiliary rows live raw in provider_records under their source table ("dataverse:cdm_jobs").
+ */
+
+/** Source tables of the auxiliary rows, as the plan resolved them (entity set names). */
+export interface AuxiliarySources {
+  jobs: string;
+  assignments: string;
+  benefitTypes: string;
+  benefitOptions: string;
+}
+
+async function ids(
+  client: Parameters<Derivation['run']>[0],
+  sql: string,
+  params: unknown[],
+): Promise<string[]> {
+  const { rows } = await client.query<{ id: string }>(sql, params);
+  return rows.map((row) => row.id);
+}
+
+const positionTitles = (sources: AuxiliarySources): Derivation => ({
+  model: 'job_positions',
+  description: "position's job title (cdm_job.cdm_name)",
+  run: (client, accountId) =>
+    ids(
+      client,
+      `WITH target AS (
+         SELECT p.id, j.data->>'cdm_name' AS job_title
+         FROM job_positions p
+         LEFT JOIN provider_records j
+           ON j.linked_account_id = p.linked_account_id AND j.source_table = $2
+          AND j.remote_id = p.remote_data->>'_cdm_jobid_value'
+         WHERE p.linked_account_id = $1)
+       UPDATE job_positions p SET job_title = t.job_title, modified_at = now()
+       FROM target t
+       WHERE p.id = t.id AND p.job_title IS DISTINCT FROM t.job_title
+       RETURNING p.id`,
+      [accountId, sources.jobs],
+    ),
+});
+
+const employeePositions = (sources: AuxiliarySources): Derivation => ({
+  model: 'employees',
+  description: "employee's current position, department and job title",
+  run: (client, accountId) =>
+    ids(
+      client,
+      `WITH current_assignment AS (
+         SELECT DISTINCT ON (a.data->>'_cdm_workerid_value')
+                a.data->>'_cdm_workerid_value' AS worker, a.data->>'_cdm_jobpositionid_value' AS position
+         FROM provider_records a
+         WHERE a.linked_account_id = $1 AND a.source_table = $2
+           AND coalesce((a.data->>'cdm_validfrom')::timestamptz, '-infinity') <= now()
+           AND coalesce((a.data->>'cdm_validto')::timestamptz, 'infinity') > now()
+         ORDER BY a.data->>'_cdm_workerid_value', (a.data->>'cdm_validfrom')::timestamptz DESC
+       ), target AS (
+         SELECT e.id, p.id AS position_id, p.department_id, p.job_title
+         FROM employees e
+         LEFT JOIN current_assignment c ON c.worker = e.remote_id
+         LEFT JOIN job_positions p ON p.linked_account_id = e.linked_account_id AND p.remote_id = c.position
+         WHERE e.linked_account_id = $1)
+       UPDATE employees e
+       SET position_id = t.position_id, department_id = t.department_id, job_title = t.job_title, modified_at = now()
+       FROM target t
+       WHERE e.id = t.id
+         AND (e.position_id, e.department_id, e.job_title) IS DISTINCT FROM (t.position_id, t.department_id, t.job_title)
+       RETURNING e.id`,
+      [accountId, sources.assignments],
+    ),
+});
+
+const employeeEmploymentDates: Derivation = {
+  model: 'employees',
+  description: "employee's company, hire, start and termination dates (employments)",
+  run: (client, accountId) =>
+    ids(
+      client,
+      `WITH target AS (
+         SELECT employee_id AS id,
+                min(start_date) AS hire_date,
+                (array_agg(start_date ORDER BY start_date DESC NULLS LAST))[1] AS start_date,
+                (array_agg(end_date ORDER BY start_date DESC NULLS LAST))[1] AS termination_date,
+                (array_agg(company_id ORDER BY start_date DESC NULLS LAST))[1] AS company_id
+         FROM employments
+         WHERE linked_account_id = $1 AND NOT remote_was_deleted AND employee_id IS NOT NULL
+         GROUP BY employee_id)
+       UPDATE employees e
+       SET company_id = t.company_id, hire_date = t.hire_date, start_date = t.start_date,
+           termination_date = t.termination_date, modified_at = now()
+       FROM target t
+       WHERE e.id = t.id AND e.linked_account_id = $1
+         AND (e.company_id, e.hire_date, e.start_date, e.termination_date)
+             IS DISTINCT FROM (t.company_id, t.hire_date, t.start_date, t.termination_date)
+       RETURNING e.id`,
+      [accountId],
+    ),
+};
+
+// cdm_benefittype.cdm_category (invented in the sandbox: the column is undocumented) → plan_type.
+const PLAN_TYPE_BY_CATEGORY = `CASE t.data->>'cdm_category'
+  WHEN '754400000' THEN 'MEDICAL' WHEN '754400001' THEN 'DENTAL' WHEN '754400002' THEN 'VISION'
+  WHEN '754400003' THEN 'LIFE' WHEN '754400004' THEN 'DISABILITY' WHEN '754400005' THEN 'RETIREMENT'
+  WHEN '754400006' THEN 'HSA' WHEN '754400007' THEN 'FSA' ELSE 'OTHER' END`;
+
+const planTypes = (sources: AuxiliarySources): Derivation => ({
+  model: 'benefit_plans',
+  description: "plan type from the plan's benefit type",
+  run: (client, accountId) =>
+    ids(
+      client,
+      `WITH target AS (
+         SELECT p.id,
+                CASE WHEN t.remote_id IS NULL THEN NULL ELSE (${PLAN_TYPE_BY_CATEGORY})::plan_type END AS plan_type,
+                t.data->>'cdm_category' AS plan_type_raw
+         FROM benefit_plans p
+         LEFT JOIN provider_records t
+           ON t.linked_account_id = p.linked_account_id AND t.source_table = $2
+          AND t.remote_id = p.remote_data->>'_cdm_benefittypeid_value'
+         WHERE p.linked_account_id = $1)
+       UPDATE benefit_plans p SET plan_type = t.plan_type, plan_type_raw = t.plan_type_raw, modified_at = now()
+       FROM target t
+       WHERE p.id = t.id AND (p.plan_type, p.plan_type_raw) IS DISTINCT FROM (t.plan_type, t.plan_type_raw)
+       RETURNING p.id`,
+      [accountId, sources.benefitTypes],
+    ),
+});
+
+// Benefit option ids (EE, EE+SP, EE+CH, EE+FAM) → coverage levels.
+const COVERAGE_BY_OPTION = `CASE upper(o.data->>'cdm_optionid')
+  WHEN 'EE' THEN 'EMPLOYEE_ONLY' WHEN 'EE+SP' THEN 'EMPLOYEE_SPOUSE' WHEN 'EE+CH' THEN 'EMPLOYEE_CHILDREN'
+  WHEN 'EE+FAM' THEN 'EMPLOYEE_FAMILY' WHEN 'FAM' THEN 'EMPLOYEE_FAMILY' ELSE 'OTHER' END`;
+
+const planCoverageLevels = (sources: AuxiliarySources): Derivation => ({
+  model: 'benefit_plans',
+  description: 'coverage levels the plan offers (benefit options)',
+  run: (client, accountId) =>
+    ids(
+      client,
+      `WITH target AS (
+         SELECT p.id,
+                coalesce(array_agg(DISTINCT (${COVERAGE_BY_OPTION})::coverage_level ORDER BY (${COVERAGE_BY_OPTION})::coverage_level)
+                         FILTER (WHERE o.remote_id IS NOT NULL), '{}') AS levels
+         FROM benefit_plans p
+         LEFT JOIN provider_records o
+           ON o.linked_account_id = p.linked_account_id AND o.source_table = $2
+          AND o.data->>'_cdm_benefitplanid_value' = p.remote_id
+         WHERE p.linked_account_id = $1
+         GROUP BY p.id)
+       UPDATE benefit_plans p SET coverage_levels_offered = t.levels, modified_at = now()
+       FROM target t
+       WHERE p.id = t.id AND p.coverage_levels_offered IS DISTINCT FROM t.levels
+       RETURNING p.id`,
+      [accountId, sources.benefitOptions],
+    ),
+});
+
+/** In order: positions before employees (employees copy the position's title). */
+export function dataverseDerivations(sources: AuxiliarySources): Derivation[] {
+  return [
+    positionTitles(sources),
+    employeePositions(sources),
+    employeeEmploymentDates,
+    planTypes(sources),
+    planCoverageLevels(sources),
+  ];
+}

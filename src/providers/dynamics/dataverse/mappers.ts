@@ -1,0 +1,248 @@
+import { z } from 'zod';
+import type { ModelName } from '../../../unified/models.js';
+import type { InvalidRow, MappedRecord } from '../../types.js';
+
+/**
+ * Dataverse rows (reference §5) → unified fields. Pure functions: a raw row and a way to name
+ * referenced records in, a mapped record (or the reason it is invalid) out. Fields filled from
+ * other tables (an employee's position, a plan's type) are not set here: see derivations.ts.
+ */
+
+export interface MapContext {
+  /** Our id of the record `remoteId` of `model` in this linked account (null for a null lookup). */
+  ref(model: ModelName, remoteId: string | null | undefined): string | null;
+}
+
+export type RowMapper = (row: Record<string, unknown>, context: MapContext) => MappedRecord | InvalidRow;
+
+const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+const nullableString = z.string().nullish();
+const nullableGuid = guid.nullish();
+const timestamp = z.string().nullish();
+
+const rowBase = z.object({ createdon: timestamp, modifiedon: timestamp });
+
+/** Dynamics uses far-future dates for "no end" (validto 2154-12-31); those mean null. */
+const OPEN_ENDED_YEAR = 2154;
+
+/** An ISO date-time or date → YYYY-MM-DD (the date as Dynamics stored it, in UTC). */
+export function isoDate(value: string | null | undefined): string | null {
+  if (!value) return null;
+  const date = value.slice(0, 10);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return null;
+  return Number(date.slice(0, 4)) >= OPEN_ENDED_YEAR ? null : date;
+}
+
+/** Option-set code → our enum, keeping the raw code (as text) beside it. */
+function optionSet<T extends string>(codes: Record<number, T>, code: number | null | undefined) {
+  if (code === null || code === undefined) return { value: null, raw: null };
+  return { value: codes[code] ?? 'OTHER', raw: String(code) };
+}
+
+// cdm_worker option sets (reference §5).
+const GENDER: Record<number, string> = {
+  754400000: 'MALE',
+  754400001: 'FEMALE',
+  754400002: 'PREFER_NOT_TO_DISCLOSE', // NotSpecified
+  754400003: 'NON_BINARY', // Non-specific
+};
+const WORKER_TYPE: Record<number, string> = {
+  754400000: 'EMPLOYEE',
+  754400001: 'CONTRACTOR',
+  754400002: 'VOLUNTEER',
+  754400003: 'OTHER', // Unspecified
+};
+const WORKER_STATUS: Record<number, string> = { 754400000: 'ACTIVE', 754400001: 'INACTIVE' };
+
+function invalid(row: Record<string, unknown>, keyColumn: string, error: z.ZodError): InvalidRow {
+  const key = typeof row[keyColumn] === 'string' ? (row[keyColumn] as string) : `<row without ${keyColumn}>`;
+  return {
+    key,
+    reason: error.issues.map((issue) => `${issue.path.join('.') || keyColumn}: ${issue.message}`).join('; '),
+  };
+}
+
+/** The raw row as remote_data: everything Dataverse sent, minus the OData envelope noise. */
+function remoteData(row: Record<string, unknown>): Record<string, unknown> {
+  const { '@odata.etag': _etag, ...rest } = row;
+  return rest;
+}
+
+function record(
+  row: Record<string, unknown>,
+  remoteId: string,
+  base: z.infer<typeof rowBase>,
+  fields: Record<string, unknown>,
+): MappedRecord {
+  return {
+    remoteId,
+    fields,
+    remoteData: remoteData(row),
+    remoteCreatedAt: base.createdon ?? null,
+    remoteModifiedAt: base.modifiedon ?? null,
+  };
+}
+
+const workerRow = rowBase.extend({
+  cdm_workerid: guid,
+  cdm_workernumber: nullableString,
+  cdm_firstname: nullableString,
+  cdm_middlename: nullableString,
+  cdm_lastname: nullableString,
+  cdm_fullname: nullableString,
+  cdm_primaryemailaddress: nullableString,
+  cdm_mobilephone: nullableString,
+  cdm_birthdate: nullableString,
+  _cdm_managerworkerid_value: nullableGuid,
+  cdm_gender: z.number().int().nullish(),
+  cdm_type: z.number().int().nullish(),
+  cdm_status: z.number().int().nullish(),
+});
+
+export const mapWorker: RowMapper = (row, context) => {
+  const parsed = workerRow.safeParse(row);
+  if (!parsed.success) return invalid(row, 'cdm_workerid', parsed.error);
+  const worker = parsed.data;
+  const gender = optionSet(GENDER, worker.cdm_gender);
+  const workerType = optionSet(WORKER_TYPE, worker.cdm_type);
+  const status = optionSet(WORKER_STATUS, worker.cdm_status);
+  return record(row, worker.cdm_workerid, worker, {
+    employee_number: worker.cdm_workernumber ?? null,
+    first_name: worker.cdm_firstname ?? null,
+    middle_name: worker.cdm_middlename ?? null,
+    last_name: worker.cdm_lastname ?? null,
+    display_full_name: worker.cdm_fullname ?? null,
+    work_email: worker.cdm_primaryemailaddress ?? null,
+    mobile_phone_number: worker.cdm_mobilephone ?? null,
+    manager_id: context.ref('employees', worker._cdm_managerworkerid_value),
+    date_of_birth: isoDate(worker.cdm_birthdate),
+    gender: gender.value,
+    gender_raw: gender.raw,
+    worker_type: workerType.value,
+    worker_type_raw: workerType.raw,
+    employment_status: status.value,
+    employment_status_raw: status.raw,
+  });
+};
+
+const employmentRow = rowBase.extend({
+  cdm_employmentid: guid,
+  _cdm_workerid_value: nullableGuid,
+  _cdm_companyid_value: nullableGuid,
+  cdm_workertype: z.number().int().nullish(),
+  cdm_employmentstartdate: timestamp,
+  cdm_employmentenddate: timestamp,
+});
+
+// The worker type says employee or contractor, not full or part time: only contractors map.
+const EMPLOYMENT_TYPE: Record<number, string | null> = {
+  754400000: null,
+  754400001: 'CONTRACTOR',
+  754400002: null,
+  754400003: null,
+};
+
+export const mapEmployment: RowMapper = (row, context) => {
+  const parsed = employmentRow.safeParse(row);
+  if (!parsed.success) return invalid(row, 'cdm_employmentid', parsed.error);
+  const employment = parsed.data;
+  const code = employment.cdm_workertype;
+  return record(row, employment.cdm_employmentid, employment, {
+    employee_id: context.ref('employees', employment._cdm_workerid_value),
+    company_id: context.ref('companies', employment._cdm_companyid_value),
+    employment_type: code === null || code === undefined ? null : (EMPLOYMENT_TYPE[code] ?? null),
+    employment_type_raw: code === null || code === undefined ? null : String(code),
+    start_date: isoDate(employment.cdm_employmentstartdate),
+    end_date: isoDate(employment.cdm_employmentenddate),
+  });
+};
+
+const companyRow = rowBase.extend({
+  cdm_companyid: guid,
+  cdm_name: nullableString,
+  cdm_companycode: nullableString,
+});
+
+export const mapCompany: RowMapper = (row) => {
+  const parsed = companyRow.safeParse(row);
+  if (!parsed.success) return invalid(row, 'cdm_companyid', parsed.error);
+  const company = parsed.data;
+  return record(row, company.cdm_companyid, company, {
+    name: company.cdm_name ?? null,
+    legal_name: company.cdm_name ?? null,
+    company_code: company.cdm_companycode ?? null,
+  });
+};
+
+const departmentRow = rowBase.extend({
+  cdm_departmentid: guid,
+  cdm_name: nullableString,
+  cdm_departmentnumber: nullableString,
+  _cdm_companyid_value: nullableGuid,
+});
+
+export const mapDepartment: RowMapper = (row, context) => {
+  const parsed = departmentRow.safeParse(row);
+  if (!parsed.success) return invalid(row, 'cdm_departmentid', parsed.error);
+  const department = parsed.data;
+  return record(row, department.cdm_departmentid, department, {
+    name: department.cdm_name ?? null,
+    code: department.cdm_departmentnumber ?? null,
+    company_id: context.ref('companies', department._cdm_companyid_value),
+  });
+};
+
+const jobPositionRow = rowBase.extend({
+  cdm_jobpositionid: guid,
+  cdm_jobpositionnumber: nullableString,
+  cdm_description: nullableString,
+  _cdm_departmentid_value: nullableGuid,
+  cdm_fulltimeequivalent: z.number().nullish(),
+  cdm_validfrom: timestamp,
+  cdm_validto: timestamp,
+});
+
+export const mapJobPosition: RowMapper = (row, context) => {
+  const parsed = jobPositionRow.safeParse(row);
+  if (!parsed.success) return invalid(row, 'cdm_jobpositionid', parsed.error);
+  const position = parsed.data;
+  return record(row, position.cdm_jobpositionid, position, {
+    position_number: position.cdm_jobpositionnumber ?? null,
+    description: position.cdm_description ?? null,
+    department_id: context.ref('departments', position._cdm_departmentid_value),
+    full_time_equivalent: position.cdm_fulltimeequivalent ?? null,
+    valid_from: isoDate(position.cdm_validfrom),
+    valid_to: isoDate(position.cdm_validto),
+  });
+};
+
+const benefitPlanRow = rowBase.extend({
+  cdm_benefitplanid: guid,
+  cdm_name: nullableString,
+  cdm_description: nullableString,
+  cdm_coveragestartdate: timestamp,
+  cdm_coverageenddate: timestamp,
+});
+
+export const mapBenefitPlan: RowMapper = (row) => {
+  const parsed = benefitPlanRow.safeParse(row);
+  if (!parsed.success) return invalid(row, 'cdm_benefitplanid', parsed.error);
+  const plan = parsed.data;
+  return record(row, plan.cdm_benefitplanid, plan, {
+    name: plan.cdm_name ?? null,
+    description: plan.cdm_description ?? null,
+    plan_year_start: isoDate(plan.cdm_coveragestartdate),
+    plan_year_end: isoDate(plan.cdm_coverageenddate),
+  });
+};
+
+/** Auxiliary rows are kept raw; they only need a valid key. */
+export function auxiliaryMapper(keyColumn: string): RowMapper {
+  const schema = z.object({ [keyColumn]: guid });
+  return (row) => {
+    const parsed = schema.safeParse(row);
+    if (!parsed.success) return invalid(row, keyColumn, parsed.error);
+    const base = rowBase.safeParse(row);
+    return record(row, row[keyColumn] as string, base.success ? base.data : {}, {});
+  };
+}

@@ -1,0 +1,153 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Dispatcher, request, errors as undiciErrors } from 'undici';
+import type { Semaphore } from '../../util/semaphore.js';
+import type { DynamicsTokenSource } from './auth.js';
+
+/**
+ * GETs JSON from a Dynamics OData service (Dataverse Web API or F&O /data) the way Microsoft asks
+ * clients to behave (https://learn.microsoft.com/power-apps/developer/data-platform/api-limits):
+ * honour Retry-After on 429, back off exponentially with jitter on 5xx and network failures, refresh
+ * the token once on 401, and give up after a bounded time with the last error. Concurrency per
+ * environment is bounded by the caller's semaphore.
+ */
+
+export class ODataError extends Error {
+  constructor(
+    readonly status: number,
+    /** The service's error code, e.g. 0x80040220 (Dataverse) or the OData error code. */
+    readonly code: string | undefined,
+    message: string,
+    readonly url: string,
+  ) {
+    super(message);
+    this.name = 'ODataError';
+  }
+}
+
+export interface ODataClientOptions {
+  /** Token audience: the environment URL. */
+  resource: string;
+  tokens: DynamicsTokenSource;
+  dispatcher: Dispatcher;
+  limiter: Semaphore;
+  /** Total time to keep retrying one request. */
+  retryBudgetMs: number;
+  /** Per-attempt timeout for headers and body. */
+  timeoutMs?: number;
+  onRetry?: (event: { url: string; attempt: number; waitMs: number; reason: string }) => void;
+}
+
+export interface ODataResponse {
+  body: Record<string, unknown>;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+const BACKOFF_BASE_MS = 250;
+const BACKOFF_CAP_MS = 30_000;
+
+class RetryableError extends Error {
+  constructor(
+    message: string,
+    readonly waitMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+function parseErrorBody(text: string): { code?: string; message?: string } {
+  try {
+    const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    return parsed.error ?? {};
+  } catch {
+    return { message: text.slice(0, 300) };
+  }
+}
+
+export class ODataClient {
+  constructor(private readonly options: ODataClientOptions) {}
+
+  async get(url: string, prefer: string[] = []): Promise<ODataResponse> {
+    const deadline = Date.now() + this.options.retryBudgetMs;
+    let refreshedToken = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.options.limiter.run(() => this.attempt(url, prefer));
+      } catch (error) {
+        if (error instanceof ODataError && error.status === 401 && !refreshedToken) {
+          // An expired or revoked token mid-sync: get a fresh one, once.
+          refreshedToken = true;
+          await this.options.tokens.token(this.options.resource, true);
+          continue;
+        }
+        if (!(error instanceof RetryableError)) throw error;
+        const backoff = Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+        const waitMs = error.waitMs ?? backoff;
+        if (Date.now() + waitMs > deadline) {
+          throw new ODataError(
+            503,
+            undefined,
+            `Gave up after ${Math.round(this.options.retryBudgetMs / 1000)} s of retries: ${error.message}`,
+            url,
+          );
+        }
+        this.options.onRetry?.({ url, attempt, waitMs, reason: error.message });
+        await sleep(waitMs);
+      }
+    }
+  }
+
+  private async attempt(url: string, prefer: string[]): Promise<ODataResponse> {
+    const token = await this.options.tokens.token(this.options.resource);
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        dispatcher: this.options.dispatcher,
+        headers: {
+          accept: 'application/json',
+          authorization: `Bearer ${token}`,
+          'odata-maxversion': '4.0',
+          'odata-version': '4.0',
+          ...(prefer.length > 0 ? { prefer: prefer.join(',') } : {}),
+        },
+        headersTimeout: this.options.timeoutMs ?? 60_000,
+        bodyTimeout: this.options.timeoutMs ?? 60_000,
+      });
+    } catch (error) {
+      throw new RetryableError(`network error: ${describe(error)}`);
+    }
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (error) {
+      throw new RetryableError(`connection lost while reading the response: ${describe(error)}`);
+    }
+    const { statusCode } = response;
+    if (statusCode === 429) {
+      const retryAfter = Number(response.headers['retry-after']);
+      const { code, message } = parseErrorBody(text);
+      throw new RetryableError(
+        `throttled (429 ${code ?? ''} ${message ?? ''})`.trim(),
+        Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined,
+      );
+    }
+    if (statusCode >= 500) {
+      const { message } = parseErrorBody(text);
+      throw new RetryableError(`server error ${statusCode}${message ? `: ${message}` : ''}`);
+    }
+    if (statusCode >= 400) {
+      const { code, message } = parseErrorBody(text);
+      throw new ODataError(statusCode, code, message ?? `HTTP ${statusCode}`, url);
+    }
+    try {
+      return { body: JSON.parse(text) as Record<string, unknown>, headers: response.headers };
+    } catch {
+      throw new RetryableError('truncated or malformed JSON in the response');
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof undiciErrors.UndiciError) return `${error.code}: ${error.message}`;
+  if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.message;
+  return String(error);
+}

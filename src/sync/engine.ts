@@ -1,0 +1,320 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import {
+  CursorExpiredError,
+  type ProviderConnection,
+  type SourceStream,
+  type SyncPage,
+} from '../providers/types.js';
+import type { ModelName } from '../unified/models.js';
+import {
+  type Changes,
+  deleteAuxiliary,
+  loadCursor,
+  markDeleted,
+  markSeen,
+  noChanges,
+  reconcile,
+  recordChangeEvents,
+  saveCursor,
+  startFullLoad,
+  upsertAuxiliary,
+  upsertRecords,
+} from './store.js';
+
+/**
+ * The provider-agnostic sync engine. For each source stream of the provider's plan: resume from
+ * the stored cursor (or start a full load), store every page in one transaction together with its
+ * change events and the cursor to resume after it (so a crash loses or repeats nothing), reconcile
+ * deletions at the end of a full load, then run the provider's derivations. Pages stream through:
+ * memory stays bounded by one page per stream whatever the tenant's size.
+ */
+
+export type SyncKind = 'full' | 'incremental';
+
+export interface ModelStats {
+  source: string;
+  created: number;
+  updated: number;
+  deleted: number;
+  invalid: number;
+  /** The first invalid rows' keys and reasons (all are logged). */
+  invalidRows: { key: string; reason: string }[];
+  pages: number;
+}
+
+export interface SyncProgress {
+  model: ModelName | 'auxiliary';
+  sourceTable: string;
+  pages: number;
+  records: number;
+  done: boolean;
+}
+
+export interface RunSyncOptions {
+  linkedAccountId: string;
+  connection: ProviderConnection;
+  kind: SyncKind;
+  trigger: string;
+  /** Use this run id (the row may already exist, created by whoever queued the run). */
+  runId?: string;
+  /** Streams running at once (each page is stored in its own transaction). */
+  streamConcurrency?: number;
+  onProgress?: (progress: SyncProgress) => void;
+  log?: { info(object: object, message: string): void; warn(object: object, message: string): void };
+}
+
+export interface SyncResult {
+  runId: string;
+  status: 'succeeded' | 'failed';
+  stats: Partial<Record<ModelName, ModelStats>>;
+  error?: unknown;
+  errors: { sourceTable: string; error: unknown }[];
+}
+
+const MAX_INVALID_KEPT = 20;
+
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+export class SyncEngine {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async run(options: RunSyncOptions): Promise<SyncResult> {
+    const { linkedAccountId, connection } = options;
+    const runId = options.runId ?? randomUUID();
+    await this.pool.query(
+      `INSERT INTO sync_runs (id, linked_account_id, kind, trigger, status) VALUES ($1, $2, $3, $4, 'running')
+       ON CONFLICT (id) DO UPDATE SET status = 'running', started_at = now()`,
+      [runId, linkedAccountId, options.kind, options.trigger],
+    );
+    const stats: Partial<Record<ModelName, ModelStats>> = {};
+    const errors: SyncResult['errors'] = [];
+    try {
+      const plan = await connection.plan();
+      await this.recordSources(linkedAccountId, plan.models);
+      for (const model of plan.models) {
+        if (model.source !== 'unavailable') stats[model.model] = emptyStats(model.source);
+      }
+      const queue = [...plan.streams];
+      const worker = async () => {
+        for (let stream = queue.shift(); stream; stream = queue.shift()) {
+          try {
+            await this.syncStream(runId, options, stream, stats);
+          } catch (error) {
+            errors.push({ sourceTable: stream.sourceTable, error });
+            options.log?.warn({ err: error, sourceTable: stream.sourceTable }, 'sync of a source failed');
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, options.streamConcurrency ?? 4) }, worker));
+      await inTransaction(this.pool, async (client) => {
+        for (const derivation of plan.derivations) {
+          const changed = await derivation.run(client, linkedAccountId);
+          if (changed.length === 0) continue;
+          await recordChangeEvents(
+            client,
+            linkedAccountId,
+            derivation.model,
+            { ...noChanges(), updated: changed },
+            runId,
+          );
+          const modelStats = stats[derivation.model];
+          if (modelStats) modelStats.updated += changed.length;
+        }
+      });
+      await this.finishModels(
+        linkedAccountId,
+        plan.models.map((model) => model.model),
+        plan.streams,
+        errors,
+      );
+    } catch (error) {
+      errors.push({ sourceTable: '(plan)', error });
+    }
+    const status = errors.length === 0 ? 'succeeded' : 'failed';
+    const firstError = errors[0]?.error;
+    await this.pool.query(
+      `UPDATE sync_runs SET status = $2, finished_at = now(), stats = $3, error = $4 WHERE id = $1`,
+      [
+        runId,
+        status,
+        JSON.stringify(stats),
+        errors.length > 0
+          ? errors.map(({ sourceTable, error }) => `${sourceTable}: ${describeError(error)}`).join('\n')
+          : null,
+      ],
+    );
+    if (status === 'succeeded') {
+      await this.pool.query('UPDATE linked_accounts SET last_synced_at = now() WHERE id = $1', [
+        linkedAccountId,
+      ]);
+    }
+    return { runId, status, stats, errors, ...(firstError !== undefined ? { error: firstError } : {}) };
+  }
+
+  private async recordSources(
+    linkedAccountId: string,
+    models: { model: string; source: string; reason: string }[],
+  ) {
+    await this.pool.query(
+      `INSERT INTO sync_states (linked_account_id, model, source, source_reason, updated_at)
+       SELECT $1, unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), now()
+       ON CONFLICT (linked_account_id, model) DO UPDATE
+       SET source = EXCLUDED.source, source_reason = EXCLUDED.source_reason, updated_at = now()`,
+      [
+        linkedAccountId,
+        models.map((model) => model.model),
+        models.map((model) => model.source),
+        models.map((model) => model.reason),
+      ],
+    );
+  }
+
+  private async finishModels(
+    linkedAccountId: string,
+    models: ModelName[],
+    streams: SourceStream[],
+    errors: SyncResult['errors'],
+  ) {
+    const failedTargets = new Map<string, string>();
+    for (const { sourceTable, error } of errors) {
+      const stream = streams.find((candidate) => candidate.sourceTable === sourceTable);
+      if (stream && stream.target !== 'auxiliary') failedTargets.set(stream.target, describeError(error));
+    }
+    const served = new Set(streams.map((stream) => stream.target));
+    for (const model of models) {
+      if (!served.has(model)) continue;
+      const error = failedTargets.get(model);
+      await this.pool.query(
+        error
+          ? 'UPDATE sync_states SET last_error = $3, last_error_at = now(), updated_at = now() WHERE linked_account_id = $1 AND model = $2'
+          : 'UPDATE sync_states SET last_success_at = now(), last_error = NULL, updated_at = now() WHERE linked_account_id = $1 AND model = $2',
+        error ? [linkedAccountId, model, error] : [linkedAccountId, model],
+      );
+    }
+  }
+
+  private async syncStream(
+    runId: string,
+    options: RunSyncOptions,
+    stream: SourceStream,
+    stats: Partial<Record<ModelName, ModelStats>>,
+  ): Promise<void> {
+    const { linkedAccountId } = options;
+    let cursor = await loadCursor(this.pool, linkedAccountId, stream.sourceTable);
+    // A full run restarts from scratch unless it is resuming its own interrupted full load.
+    if (options.kind === 'full' && cursor?.phase === 'delta') cursor = null;
+    if (!cursor || (cursor.phase === 'full' && cursor.cursor === null)) {
+      await inTransaction(this.pool, (client) => startFullLoad(client, linkedAccountId, stream.sourceTable));
+      cursor = null;
+    }
+    const progress: SyncProgress = {
+      model: stream.target,
+      sourceTable: stream.sourceTable,
+      pages: 0,
+      records: 0,
+      done: false,
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        for await (const page of stream.pages(cursor)) {
+          await this.storePage(runId, options, stream, page, stats);
+          progress.pages++;
+          progress.records += page.records.length + page.deletedRemoteIds.length;
+          options.onProgress?.({ ...progress });
+        }
+        break;
+      } catch (error) {
+        if (!(error instanceof CursorExpiredError) || attempt > 0) throw error;
+        // The delta token outlived the source's retention: read everything again and reconcile.
+        options.log?.warn(
+          { sourceTable: stream.sourceTable, reason: error.message },
+          'cursor expired; full resync',
+        );
+        await inTransaction(this.pool, (client) =>
+          startFullLoad(client, linkedAccountId, stream.sourceTable),
+        );
+        cursor = null;
+      }
+    }
+    progress.done = true;
+    options.onProgress?.({ ...progress });
+  }
+
+  private async storePage(
+    runId: string,
+    options: RunSyncOptions,
+    stream: SourceStream,
+    page: SyncPage,
+    stats: Partial<Record<ModelName, ModelStats>>,
+  ): Promise<void> {
+    const { linkedAccountId } = options;
+    const target = stream.target;
+    const modelStats = target === 'auxiliary' ? undefined : stats[target];
+    if (page.invalid.length > 0) {
+      options.log?.warn(
+        { sourceTable: stream.sourceTable, invalid: page.invalid },
+        'invalid source rows skipped',
+      );
+    }
+    await inTransaction(this.pool, async (client) => {
+      const fullLoadEnds = page.phase === 'full' && page.last;
+      if (page.phase === 'full') {
+        const remoteIds = page.records.map((record) => record.remoteId);
+        await markSeen(client, linkedAccountId, stream.sourceTable, remoteIds);
+      }
+      if (target === 'auxiliary') {
+        await upsertAuxiliary(client, linkedAccountId, stream.sourceTable, page.records);
+        await deleteAuxiliary(client, linkedAccountId, stream.sourceTable, page.deletedRemoteIds);
+        if (fullLoadEnds) await reconcile(client, linkedAccountId, stream.sourceTable, target);
+      } else {
+        const changes: Changes = await upsertRecords(client, linkedAccountId, target, page.records);
+        changes.deleted.push(...(await markDeleted(client, linkedAccountId, target, page.deletedRemoteIds)));
+        if (fullLoadEnds) {
+          changes.deleted.push(...(await reconcile(client, linkedAccountId, stream.sourceTable, target)));
+        }
+        await recordChangeEvents(client, linkedAccountId, target, changes, runId);
+        if (modelStats) {
+          modelStats.created += changes.created.length;
+          modelStats.updated += changes.updated.length;
+          modelStats.deleted += changes.deleted.length;
+        }
+      }
+      // Where to resume: after the last page of a full load, the delta link (or, for a source
+      // without change tracking, nothing: the next sync reads everything again).
+      const next =
+        page.last && page.phase === 'full'
+          ? { phase: page.nextCursor ? ('delta' as const) : ('full' as const), cursor: page.nextCursor }
+          : { phase: page.phase, cursor: page.nextCursor };
+      await saveCursor(client, linkedAccountId, stream.sourceTable, next);
+    });
+    if (modelStats) {
+      modelStats.pages++;
+      modelStats.invalid += page.invalid.length;
+      for (const row of page.invalid) {
+        if (modelStats.invalidRows.length < MAX_INVALID_KEPT) modelStats.invalidRows.push(row);
+      }
+    }
+  }
+}
+
+function emptyStats(source: string): ModelStats {
+  return { source, created: 0, updated: 0, deleted: 0, invalid: 0, invalidRows: [], pages: 0 };
+}
+
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,289 @@
+import type pg from 'pg';
+import { upsertRows } from '../db/bulk-upsert.js';
+import type { MappedRecord, StoredCursor } from '../providers/types.js';
+import { COMMON_COLUMNS, COVERAGE_TABLE, MODELS, type ModelName, type PgType } from '../unified/models.js';
+import { recordId } from '../unified/record-id.js';
+
+/**
+ * The sync engine's writes, each inside the caller's transaction: upserts of mapped records,
+ * deletions, the seen-set of a full load and its reconciliation, checkpoints, and the change-event
+ * outbox. Plain SQL on one connection; batched, never one statement per row.
+ */
+
+export type ChangeKind = 'created' | 'updated' | 'deleted';
+
+export interface Changes {
+  created: string[];
+  updated: string[];
+  deleted: string[];
+}
+
+export const noChanges = (): Changes => ({ created: [], updated: [], deleted: [] });
+
+const UPSERT_KEY = ['linked_account_id', 'remote_id'];
+// Refreshed when they differ, but not a change of the normalized record (modified_at stays).
+const UNTRACKED = ['remote_data', 'remote_created_at', 'remote_modified_at'];
+
+/** The columns a stream writes: the common ones plus whichever model fields its mapper produces. */
+function writtenColumns(model: ModelName, fieldNames: string[]): Record<string, PgType> {
+  const spec = MODELS[model];
+  const columns: Record<string, PgType> = {
+    id: COMMON_COLUMNS.id,
+    linked_account_id: COMMON_COLUMNS.linked_account_id,
+    remote_id: COMMON_COLUMNS.remote_id,
+    remote_data: COMMON_COLUMNS.remote_data,
+    remote_created_at: COMMON_COLUMNS.remote_created_at,
+    remote_modified_at: COMMON_COLUMNS.remote_modified_at,
+    remote_was_deleted: COMMON_COLUMNS.remote_was_deleted,
+    remote_deleted_at: COMMON_COLUMNS.remote_deleted_at,
+  };
+  for (const name of fieldNames) {
+    const type = spec.columns[name];
+    if (!type) throw new Error(`${model} has no field ${name} (mapper output)`);
+    columns[name] = type;
+  }
+  return columns;
+}
+
+export async function upsertRecords(
+  client: pg.PoolClient,
+  linkedAccountId: string,
+  model: ModelName,
+  records: MappedRecord[],
+): Promise<Changes> {
+  const changes = noChanges();
+  if (records.length === 0) return changes;
+  const fieldNames = [...new Set(records.flatMap((record) => Object.keys(record.fields)))];
+  const rows = records.map((record) => ({
+    ...record.fields,
+    id: recordId(linkedAccountId, model, record.remoteId),
+    linked_account_id: linkedAccountId,
+    remote_id: record.remoteId,
+    remote_data: record.remoteData,
+    remote_created_at: record.remoteCreatedAt,
+    remote_modified_at: record.remoteModifiedAt,
+    // A row seen again after a deletion is alive again.
+    remote_was_deleted: false,
+    remote_deleted_at: null,
+  }));
+  const result = await upsertRows(client, MODELS[model].table, writtenColumns(model, fieldNames), rows, {
+    conflictColumns: UPSERT_KEY,
+    touchColumn: 'modified_at',
+    untrackedColumns: UNTRACKED,
+  });
+  changes.created.push(...result.inserted);
+  changes.updated.push(...result.updated);
+  if (model === 'benefit_enrollments') {
+    const coverageChanged = await replaceCoverage(client, linkedAccountId, records);
+    const already = new Set([...changes.created, ...changes.updated]);
+    changes.updated.push(...coverageChanged.filter((id) => !already.has(id)));
+  }
+  return changes;
+}
+
+/**
+ * Sets the covered dependents of the given enrollments to exactly what the records say, and
+ * returns the enrollments whose coverage changed (their modified_at moves too).
+ */
+async function replaceCoverage(
+  client: pg.PoolClient,
+  linkedAccountId: string,
+  records: MappedRecord[],
+): Promise<string[]> {
+  const enrollmentIds: string[] = [];
+  const pairs: { enrollment: string[]; dependent: string[] } = { enrollment: [], dependent: [] };
+  for (const record of records) {
+    if (!record.coveredDependentRemoteIds) continue;
+    const enrollmentId = recordId(linkedAccountId, 'benefit_enrollments', record.remoteId);
+    enrollmentIds.push(enrollmentId);
+    for (const dependent of record.coveredDependentRemoteIds) {
+      pairs.enrollment.push(enrollmentId);
+      pairs.dependent.push(recordId(linkedAccountId, 'dependents', dependent));
+    }
+  }
+  if (enrollmentIds.length === 0) return [];
+  const { rows } = await client.query<{ id: string }>(
+    `WITH wanted AS (
+       SELECT * FROM unnest($2::uuid[], $3::uuid[]) AS w(benefit_enrollment_id, dependent_id)
+     ), removed AS (
+       DELETE FROM ${COVERAGE_TABLE} c
+       WHERE c.benefit_enrollment_id = ANY($4::uuid[])
+         AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.benefit_enrollment_id = c.benefit_enrollment_id AND w.dependent_id = c.dependent_id)
+       RETURNING c.benefit_enrollment_id AS id
+     ), added AS (
+       INSERT INTO ${COVERAGE_TABLE} (linked_account_id, benefit_enrollment_id, dependent_id)
+       SELECT $1, w.benefit_enrollment_id, w.dependent_id FROM wanted w
+       ON CONFLICT DO NOTHING
+       RETURNING benefit_enrollment_id AS id
+     ), changed AS (SELECT id FROM removed UNION SELECT id FROM added)
+     UPDATE benefit_enrollments e SET modified_at = now() FROM changed WHERE e.id = changed.id RETURNING e.id`,
+    [linkedAccountId, pairs.enrollment, pairs.dependent, enrollmentIds],
+  );
+  return rows.map((row) => row.id);
+}
+
+export async function markDeleted(
+  client: pg.PoolClient,
+  linkedAccountId: string,
+  model: ModelName,
+  remoteIds: string[],
+): Promise<string[]> {
+  if (remoteIds.length === 0) return [];
+  const { rows } = await client.query<{ id: string }>(
+    `UPDATE ${MODELS[model].table} SET remote_was_deleted = true, remote_deleted_at = now(), modified_at = now()
+     WHERE linked_account_id = $1 AND remote_id = ANY($2::text[]) AND NOT remote_was_deleted
+     RETURNING id`,
+    [linkedAccountId, remoteIds],
+  );
+  return rows.map((row) => row.id);
+}
+
+/** Auxiliary rows: kept raw in provider_records; returns how many changed. */
+export async function upsertAuxiliary(
+  client: pg.PoolClient,
+  linkedAccountId: string,
+  sourceTable: string,
+  records: MappedRecord[],
+): Promise<number> {
+  if (records.length === 0) return 0;
+  const result = await upsertRows(
+    client,
+    'provider_records',
+    { linked_account_id: 'uuid', source_table: 'text', remote_id: 'text', data: 'jsonb' },
+    records.map((record) => ({
+      linked_account_id: linkedAccountId,
+      source_table: sourceTable,
+      remote_id: record.remoteId,
+      data: record.remoteData,
+    })),
+    {
+      conflictColumns: ['linked_account_id', 'source_table', 'remote_id'],
+      touchColumn: 'modified_at',
+      idColumn: 'remote_id',
+    },
+  );
+  return result.inserted.length + result.updated.length;
+}
+
+export async function deleteAuxiliary(
+  client: pg.PoolClient,
+  linkedAccountId: string,
+  sourceTable: string,
+  remoteIds: string[],
+): Promise<number> {
+  if (remoteIds.length === 0) return 0;
+  const result = await client.query(
+    'DELETE FROM provider_records WHERE linked_account_id = $1 AND source_table = $2 AND remote_id = ANY($3::text[])',
+    [linkedAccountId, sourceTable, remoteIds],
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Remembers the remote ids of a full load's page, for reconciliation at its end. */
+export async function markSeen(
+  client: pg.PoolClient,
+  linkedAccountId: string,
+  sourceTable: string,
+  remoteIds: string[],
+): Promise<void> {
+  if (remoteIds.length === 0) return;
+  await client.query(
+    `INSERT INTO sync_seen_records (linked_account_id, source_table, remote_id)
+     SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`,
+    [linkedAccountId, sourceTable, remoteIds],
+  );
+}
+
+/**
+ * End of a complete full load: whatever the account holds from this source that the load did not
+ * see was deleted at the source. Returns the ids marked deleted (or the count of auxiliary rows).
+ */
+export async function reconcile(
+  client: pg.PoolClient,
+  linkedAccountId: string,
+  sourceTable: string,
+  target: ModelName | 'auxiliary',
+): Promise<string[]> {
+  const notSeen = `NOT EXISTS (SELECT 1 FROM sync_seen_records s
+      WHERE s.linked_account_id = $1 AND s.source_table = $2 AND s.remote_id = t.remote_id)`;
+  let deleted: string[];
+  if (target === 'auxiliary') {
+    await client.query(
+      `DELETE FROM provider_records t WHERE t.linked_account_id = $1 AND t.source_table = $2 AND ${notSeen}`,
+      [linkedAccountId, sourceTable],
+    );
+    deleted = [];
+  } else {
+    const { rows } = await client.query<{ id: string }>(
+      `UPDATE ${MODELS[target].table} t SET remote_was_deleted = true, remote_deleted_at = now(), modified_at = now()
+       WHERE t.linked_account_id = $1 AND NOT t.remote_was_deleted AND ${notSeen}
+       RETURNING t.id`,
+      [linkedAccountId, sourceTable],
+    );
+    deleted = rows.map((row) => row.id);
+  }
+  await client.query('DELETE FROM sync_seen_records WHERE linked_account_id = $1 AND source_table = $2', [
+    linkedAccountId,
+    sourceTable,
+  ]);
+  return deleted;
+}
+
+export async function loadCursor(
+  client: pg.Pool | pg.PoolClient,
+  linkedAccountId: string,
+  sourceTable: string,
+): Promise<StoredCursor | null> {
+  const { rows } = await client.query<{ phase: 'full' | 'delta'; cursor: string | null }>(
+    'SELECT phase, cursor FROM sync_cursors WHERE linked_account_id = $1 AND source_table = $2',
+    [linkedAccountId, sourceTable],
+  );
+  return rows[0] ?? null;
+}
+
+export async function saveCursor(
+  client: pg.PoolClient,
+  linkedAccountId: string,
+  sourceTable: string,
+  cursor: StoredCursor,
+  startingFullLoad = false,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO sync_cursors (linked_account_id, source_table, phase, cursor, full_load_started_at, updated_at)
+     VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END, now())
+     ON CONFLICT (linked_account_id, source_table) DO UPDATE
+     SET phase = EXCLUDED.phase, cursor = EXCLUDED.cursor, updated_at = now(),
+         full_load_started_at = CASE WHEN $5 THEN now() ELSE sync_cursors.full_load_started_at END`,
+    [linkedAccountId, sourceTable, cursor.phase, cursor.cursor, startingFullLoad],
+  );
+}
+
+/** Starts a full load of a source table: forget what an interrupted one had seen. */
+export async function startFullLoad(client: pg.PoolClient, linkedAccountId: string, sourceTable: string) {
+  await client.query('DELETE FROM sync_seen_records WHERE linked_account_id = $1 AND source_table = $2', [
+    linkedAccountId,
+    sourceTable,
+  ]);
+  await saveCursor(client, linkedAccountId, sourceTable, { phase: 'full', cursor: null }, true);
+}
+
+export async function recordChangeEvents(
+  client: pg.PoolClient,
+  linkedAccountId: string,
+  model: ModelName,
+  changes: Changes,
+  syncRunId: string,
+): Promise<void> {
+  const ids = [...changes.created, ...changes.updated, ...changes.deleted];
+  if (ids.length === 0) return;
+  const kinds = [
+    ...changes.created.map(() => 'created'),
+    ...changes.updated.map(() => 'updated'),
+    ...changes.deleted.map(() => 'deleted'),
+  ];
+  await client.query(
+    `INSERT INTO change_events (linked_account_id, model, record_id, kind, sync_run_id)
+     SELECT $1, $2, unnest($3::uuid[]), unnest($4::text[]), $5`,
+    [linkedAccountId, model, ids, kinds, syncRunId],
+  );
+}
