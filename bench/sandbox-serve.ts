@@ -1,0 +1,159 @@
+/**
+ * Sandbox figures for docs/sandbox.md "## Performance":
+ *   1. generating a 100k-worker organisation (time, heap after GC, in a child process so it starts clean);
+ *   2. serving the 100k-row cdm_workers table page by page (odata.maxpagesize=5000) over HTTPS, rows/s,
+ *      full rows and a typical $select.
+ * Run: npx tsx --expose-gc bench/sandbox-serve.ts [workers]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { createDynamicsHttp } from '../src/providers/dynamics/http-client.js';
+import { generateOrganisation } from '../src/sandbox/data/generator.js';
+import { startSandbox } from '../src/sandbox/index.js';
+
+const workers = Number(process.argv[2] ?? 100_000);
+
+if (process.argv[3] === '--generate-only') {
+  const started = performance.now();
+  const organisation = generateOrganisation({ workers, seed: 42 });
+  const elapsed = performance.now() - started;
+  (globalThis as { gc?: () => void }).gc?.();
+  const rows = Object.values({ ...organisation.dataverse, ...organisation.fno }).reduce(
+    (sum, list) => sum + list.length,
+    0,
+  );
+  process.stdout.write(
+    JSON.stringify({
+      ms: Math.round(elapsed),
+      heapMb: Math.round(process.memoryUsage().heapUsed / 1e6),
+      rows,
+    }),
+  );
+  process.exit(0);
+}
+
+const generation = JSON.parse(
+  execFileSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', 'bench/sandbox-serve.ts', String(workers), '--generate-only'],
+    {
+      encoding: 'utf8',
+    },
+  ),
+) as { ms: number; heapMb: number; rows: number };
+console.log(
+  `generate ${workers} workers: ${generation.ms} ms, heap ${generation.heapMb} MB after GC, ${generation.rows} rows in all tables`,
+);
+
+const sandbox = await startSandbox({ workers, dataDir: mkdtempSync(join(tmpdir(), 'hris-sandbox-bench-')) });
+const agent = createDynamicsHttp({ caCertPem: sandbox.caCertPem, connections: 4 });
+const tenant = sandbox.defaultTenant;
+const tokenResponse = await request(`${tenant.authority}/oauth2/v2.0/token`, {
+  method: 'POST',
+  dispatcher: agent,
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: tenant.clientId,
+    client_secret: tenant.clientSecret,
+    scope: `${tenant.dataverseUrl}/.default`,
+  }).toString(),
+});
+const { access_token: token } = (await tokenResponse.body.json()) as { access_token: string };
+
+async function serveAll(label: string, firstUrl: string, prefer: string): Promise<void> {
+  let url: string | undefined = firstUrl;
+  let rows = 0;
+  let bytes = 0;
+  let pages = 0;
+  const started = performance.now();
+  while (url) {
+    const response = await request(url, {
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${token}`, prefer },
+    });
+    const text = await response.body.text();
+    bytes += text.length;
+    const body = JSON.parse(text) as { value: unknown[]; '@odata.nextLink'?: string };
+    rows += body.value.length;
+    pages++;
+    url = body['@odata.nextLink'];
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `${label}: ${rows} rows in ${pages} pages, ${seconds.toFixed(2)} s, ${Math.round(rows / seconds)} rows/s, ${(bytes / 1e6 / seconds).toFixed(1)} MB/s`,
+  );
+}
+
+const root = `${tenant.dataverseUrl}/api/data/v9.2/`;
+await serveAll('cdm_workers, all columns', `${root}cdm_workers`, 'odata.maxpagesize=5000');
+await serveAll(
+  'cdm_workers, $select of 8 columns',
+  `${root}cdm_workers?$select=cdm_workernumber,cdm_firstname,cdm_lastname,cdm_primaryemailaddress,cdm_birthdate,cdm_gender,_cdm_managerworkerid_value,modifiedon`,
+  'odata.maxpagesize=5000',
+);
+await serveAll(
+  'cdm_workers, change-tracking initial load',
+  `${root}cdm_workers?$select=cdm_firstname,cdm_lastname`,
+  'odata.track-changes,odata.maxpagesize=5000',
+);
+await serveAll(
+  'cdm_workers, all annotations',
+  `${root}cdm_workers?$select=cdm_firstname,cdm_gender,_cdm_managerworkerid_value`,
+  'odata.maxpagesize=5000,odata.include-annotations="*"',
+);
+
+// DMF: export every F&O entity (workers, dependents, enrollments, covered beneficiaries) and stream the zip.
+sandbox.controls.setDmfExportBehaviour({ durationMs: 0 });
+const fnoToken = await (async () => {
+  const response = await request(`${tenant.authority}/oauth2/v2.0/token`, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: tenant.clientId,
+      client_secret: tenant.clientSecret,
+      scope: `${tenant.fnoUrl}/.default`,
+    }).toString(),
+  });
+  return ((await response.body.json()) as { access_token: string }).access_token;
+})();
+const dmf = async (action: string, body: unknown): Promise<string> => {
+  const response = await request(
+    `${tenant.fnoUrl}/data/DataManagementDefinitionGroups/Microsoft.Dynamics.DataEntities.${action}`,
+    {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${fnoToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    },
+  );
+  return ((await response.body.json()) as { value: string }).value;
+};
+const exportStarted = performance.now();
+const executionId = await dmf('ExportToPackage', {
+  definitionGroupId: 'HR export',
+  packageName: 'hr.zip',
+  legalEntityId: '',
+});
+const packageUrl = await dmf('GetExportedPackageUrl', { executionId });
+const memoryBefore = process.memoryUsage().rss;
+let zipBytes = 0;
+const download = await request(packageUrl, { dispatcher: agent });
+for await (const chunk of download.body) zipBytes += (chunk as Buffer).length;
+const exportSeconds = (performance.now() - exportStarted) / 1000;
+const exportedRows = [
+  'Workers',
+  'WorkerPersonalContactPersons',
+  'WorkerEnrolledBenefits',
+  'CoveredBeneficiaryRelationships',
+].reduce((sum, name) => sum + sandbox.truth.fno(name as 'Workers').length, 0);
+console.log(
+  `DMF package (CSV-Unicode, ${exportedRows} rows): ${(zipBytes / 1e6).toFixed(1)} MB zip in ${exportSeconds.toFixed(2)} s, RSS growth ${Math.round((process.memoryUsage().rss - memoryBefore) / 1e6)} MB`,
+);
+await agent.close();
+await sandbox.close();
