@@ -3,10 +3,14 @@
  * `--check` fails when the committed file differs, so CI catches a route changed without
  * regenerating the document.
  */
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { createKeyring } from '../src/crypto/credentials.js';
 import { connectDatabase } from '../src/db/database.js';
+import { createDynamicsHttp, createMsalNetworkClient } from '../src/providers/dynamics/http-client.js';
+import { SyncService } from '../src/sync/sync-service.js';
 
 const OUTPUT = new URL('../openapi/openapi.json', import.meta.url);
 
@@ -14,11 +18,31 @@ export async function renderOpenApi(): Promise<string> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
   // The pool connects lazily and no request is made: building the document needs no database.
   const db = connectDatabase('postgresql://127.0.0.1:1/openapi', 1);
-  const app = await buildApp({ config, db, logger: false });
+  const keyring = createKeyring([randomBytes(32)]);
+  const log = { info() {}, warn() {}, error() {} };
+  const dynamics = createDynamicsHttp();
+  const sync = new SyncService({
+    db,
+    keyring,
+    providers: {
+      dynamics: {
+        dispatcher: dynamics,
+        networkClient: createMsalNetworkClient(dynamics),
+        concurrency: 1,
+        pageSize: 1,
+        retryBudgetMs: 1,
+      },
+    },
+    intervalMinutes: 5,
+    fullIntervalHours: 24,
+    log,
+  });
+  const app = await buildApp({ config, db, keyring, sync, logger: false });
   await app.ready();
   const document = app.swagger();
   await app.close();
   await db.close();
+  await dynamics.close();
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 

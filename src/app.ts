@@ -14,20 +14,28 @@ import {
 import { healthRoutes } from './api/routes/health.js';
 import { v1Api } from './api/v1.js';
 import type { Config } from './config.js';
+import type { Keyring } from './crypto/credentials.js';
 import type { Database } from './db/database.js';
 import { AppError, type ErrorDetail, errorBody } from './errors.js';
 import { loggerOptions } from './logging.js';
+import type { SyncService } from './sync/sync-service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     db: Database;
+    keyring: Keyring;
+    sync: SyncService;
   }
 }
 
 export interface AppDependencies {
   config: Config;
   db: Database;
+  /** Encrypts provider credentials at rest. */
+  keyring: Keyring;
+  /** Runs and queues syncs (not started by buildApp: server.ts starts it per ROLE). */
+  sync: SyncService;
   /** Override the logger (tests pass false or a stream). */
   logger?: FastifyServerOptions['logger'];
 }
@@ -76,6 +84,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.decorate('config', deps.config);
+  app.decorate('keyring', deps.keyring);
+  app.decorate('sync', deps.sync);
   app.setValidatorCompiler(validatorCompiler);
   // Responses are built by our own typed code; the zod response schemas document them (OpenAPI) and
   // tests check real responses against them. Validating every row again on the hot path would cost
@@ -179,6 +189,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         { name: 'Departments', description: 'Departments of the employer.' },
         { name: 'Job positions', description: 'Positions and their jobs.' },
         { name: 'Linked accounts', description: 'Employer accounts linked to your platform.' },
+        { name: 'Sync', description: 'Run syncs and see how fresh each model is.' },
         { name: 'Operations', description: 'Health and readiness.' },
       ],
       components: {

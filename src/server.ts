@@ -1,16 +1,21 @@
+import { parseArgs } from 'node:util';
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, publicUrl } from './config.js';
+import { type Config, ConfigError, loadConfig, publicUrl } from './config.js';
 import { openDatabase } from './db/database.js';
+import { createServices } from './services.js';
 
 /**
- * Process entry: configuration → database (embedded by default) → app → listen, and a graceful
- * shutdown on SIGINT/SIGTERM: stop accepting, finish in-flight requests, close the pool, then stop
- * the embedded PostgreSQL if this was the last process using it.
+ * Process entry: configuration → database (embedded by default) → services → app → listen, and a
+ * graceful shutdown on SIGINT/SIGTERM: stop accepting, finish in-flight requests and syncs, close
+ * the pool, then stop the embedded PostgreSQL if this was the last process using it.
+ *
+ * --role api|worker|all (or ROLE): serve the API, run syncs, or both.
  */
-async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
+function readConfig(): Config {
+  const { values } = parseArgs({ options: { role: { type: 'string' } }, strict: true });
   try {
-    config = loadConfig();
+    return loadConfig({ ...process.env, ...(values.role ? { ROLE: values.role } : {}) });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -18,23 +23,36 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
   const startedAt = performance.now();
   const db = await openDatabase(config, (message) => console.error(`[database] ${message}`));
-  const app = await buildApp({ config, db });
-  app.log.info({ database: db.description }, 'database ready');
+  let app: FastifyInstance | undefined;
+  // Services log through the app's logger once it exists (the same pino instance and redaction).
+  const log = {
+    info: (object: object, message: string) => app?.log.info(object, message),
+    warn: (object: object, message: string) => (app ? app.log.warn(object, message) : console.error(message)),
+    error: (object: object, message: string) => app?.log.error(object, message),
+  };
+  const services = await createServices(config, db, log);
+  app = await buildApp({ config, db, keyring: services.keyring, sync: services.sync });
+  app.log.info({ database: db.description, role: config.ROLE }, 'database ready');
 
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
-    app.log.info({ signal }, 'shutting down');
+    app?.log.info({ signal }, 'shutting down');
     const forceExit = setTimeout(() => {
-      app.log.error('shutdown took longer than 15 s; exiting');
+      console.error('shutdown took longer than 30 s; exiting');
       process.exit(1);
-    }, 15_000);
+    }, 30_000);
     forceExit.unref();
     try {
-      await app.close();
+      await app?.close();
+      await services.close();
       await db.close();
     } finally {
       clearTimeout(forceExit);
@@ -44,10 +62,17 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
+  if (config.ROLE === 'api') await services.sync.start();
+  else await services.sync.startWorker();
+  if (config.ROLE === 'worker') {
+    app.log.info({ startupMs: Math.round(performance.now() - startedAt) }, 'HRIS Gateway sync worker ready');
+    return;
+  }
   try {
     await app.listen({ host: config.HOST, port: config.PORT });
   } catch (error) {
     app.log.error({ err: error }, 'could not listen');
+    await services.close();
     await db.close();
     process.exit(1);
   }

@@ -5,6 +5,7 @@ import { type AccountPrincipal, type ApiKeyPrincipal, Authenticator } from './au
 import { type ReadOptions, sensitiveFieldsRead } from './record-queries.js';
 import { linkedAccountRoutes } from './routes/linked-accounts.js';
 import { recordRoutes } from './routes/records.js';
+import { syncRoutes } from './routes/sync.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -65,6 +66,7 @@ export const v1Api = fp(
 
     await app.register(recordRoutes);
     await app.register(linkedAccountRoutes);
+    await app.register(syncRoutes);
   },
   { name: 'v1-api', dependencies: ['database'] },
 );

@@ -1,0 +1,46 @@
+import type { Keyring } from '../crypto/credentials.js';
+import type { Database } from '../db/database.js';
+import { DynamicsConnection, type DynamicsDependencies } from './dynamics/connection.js';
+import { dynamicsCredentialsSchema } from './dynamics/credentials.js';
+import type { ProviderConnection } from './types.js';
+
+/**
+ * The providers the gateway can sync, by the `provider` value of a linked account. An explicit
+ * map (no self-registration): adding a provider is a folder under providers/ and one line here.
+ */
+export interface ProviderDependencies {
+  dynamics: DynamicsDependencies;
+}
+
+type ProviderFactory = (
+  linkedAccountId: string,
+  credentials: unknown,
+  deps: ProviderDependencies,
+) => ProviderConnection;
+
+export const PROVIDERS: Record<string, ProviderFactory> = {
+  dynamics365: (linkedAccountId, credentials, deps) =>
+    new DynamicsConnection(linkedAccountId, dynamicsCredentialsSchema.parse(credentials), deps.dynamics),
+};
+
+export class UnsyncableAccountError extends Error {}
+
+/** A live connection for a linked account, from its decrypted credentials. */
+export async function connectAccount(
+  db: Database,
+  keyring: Keyring,
+  deps: ProviderDependencies,
+  linkedAccountId: string,
+): Promise<ProviderConnection> {
+  const account = await db.prisma.linkedAccount.findUniqueOrThrow({ where: { id: linkedAccountId } });
+  const factory = PROVIDERS[account.provider];
+  if (!factory) {
+    throw new UnsyncableAccountError(
+      `linked account ${linkedAccountId} uses provider "${account.provider}", which has nothing to sync`,
+    );
+  }
+  if (!account.credentialsEncrypted) {
+    throw new UnsyncableAccountError(`linked account ${linkedAccountId} has no credentials`);
+  }
+  return factory(linkedAccountId, JSON.parse(keyring.decrypt(account.credentialsEncrypted)), deps);
+}

@@ -1,0 +1,281 @@
+import { createHash, randomUUID } from 'node:crypto';
+import PgBoss from 'pg-boss';
+import type { Keyring } from '../crypto/credentials.js';
+import type { Database } from '../db/database.js';
+import type { LinkedAccountStatus } from '../generated/prisma/enums.js';
+import { diagnose } from '../providers/dynamics/diagnose.js';
+import { connectAccount, type ProviderDependencies, UnsyncableAccountError } from '../providers/registry.js';
+import { SyncEngine, type SyncKind, type SyncProgress, type SyncResult } from './engine.js';
+
+/**
+ * Runs syncs: now (the connect flow, the demo, the API's POST /v1/sync) or on schedule. Jobs go
+ * through pg-boss in Postgres, so any number of gateway processes share the work; a per-account
+ * advisory lock guarantees one sync per account at a time whoever starts it, and a request while a
+ * sync runs joins it instead of starting another.
+ */
+export interface SyncServiceOptions {
+  db: Database;
+  keyring: Keyring;
+  providers: ProviderDependencies;
+  intervalMinutes: number;
+  fullIntervalHours: number;
+  log: {
+    info(object: object, message: string): void;
+    warn(object: object, message: string): void;
+    error(object: object, message: string): void;
+  };
+}
+
+export interface SyncRequestResult {
+  run_id: string;
+  status: 'queued' | 'running';
+  /** True when an already queued or running sync answers the request. */
+  joined: boolean;
+}
+
+const QUEUE = 'account-sync';
+const EXPIRY_WARNING_DAYS = 30;
+/** Statuses the scheduler keeps syncing (the others wait for the employer's admin to relink). */
+const SCHEDULED_STATUSES: LinkedAccountStatus[] = [
+  'connected',
+  'expiring_soon',
+  'degraded',
+  'error_permissions',
+  'error_config',
+];
+
+interface SyncJob {
+  linkedAccountId: string;
+  kind: SyncKind;
+  trigger: string;
+  runId: string;
+}
+
+/** Two 32-bit keys for pg_advisory_lock, from the account id. */
+function lockKeys(linkedAccountId: string): [number, number] {
+  const digest = createHash('sha256').update(`sync:${linkedAccountId}`).digest();
+  return [digest.readInt32BE(0), digest.readInt32BE(4)];
+}
+
+export class SyncService {
+  private readonly engine: SyncEngine;
+  private boss: PgBoss | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private readonly running = new Map<string, Promise<SyncResult | undefined>>();
+  /** Live progress of syncs running in this process, per account and source table. */
+  readonly progress = new Map<string, Map<string, SyncProgress>>();
+
+  constructor(private readonly options: SyncServiceOptions) {
+    this.engine = new SyncEngine(options.db.pool);
+  }
+
+  /** Connects to the job queue (every role needs it to enqueue). */
+  async start(): Promise<void> {
+    const { db } = this.options;
+    this.boss = new PgBoss({
+      db: { executeSql: (text, values) => db.pool.query(text, values) },
+      schema: 'pgboss',
+    });
+    this.boss.on('error', (error) => this.options.log.warn({ err: error }, 'job queue error'));
+    await this.boss.start();
+    await this.boss.createQueue(QUEUE, { name: QUEUE, policy: 'stately', retryLimit: 0, expireInHours: 6 });
+  }
+
+  /** Works sync jobs and schedules due accounts (worker role). */
+  async startWorker(concurrency = 2): Promise<void> {
+    if (!this.boss) await this.start();
+    const boss = this.boss as PgBoss;
+    for (let worker = 0; worker < concurrency; worker++) {
+      await boss.work<SyncJob>(QUEUE, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+        if (!job) return;
+        await this.runNow(job.data.linkedAccountId, {
+          kind: job.data.kind,
+          trigger: job.data.trigger,
+          runId: job.data.runId,
+        });
+      });
+    }
+    const everyMs = Math.min(this.options.intervalMinutes * 60_000, 30_000) / 2;
+    this.ticker = setInterval(() => {
+      this.scheduleDue().catch((error: unknown) =>
+        this.options.log.warn({ err: error }, 'scheduling failed'),
+      );
+    }, everyMs);
+    this.ticker.unref();
+    await this.scheduleDue();
+  }
+
+  async stop(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    await Promise.allSettled(this.running.values());
+    await this.boss?.stop({ graceful: true, wait: true, close: false });
+  }
+
+  /** Enqueues a sync, or answers with the one already queued or running for the account. */
+  async requestSync(linkedAccountId: string, kind: SyncKind, trigger: string): Promise<SyncRequestResult> {
+    const { pool } = this.options.db;
+    const existing = await pool.query<{ id: string; status: 'queued' | 'running' }>(
+      `SELECT id, status FROM sync_runs WHERE linked_account_id = $1 AND status IN ('queued', 'running')
+       ORDER BY status = 'running' DESC, started_at DESC LIMIT 1`,
+      [linkedAccountId],
+    );
+    const found = existing.rows[0];
+    if (found) return { run_id: found.id, status: found.status, joined: true };
+    if (!this.boss) throw new Error('sync service not started');
+    const runId = randomUUID();
+    await pool.query(
+      `INSERT INTO sync_runs (id, linked_account_id, kind, trigger, status) VALUES ($1, $2, $3, $4, 'queued')`,
+      [runId, linkedAccountId, kind, trigger],
+    );
+    const jobId = await this.boss.send(QUEUE, { linkedAccountId, kind, trigger, runId } satisfies SyncJob, {
+      singletonKey: linkedAccountId,
+    });
+    if (!jobId) {
+      // pg-boss already holds a queued job for this account: that one will run.
+      await pool.query('DELETE FROM sync_runs WHERE id = $1', [runId]);
+      const queued = await pool.query<{ id: string }>(
+        `SELECT id FROM sync_runs WHERE linked_account_id = $1 AND status IN ('queued', 'running') ORDER BY started_at DESC LIMIT 1`,
+        [linkedAccountId],
+      );
+      return { run_id: queued.rows[0]?.id ?? runId, status: 'queued', joined: true };
+    }
+    return { run_id: runId, status: 'queued', joined: false };
+  }
+
+  /**
+   * Runs a sync in this process and waits for it. Returns undefined when another process holds the
+   * account's sync (the caller joined a sync it does not run).
+   */
+  async runNow(
+    linkedAccountId: string,
+    options: {
+      kind: SyncKind;
+      trigger: string;
+      runId?: string;
+      onProgress?: (progress: SyncProgress) => void;
+    },
+  ): Promise<SyncResult | undefined> {
+    const inProcess = this.running.get(linkedAccountId);
+    if (inProcess) return inProcess;
+    const run = this.runLocked(linkedAccountId, options).finally(() => this.running.delete(linkedAccountId));
+    this.running.set(linkedAccountId, run);
+    return run;
+  }
+
+  private async runLocked(
+    linkedAccountId: string,
+    options: {
+      kind: SyncKind;
+      trigger: string;
+      runId?: string;
+      onProgress?: (progress: SyncProgress) => void;
+    },
+  ): Promise<SyncResult | undefined> {
+    const { db, keyring, providers, log } = this.options;
+    const lockClient = await db.pool.connect();
+    const [classId, objectId] = lockKeys(linkedAccountId);
+    try {
+      const locked = await lockClient.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_lock($1, $2) AS locked',
+        [classId, objectId],
+      );
+      if (!locked.rows[0]?.locked) return undefined;
+      try {
+        // Holding the lock, any run still marked running was cut short (a killed process).
+        await db.pool.query(
+          `UPDATE sync_runs SET status = 'failed', finished_at = now(), error = 'interrupted: the process running it stopped'
+           WHERE linked_account_id = $1 AND status = 'running'`,
+          [linkedAccountId],
+        );
+        const progress = new Map<string, SyncProgress>();
+        this.progress.set(linkedAccountId, progress);
+        let result: SyncResult;
+        try {
+          const connection = await connectAccount(db, keyring, providers, linkedAccountId);
+          try {
+            result = await this.engine.run({
+              linkedAccountId,
+              connection,
+              kind: options.kind,
+              trigger: options.trigger,
+              ...(options.runId ? { runId: options.runId } : {}),
+              onProgress: (update) => {
+                progress.set(update.sourceTable, update);
+                options.onProgress?.(update);
+              },
+              log,
+            });
+          } finally {
+            await connection.close();
+          }
+        } catch (error) {
+          if (error instanceof UnsyncableAccountError) throw error;
+          result = {
+            runId: options.runId ?? randomUUID(),
+            status: 'failed',
+            stats: {},
+            errors: [{ sourceTable: '(connect)', error }],
+            error,
+          };
+        }
+        await this.updateAccountStatus(linkedAccountId, result);
+        log.info(
+          { linkedAccountId, runId: result.runId, status: result.status, kind: options.kind },
+          `sync ${result.status}`,
+        );
+        return result;
+      } finally {
+        await lockClient.query('SELECT pg_advisory_unlock($1, $2)', [classId, objectId]);
+      }
+    } finally {
+      lockClient.release();
+    }
+  }
+
+  /** The account's status after a sync: the diagnosis of its failure, or healthy (or expiring). */
+  private async updateAccountStatus(linkedAccountId: string, result: SyncResult): Promise<void> {
+    const { pool } = this.options.db;
+    if (result.status === 'failed') {
+      const diagnosis = diagnose(result.error);
+      await pool.query(
+        'UPDATE linked_accounts SET status = $2, status_reason = $3, updated_at = now() WHERE id = $1',
+        [linkedAccountId, diagnosis.status, diagnosis.reason],
+      );
+      return;
+    }
+    await refreshExpiryStatus(pool, linkedAccountId);
+  }
+
+  /** Enqueues incremental syncs that are due, and full ones once a day (FULL_SYNC_INTERVAL_HOURS). */
+  async scheduleDue(): Promise<number> {
+    const { pool } = this.options.db;
+    const { rows } = await pool.query<{ id: string; full_due: boolean }>(
+      `SELECT a.id,
+              coalesce(max(r.started_at) FILTER (WHERE r.kind = 'full' AND r.status = 'succeeded'), '-infinity')
+                < now() - make_interval(secs => $3) AS full_due
+       FROM linked_accounts a LEFT JOIN sync_runs r ON r.linked_account_id = a.id
+       WHERE a.provider = 'dynamics365' AND a.status = ANY($1::linked_account_status[])
+       GROUP BY a.id
+       HAVING coalesce(max(r.started_at), '-infinity') < now() - make_interval(secs => $2)
+          AND NOT bool_or(coalesce(r.status IN ('queued', 'running'), false))`,
+      [SCHEDULED_STATUSES, this.options.intervalMinutes * 60, this.options.fullIntervalHours * 3600],
+    );
+    for (const row of rows) await this.requestSync(row.id, row.full_due ? 'full' : 'incremental', 'schedule');
+    return rows.length;
+  }
+}
+
+/** connected ↔ expiring_soon by the credentials' expiry date, with the relink instruction. */
+export async function refreshExpiryStatus(pool: Database['pool'], linkedAccountId: string): Promise<void> {
+  await pool.query(
+    `UPDATE linked_accounts SET
+       status = CASE WHEN credentials_expire_at < now() + make_interval(days => $2) THEN 'expiring_soon' ELSE 'connected' END::linked_account_status,
+       status_reason = CASE WHEN credentials_expire_at < now() + make_interval(days => $2)
+         THEN 'The client secret or certificate expires on ' || to_char(credentials_expire_at, 'YYYY-MM-DD') ||
+              ': create a new one in Entra ID (App registrations > your app > Certificates & secrets) and relink with it (POST /v1/linked-accounts/' || id || '/relink).'
+         END,
+       updated_at = now()
+     WHERE id = $1`,
+    [linkedAccountId, EXPIRY_WARNING_DAYS],
+  );
+}
