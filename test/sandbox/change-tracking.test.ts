@@ -94,6 +94,40 @@ describe('Dataverse change tracking (reference §3)', () => {
     expect(next.body.value).toEqual([]);
   });
 
+  it('pages a large delta and pins it: changes made while paging go to the next delta', async () => {
+    const { deltaLink } = await initialLoad();
+    const updated = sandbox.controls.updateRecords('cdm_workers', { count: 30 });
+    const deleted = sandbox.controls.deleteRecords('cdm_workers', { count: 12 });
+    const seenChanged = new Set<string>();
+    const seenDeleted = new Set<string>();
+    let url: string | undefined = deltaLink;
+    let pages = 0;
+    let nextDeltaLink = '';
+    while (url) {
+      const { body } = await get(url, 'odata.track-changes,odata.maxpagesize=10');
+      expect(body.value.length).toBeLessThanOrEqual(10);
+      for (const row of body.value) {
+        if (row.reason === 'deleted') seenDeleted.add(String(row.id));
+        else seenChanged.add(String(row.cdm_workerid));
+      }
+      if (pages === 0)
+        sandbox.controls.updateRecords('cdm_workers', {
+          ids: [sandbox.truth.workers[0]?.cdm_workerid as string],
+        });
+      pages++;
+      nextDeltaLink = String(body['@odata.deltaLink'] ?? '');
+      url = body['@odata.nextLink'] as string | undefined;
+      if (url) expect(body['@odata.deltaLink']).toBeUndefined();
+    }
+    expect(pages).toBeGreaterThan(2);
+    expect([...seenChanged].sort()).toEqual(updated.filter((id) => !deleted.includes(id)).sort());
+    expect([...seenDeleted].sort()).toEqual([...deleted].sort());
+    const following = await get(nextDeltaLink, 'odata.track-changes');
+    expect(following.body.value.map((row) => row.cdm_workerid)).toEqual([
+      sandbox.truth.workers[0]?.cdm_workerid,
+    ]);
+  });
+
   it('rejects query options under change tracking', async () => {
     for (const option of [
       "$filter=cdm_firstname eq 'A'",

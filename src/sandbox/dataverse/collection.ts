@@ -289,14 +289,27 @@ function handleTrackedInitialLoad(request: CollectionRequest): SandboxResponse {
   return odataResponse(body, preferenceApplied(preferences, true));
 }
 
+/**
+ * A delta (reference §3): rows changed after the token's version (ordered by version), then deletions.
+ * Large deltas are paged like any query; the paging cookie pins the upper version, so rows changed while
+ * the client pages belong to the next delta, whose token is that upper version.
+ */
 function handleDelta(request: CollectionRequest, token: string): SandboxResponse {
   rejectUnderChangeTracking(request);
   const { environment, table, query, preferences, now } = request;
+  const skipToken = query.options.get('$skiptoken');
+  const cursor = skipToken ? decodeSkipToken(skipToken) : undefined;
   const { version, issuedAt } = parseDeltaToken(token);
   const retentionMs = environment.changeTrackingRetentionDays * 86_400_000;
   if (version < environment.deltaTokenFloor || now.getTime() - issuedAt.getTime() > retentionMs) {
     throw dataverseErrors.versionExpired();
   }
+  const window = cursor?.delta ?? {
+    from: version,
+    upper: environment.version.current,
+    afterVersion: version,
+    deletedOffset: 0,
+  };
   const plan = planProjection(
     environment,
     table,
@@ -304,19 +317,52 @@ function handleDelta(request: CollectionRequest, token: string): SandboxResponse
     undefined,
     preferences.includeAnnotations,
   );
+  const pageSize = pageSizeFor(preferences);
   const changed = table.store
     .rows()
-    .filter((row) => row.versionnumber > version)
+    .filter((row) => row.versionnumber > window.afterVersion && row.versionnumber <= window.upper)
     .sort((a, b) => a.versionnumber - b.versionnumber);
+  const changedPage = changed.slice(0, pageSize);
   const deletedContext = `${environment.serviceRoot}$metadata#${table.definition.entitySetName}/$deletedEntity`;
-  const deleted = table.store.deletions
-    .filter((deletion) => deletion.version > version)
-    .map((deletion) => ({ '@odata.context': deletedContext, id: deletion.id, reason: 'deleted' }));
-  const body = {
+  const deletions = table.store.deletions.filter(
+    (deletion) => deletion.version > window.from && deletion.version <= window.upper,
+  );
+  const deletedPage = deletions.slice(
+    window.deletedOffset,
+    window.deletedOffset + pageSize - changedPage.length,
+  );
+  const body: Record<string, unknown> = {
     '@odata.context': `${environment.serviceRoot}$metadata#${table.definition.entitySetName}${plan.contextSelect ? `(${plan.contextSelect})` : ''}/$delta`,
-    value: [...changed.map((row) => projectRow(environment, plan, row)), ...deleted],
-    '@odata.deltaLink': deltaLink(request, environment.version.current),
+    value: [
+      ...changedPage.map((row) => projectRow(environment, plan, row)),
+      ...deletedPage.map((deletion) => ({
+        '@odata.context': deletedContext,
+        id: deletion.id,
+        reason: 'deleted',
+      })),
+    ],
   };
+  const moreChanged = changed.length > changedPage.length;
+  const nextDeletedOffset = window.deletedOffset + deletedPage.length;
+  if (moreChanged || nextDeletedOffset < deletions.length) {
+    const lastChanged = changedPage[changedPage.length - 1];
+    const nextCursor: PagingCursor = {
+      page: (cursor?.page ?? 1) + 1,
+      lastKey: '',
+      delta: {
+        ...window,
+        afterVersion: moreChanged && lastChanged ? lastChanged.versionnumber : window.upper,
+        deletedOffset: nextDeletedOffset,
+      },
+    };
+    body['@odata.nextLink'] = linkWithout(
+      request,
+      ['$skiptoken'],
+      `$skiptoken=${encodeQueryValue(encodeSkipToken(nextCursor))}`,
+    );
+  } else {
+    body['@odata.deltaLink'] = deltaLink(request, window.upper);
+  }
   return odataResponse(body, preferenceApplied(preferences, true));
 }
 

@@ -13,12 +13,21 @@ const cursorSchema = z.object({
   lastValues: z.array(z.unknown()).optional(),
   /** Version at the start of a change-tracking initial load: the deltaLink of its last page. */
   trackingVersion: z.number().int().optional(),
+  /** A paged delta: rows changed in (from, upper], resuming after `afterVersion`, then deletions from `deletedOffset`. */
+  delta: z
+    .object({
+      from: z.number().int(),
+      upper: z.number().int(),
+      afterVersion: z.number().int(),
+      deletedOffset: z.number().int().min(0),
+    })
+    .optional(),
 });
 export type PagingCursor = z.infer<typeof cursorSchema>;
 
 export function encodeSkipToken(cursor: PagingCursor): string {
   const payload = Buffer.from(JSON.stringify(cursor)).toString('base64url');
-  const tracking = cursor.trackingVersion === undefined ? 'False' : 'True';
+  const tracking = cursor.trackingVersion === undefined && cursor.delta === undefined ? 'False' : 'True';
   return `<cookie pagenumber="${cursor.page + 1}" pagingcookie="${payload}" istracking="${tracking}" />`;
 }
 
