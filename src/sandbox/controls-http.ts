@@ -27,6 +27,17 @@ const selectionSchema = z.object({
   changes: z.record(z.string(), z.unknown()).optional(),
 });
 
+const fnoSelectionSchema = z.object({
+  entitySet: z.enum([
+    'Workers',
+    'WorkerPersonalContactPersons',
+    'WorkerEnrolledBenefits',
+    'CoveredBeneficiaryRelationships',
+  ]),
+  count: z.number().int().min(1).default(1),
+  changes: z.record(z.string(), z.unknown()).optional(),
+});
+
 type Action = (controls: TenantControls, body: unknown) => unknown;
 
 const actions: Record<string, Action> = {
@@ -41,6 +52,18 @@ const actions: Record<string, Action> = {
   'records/delete': (controls, body) => {
     const { table, count, ids } = selectionSchema.parse(body);
     return { ids: controls.deleteRecords(table, { count, ids }) };
+  },
+  'fno-records/create': (controls, body) => {
+    const { entitySet, count } = fnoSelectionSchema.parse(body);
+    return { keys: controls.createFnoRecords(entitySet, count) };
+  },
+  'fno-records/update': (controls, body) => {
+    const { entitySet, count, changes } = fnoSelectionSchema.parse(body);
+    return { keys: controls.updateFnoRecords(entitySet, { count }, changes ?? {}) };
+  },
+  'fno-records/delete': (controls, body) => {
+    const { entitySet, count } = fnoSelectionSchema.parse(body);
+    return { keys: controls.deleteFnoRecords(entitySet, { count }) };
   },
   'tables/remove': (controls, body) => controls.removeTable(tableSchema.parse(body).table),
   'tables/restore': (controls, body) => controls.restoreTable(tableSchema.parse(body).table),

@@ -1,7 +1,9 @@
 import { isoSeconds } from './data/flat-strings.js';
+import type { FnoEntitySetName } from './data/types.js';
 import type { DataverseEnvironment, DataverseTable } from './dataverse/environment.js';
 import type { DataverseRow } from './dataverse/table-store.js';
 import type { AppRegistration } from './entra/directory.js';
+import { findFnoEntity } from './fno/catalog.js';
 import type { FnoEnvironment, FnoExportOutcome } from './fno/environment.js';
 import { createRandom, type Random } from './random.js';
 import { createSecretValue } from './tenant.js';
@@ -45,6 +47,17 @@ export interface TenantControls {
     windowSeconds?: number;
     concurrencyLimit?: number;
   }): void;
+  /**
+   * F&O rows (dependents, enrollments, ...): create clones with a fresh key, update with `changes`, delete.
+   * They return the rows' keys (key fields joined with commas). Exports already running keep their snapshot.
+   */
+  createFnoRecords(entitySet: FnoEntitySetName, count: number): string[];
+  updateFnoRecords(
+    entitySet: FnoEntitySetName,
+    selection: { count: number },
+    changes: Record<string, unknown>,
+  ): string[];
+  deleteFnoRecords(entitySet: FnoEntitySetName, selection: { count: number }): string[];
   /** How DMF exports end, and how long they stay Executing. */
   setDmfExportBehaviour(behaviour: { outcome?: FnoExportOutcome; durationMs?: number }): void;
 }
@@ -61,6 +74,7 @@ export function createTenantControls(options: {
   const random: Random = createRandom(options.seed ^ 0x1234567);
   const secretExpiries = new Map<string, Date>();
   let rotation = 0;
+  let fnoCreated = 0;
   const originalLimits = { ...dataverse.protection.limits };
 
   const tableFor = (name: string): DataverseTable => {
@@ -177,11 +191,60 @@ export function createTenantControls(options: {
       target.windowSeconds = limits.windowSeconds ?? originalLimits.windowSeconds;
       target.concurrencyLimit = limits.concurrencyLimit ?? originalLimits.concurrencyLimit;
     },
+    createFnoRecords(entitySet, count) {
+      const { rows, keyOf, keyFields } = fnoTable(entitySet);
+      const lastKey = keyFields[keyFields.length - 1] as string;
+      const keys: string[] = [];
+      for (let i = 0; i < count && rows.length > 0; i++) {
+        const template = rows[random.int(0, rows.length - 1)] as Record<string, unknown>;
+        fnoCreated += 1;
+        const fresh =
+          typeof template[lastKey] === 'number'
+            ? Math.max(...rows.map((row) => Number(row[lastKey]))) + 1
+            : `9${String(fnoCreated).padStart(8, '0')}`;
+        const row = { ...template, [lastKey]: fresh };
+        rows.push(row);
+        keys.push(keyOf(row));
+      }
+      return keys;
+    },
+    updateFnoRecords(entitySet, selection, changes) {
+      const { rows, keyOf } = fnoTable(entitySet);
+      return pickIndexes(rows.length, selection.count).map((index) => {
+        rows[index] = { ...(rows[index] as Record<string, unknown>), ...changes };
+        return keyOf(rows[index] as Record<string, unknown>);
+      });
+    },
+    deleteFnoRecords(entitySet, selection) {
+      const { rows, keyOf } = fnoTable(entitySet);
+      const indexes = pickIndexes(rows.length, selection.count).sort((a, b) => b - a);
+      return indexes.map((index) => keyOf(rows.splice(index, 1)[0] as Record<string, unknown>));
+    },
     setDmfExportBehaviour(behaviour) {
       if (behaviour.outcome) fno.exportOutcome = behaviour.outcome;
       if (behaviour.durationMs !== undefined) fno.exportDurationMs = behaviour.durationMs;
     },
   };
+
+  function fnoTable(entitySet: FnoEntitySetName): {
+    rows: Array<Record<string, unknown>>;
+    keyFields: string[];
+    keyOf: (row: Record<string, unknown>) => string;
+  } {
+    const entity = findFnoEntity(entitySet);
+    if (!entity) throw new Error(`Unknown F&O entity set '${entitySet}'`);
+    return {
+      rows: fno.data[entitySet] as unknown as Array<Record<string, unknown>>,
+      keyFields: entity.keys,
+      keyOf: (row) => entity.keys.map((key) => String(row[key])).join(','),
+    };
+  }
+
+  function pickIndexes(size: number, count: number): number[] {
+    const chosen = new Set<number>();
+    while (chosen.size < Math.min(count, size)) chosen.add(random.int(0, size - 1));
+    return [...chosen];
+  }
 
   function setUser(apply: (user: { present: boolean; hasRole: boolean }) => void): void {
     const user = dataverse.applicationUsers.get(app.clientId);

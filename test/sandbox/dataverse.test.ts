@@ -236,6 +236,25 @@ describe('Dataverse Web API', () => {
     }
   });
 
+  it('answers 401 once a token has expired', async () => {
+    const shortLived = await startTestSandbox({ workers: 10, tokenLifetimeSeconds: 1 });
+    try {
+      const shortTenant = shortLived.sandbox.defaultTenant;
+      const shortToken = await fetchToken(shortLived.agent, shortTenant, shortTenant.dataverseUrl);
+      const whoAmI = `${shortTenant.dataverseUrl}/api/data/v9.2/WhoAmI`;
+      expect(
+        (await getJson(shortLived.agent, whoAmI, { authorization: `Bearer ${shortToken}` })).status,
+      ).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const expired = await getJson(shortLived.agent, whoAmI, { authorization: `Bearer ${shortToken}` });
+      expect(expired.status).toBe(401);
+      expect(expired.headers['www-authenticate']).toMatch(/^Bearer authorization_uri=/);
+    } finally {
+      await shortLived.agent.close();
+      await shortLived.sandbox.close();
+    }
+  });
+
   it('does not let one tenant read another tenant', async () => {
     const other = await sandbox.createTenant({ name: 'fabrikam', workers: 10 });
     const otherToken = await fetchToken(agent, other, other.dataverseUrl);

@@ -118,6 +118,27 @@ describe('F&O OData entities', () => {
   });
 });
 
+describe('F&O controls', () => {
+  it('creates, updates and deletes dependents, visible through OData', async () => {
+    const before = sandbox.truth.dependents.length;
+    const created = sandbox.controls.createFnoRecords('WorkerPersonalContactPersons', 2);
+    const updated = sandbox.controls.updateFnoRecords(
+      'WorkerPersonalContactPersons',
+      { count: 1 },
+      { ContactLastName: 'Renamed' },
+    );
+    const deleted = sandbox.controls.deleteFnoRecords('WorkerPersonalContactPersons', { count: 3 });
+    expect(created).toHaveLength(2);
+    expect(deleted).toHaveLength(3);
+    const { body } = await get(`${data}/WorkerPersonalContactPersons?$count=true&$top=1`);
+    expect((body as unknown as { '@odata.count': number })['@odata.count']).toBe(before - 1);
+    const renamed = await get(`${data}/WorkerPersonalContactPersons?$filter=ContactLastName eq 'Renamed'`);
+    expect(
+      renamed.body.value.map((row) => `${row.WorkerPersonnelNumber},${row.ContactPersonPartyNumber}`),
+    ).toEqual(deleted.includes(updated[0] as string) ? [] : updated);
+  });
+});
+
 describe('DMF package API (reference §6)', () => {
   it('exports asynchronously, Executing → Succeeded, then serves a signed zip', async () => {
     const started = await action('ExportToPackage', {
