@@ -205,6 +205,51 @@ describe('Entra ID token endpoint through MSAL Node', () => {
     expect(body.timestamp).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z$/);
   });
 
+  it('accepts an RS256 assertion with the legacy x5t header and checks aud and exp', async () => {
+    const { certificateThumbprints } = await import('../../src/sandbox/certs.js');
+    const { signJwt } = await import('../../src/sandbox/entra/jwt.js');
+    const { request } = await import('undici');
+    const tokenEndpoint = `${tenant.authority}/oauth2/v2.0/token`;
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = (claims: Record<string, unknown>) =>
+      signJwt(
+        { alg: 'RS256', x5t: certificateThumbprints(tenant.certificatePem).x5t },
+        {
+          aud: tokenEndpoint,
+          iss: tenant.clientId,
+          sub: tenant.clientId,
+          jti: String(Math.random()),
+          nbf: now,
+          exp: now + 600,
+          ...claims,
+        },
+        tenant.privateKeyPem,
+      );
+    const post = async (clientAssertion: string) => {
+      const response = await request(tokenEndpoint, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: tenant.clientId,
+          scope: `${tenant.dataverseUrl}/.default`,
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: clientAssertion,
+        }).toString(),
+      });
+      return {
+        status: response.statusCode,
+        body: (await response.body.json()) as { error_codes?: number[]; access_token?: string },
+      };
+    };
+    expect((await post(assertion({}))).body.access_token).toBeTruthy();
+    expect((await post(assertion({ exp: now - 3600, nbf: now - 7200 }))).body.error_codes).toEqual([700024]);
+    expect((await post(assertion({ aud: 'https://elsewhere/token' }))).status).toBe(400);
+    const tampered = assertion({}).replace(/\.[^.]+$/, '.AAAA');
+    expect((await post(tampered)).body.error_codes).toEqual([700027]);
+  });
+
   it('publishes OpenID configuration with and without v2.0 and a JWKS', async () => {
     for (const path of ['v2.0/.well-known/openid-configuration', '.well-known/openid-configuration']) {
       const { status, body } = await getJson(agent, `${tenant.authority}/${path}`);
