@@ -52,6 +52,12 @@ export interface Sandbox {
   controls: TenantControls;
   /** Fault injection for every route of the sandbox. */
   faults: FaultInjector;
+  /**
+   * Moves the sandbox's clock forward (tokens it issued expire, modifiedon stamps move): for tests
+   * of token expiry in the middle of a sync. Reversible with resetClock().
+   */
+  advanceClock(seconds: number): void;
+  resetClock(): void;
   close(): Promise<void>;
 }
 
@@ -73,7 +79,8 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
   );
   const signingKey = createTokenSigningKey();
   const faults = createFaultInjector(options.seed);
-  const now = (): Date => new Date();
+  let clockOffsetMs = 0;
+  const now = (): Date => new Date(Date.now() + clockOffsetMs);
   const runtimes = new Map<string, TenantRuntime>();
   /** First path segment → the tenant environment it addresses. */
   const environments = new Map<string, { runtime: TenantRuntime; kind: 'dataverse' | 'fno' }>();
@@ -235,6 +242,12 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
     truth: defaultTenant.truth,
     controls: defaultTenant.controls,
     faults,
+    advanceClock: (seconds) => {
+      clockOffsetMs += seconds * 1000;
+    },
+    resetClock: () => {
+      clockOffsetMs = 0;
+    },
     close: () => server.close(),
   };
 }

@@ -92,10 +92,11 @@ export async function syncRoutes(app: FastifyInstance): Promise<void> {
           'Starts a sync of the linked account now. Never rationed: a request while a sync is queued or running joins it (joined=true) instead of starting a second one. kind=full re-reads everything and reconciles deletions; incremental (default) fetches changes only.',
         tags: ['Sync'],
         security: [{ apiKey: [], accountToken: [] }],
+        // No body at all is fine: an incremental sync.
         body: z
           .object({ kind: z.enum(['incremental', 'full']).default('incremental') })
           .strict()
-          .default({ kind: 'incremental' }),
+          .nullish(),
         response: {
           202: z
             .object({

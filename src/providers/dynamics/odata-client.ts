@@ -76,6 +76,12 @@ export class ODataClient {
         if (error instanceof ODataError && error.status === 401 && !refreshedToken) {
           // An expired or revoked token mid-sync: get a fresh one, once.
           refreshedToken = true;
+          this.options.onRetry?.({
+            url,
+            attempt,
+            waitMs: 0,
+            reason: 'token rejected (401): acquiring a new one',
+          });
           await this.options.tokens.token(this.options.resource, true);
           continue;
         }
