@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { connectRoutes } from '../connect/index.js';
 import type { ModelSpec } from '../unified/models.js';
 import { type AccountPrincipal, type ApiKeyPrincipal, Authenticator } from './authentication.js';
 import { type ReadOptions, sensitiveFieldsRead } from './record-queries.js';
@@ -67,6 +68,7 @@ export const v1Api = fp(
     await app.register(recordRoutes);
     await app.register(linkedAccountRoutes);
     await app.register(syncRoutes);
+    await app.register(connectRoutes);
   },
   { name: 'v1-api', dependencies: ['database'] },
 );
