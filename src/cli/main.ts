@@ -6,7 +6,9 @@ import { type Database, openDatabase, redactUrl } from '../db/database.js';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { migrate } from '../db/migrate.js';
 import { createApiKey, createPlatform, listApiKeys, revokeApiKey } from '../platforms/platform-service.js';
+import { runSandboxCommand } from '../sandbox/cli.js';
 import { seedLinkedAccount } from '../seed/seed-account.js';
+import { runDemo } from './demo.js';
 
 /**
  * The operator CLI (`hris`). `main` is the testable core: it takes argv and writers and returns an
@@ -40,6 +42,8 @@ Commands:
       Apply pending migrations and print what was applied.
   sandbox ...
       The Dynamics 365 sandbox (see \`hris sandbox help\`).
+  demo [--workers N] [--port P] [--json]
+      Sandbox tenant + gateway + a linked account connected to it, first sync, then keeps syncing.
   help
       Show this help.
 
@@ -77,7 +81,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         io.stdout(USAGE);
         return 0;
       case 'sandbox':
-        return await runSandbox(rest, io);
+        await runSandboxCommand(rest);
+        return 0;
+      case 'demo':
+        return await runDemo(rest, { ...io, interactive: process.stderr.isTTY === true });
       case 'db':
         if (rest[0] !== 'migrate') throw new UsageError(`unknown db command: ${rest[0] ?? '(none)'}`);
         parse(rest.slice(1), {});
@@ -259,27 +266,6 @@ async function migrateCommand(io: CliIo): Promise<number> {
   } finally {
     await release();
   }
-}
-
-type SandboxModule = {
-  runSandboxCommand?: (argv: string[]) => Promise<number | undefined> | number | undefined;
-};
-
-async function runSandbox(args: string[], io: CliIo): Promise<number> {
-  // A variable specifier: the sandbox CLI is optional at type-check time and loaded only when asked for.
-  const specifier = '../sandbox/cli.js';
-  let module: SandboxModule;
-  try {
-    module = (await import(specifier)) as SandboxModule;
-  } catch (error) {
-    io.stderr(`hris: the sandbox commands are not available (${(error as Error).message})\n`);
-    return 1;
-  }
-  if (typeof module.runSandboxCommand !== 'function') {
-    io.stderr('hris: the sandbox commands are not available (src/sandbox/cli.ts has no runSandboxCommand)\n');
-    return 1;
-  }
-  return (await module.runSandboxCommand(args)) ?? 0;
 }
 
 async function requirePlatform(db: Database, platformId: string): Promise<void> {
