@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { insertRows } from '../db/bulk-upsert.js';
 import type { Database } from '../db/database.js';
 import { createApiKey, createLinkedAccount, createPlatform } from '../platforms/platform-service.js';
 import { COMMON_COLUMNS, MODELS, type PgType } from '../unified/models.js';
+import { copyRows } from './copy-rows.js';
 import {
   generateOrganisation,
   organisationName,
@@ -12,8 +12,8 @@ import {
 
 /**
  * Creates a linked account filled with a generated organisation, for trying the API and for
- * benchmarks. Rows go in with insertRows (the unnest path of upsertRows, without conflict checks,
- * since the account is new); a failed seed removes the account it created.
+ * benchmarks. Rows go in with COPY FROM STDIN (copy-rows.ts; the account is new, so there is nothing
+ * to conflict with); a failed seed removes the account it created.
  */
 export interface SeedOptions {
   employees: number;
@@ -54,7 +54,6 @@ const TABLE_ORDER: SeedTable[] = [
   'benefit_enrollments',
   'benefit_enrollment_dependents',
 ];
-const BATCH_SIZE = 5000;
 
 export async function seedLinkedAccount(db: Database, options: SeedOptions): Promise<SeedResult> {
   if (!Number.isInteger(options.employees) || options.employees < 1) {
@@ -152,7 +151,7 @@ async function writeChunk(
     if (!rows?.length) continue;
     // The account is new, so every row is too: plain inserts, no conflict checks.
     const columns = table === 'benefit_enrollment_dependents' ? COVERAGE_COLUMNS : writableColumns(table);
-    await insertRows(client, table, columns, rows, { batchSize: BATCH_SIZE });
+    await copyRows(client, table, columns, rows);
     counts[table] += rows.length;
   }
 }
