@@ -90,6 +90,11 @@ export interface Derivation {
   model: ModelName;
   description: string;
   run(client: pg.PoolClient, linkedAccountId: string): Promise<string[]>;
+  /**
+   * After run(): rows whose reference this derivation could not resolve (e.g. an F&O enrollment
+   * whose worker is not among the synced employees). Reported in the run's stats, not dropped.
+   */
+  unresolved?(client: pg.PoolClient, linkedAccountId: string): Promise<InvalidRow[]>;
 }
 
 export interface SyncPlan {

@@ -41,6 +41,9 @@ export interface ModelStats {
   /** The first invalid rows' keys and reasons (all are logged). */
   invalidRows: { key: string; reason: string }[];
   pages: number;
+  /** Stored rows whose references a derivation could not resolve (set only when there are some). */
+  unresolved?: number;
+  unresolvedRows?: { key: string; reason: string }[];
 }
 
 export interface SyncProgress {
@@ -123,6 +126,26 @@ export class SyncEngine {
       await inTransaction(this.pool, async (client) => {
         for (const derivation of plan.derivations) {
           const changed = await derivation.run(client, linkedAccountId);
+          const unresolved = (await derivation.unresolved?.(client, linkedAccountId)) ?? [];
+          if (unresolved.length > 0) {
+            // Stored but unlinked rows: counted and logged with their keys, never silent.
+            options.log?.warn(
+              {
+                model: derivation.model,
+                derivation: derivation.description,
+                unresolved: unresolved.slice(0, 100),
+              },
+              'rows with unresolved references',
+            );
+            const modelStats = stats[derivation.model];
+            if (modelStats) {
+              modelStats.unresolved = (modelStats.unresolved ?? 0) + unresolved.length;
+              modelStats.unresolvedRows = [
+                ...(modelStats.unresolvedRows ?? []),
+                ...unresolved.slice(0, MAX_INVALID_KEPT),
+              ].slice(0, MAX_INVALID_KEPT);
+            }
+          }
           if (changed.length === 0) continue;
           await recordChangeEvents(
             client,

@@ -11,6 +11,9 @@ import { dataverseDerivations } from './dataverse/derivations.js';
 import type { MapContext } from './dataverse/mappers.js';
 import { dataverseTableStream, describeTable, type TableDefinition } from './dataverse/tables.js';
 import { diagnose } from './diagnose.js';
+import type { DmfSettings } from './fno/dmf.js';
+import { FnoHttp } from './fno/fno-http.js';
+import { type FallbackRequest, planFnoFallback } from './fno/plan.js';
 import { ODataClient } from './odata-client.js';
 
 /** Shared, process-wide plumbing handed to every Dynamics connection. */
@@ -30,6 +33,9 @@ export class DynamicsConnection implements ProviderConnection {
   readonly tokens: DynamicsTokenSource;
   readonly dataverse: ODataClient;
   readonly apiRoot: string;
+  /** Finance & Operations (token audience = the F&O URL), when the account gives one. */
+  readonly fno: FnoHttp | undefined;
+  private disposeFallback: () => Promise<void> = async () => {};
 
   constructor(
     readonly linkedAccountId: string,
@@ -46,6 +52,28 @@ export class DynamicsConnection implements ProviderConnection {
       retryBudgetMs: deps.retryBudgetMs,
       ...(deps.onRetry ? { onRetry: deps.onRetry } : {}),
     });
+    this.fno = credentials.fnoUrl
+      ? new FnoHttp({
+          environmentUrl: credentials.fnoUrl,
+          tokens: this.tokens,
+          dispatcher: deps.dispatcher,
+          retryBudgetMs: deps.retryBudgetMs,
+          ...(deps.onRetry ? { onRetry: deps.onRetry } : {}),
+        })
+      : undefined;
+  }
+
+  /** DMF export settings: the account's, else the defaults (docs/fno-fallback.md). */
+  get dmfSettings(): DmfSettings {
+    const dmf = this.credentials.dmf;
+    return {
+      definitionGroup: dmf?.definitionGroup ?? 'HR export',
+      legalEntityId: dmf?.legalEntityId ?? '',
+      packageName: 'hris-gateway.zip',
+      timeoutMs: (dmf?.timeoutSeconds ?? 1800) * 1000,
+      initialPollMs: 250,
+      maxPollMs: 10_000,
+    };
   }
 
   private readonly context: MapContext = {
@@ -66,22 +94,34 @@ export class DynamicsConnection implements ProviderConnection {
 
   async plan(): Promise<SyncPlan> {
     const definitions = await this.describeTables();
-    const models: ModelAvailability[] = MODEL_NAMES.map((model) => {
+    // Models Dataverse does not serve (no table, table missing, or settings say F&O) go to the
+    // F&O fallback, which picks OData or DMF (fno/plan.ts).
+    const fallback: FallbackRequest[] = [];
+    const viaDataverse = MODEL_NAMES.map((model): ModelAvailability | undefined => {
+      const choice = this.credentials.sources?.[model] ?? 'auto';
       const logicalName = DATAVERSE_MODEL_TABLES[model];
       if (!logicalName) {
-        return {
+        fallback.push({
           model,
-          source: 'unavailable',
-          reason: `Dataverse has no table for ${model.replaceAll('_', ' ')}; they come from Finance & Operations, which this account does not reach.`,
-        };
+          choice,
+          dataverseReason: `Dataverse has no table for ${model.replaceAll('_', ' ')} (no cdm_ table exists).`,
+        });
+        return undefined;
       }
       const definition = definitions.get(logicalName);
-      if (!definition) {
-        return {
+      if (choice === 'odata' || choice === 'dmf') {
+        fallback.push({
           model,
-          source: 'unavailable',
-          reason: `The ${logicalName} table does not exist in this Dataverse environment (is the Human Resources app installed?).`,
-        };
+          choice,
+          dataverseReason: `The account's settings send ${model.replaceAll('_', ' ')} to F&O ${choice === 'odata' ? 'OData' : 'DMF'}.`,
+        });
+        return undefined;
+      }
+      if (!definition) {
+        const dataverseReason = `The ${logicalName} table does not exist in this Dataverse environment (is the Human Resources app installed?).`;
+        if (choice === 'dataverse') return { model, source: 'unavailable', reason: dataverseReason };
+        fallback.push({ model, choice, dataverseReason });
+        return undefined;
       }
       return {
         model,
@@ -91,10 +131,30 @@ export class DynamicsConnection implements ProviderConnection {
           : `Dataverse table ${logicalName}; change tracking is off, so every sync reads the whole table (turn it on in the table's properties).`,
       };
     });
+    await this.disposeFallback();
+    const fno = await planFnoFallback({
+      http: this.fno,
+      requests: fallback,
+      dmf: this.dmfSettings,
+      pageSize: Math.max(this.deps.pageSize, 1000),
+      dmfPageSize: 5000,
+    });
+    this.disposeFallback = fno.dispose;
+    const models: ModelAvailability[] = MODEL_NAMES.map(
+      (model) =>
+        viaDataverse[MODEL_NAMES.indexOf(model)] ??
+        fno.models.find((entry) => entry.model === model) ?? {
+          model,
+          source: 'unavailable',
+          reason: 'No source serves this model.',
+        },
+    );
+    const fromFno = new Set(fallback.map((request) => request.model));
     const streams: SourceStream[] = [];
     for (const table of DATAVERSE_TABLES) {
       const definition = definitions.get(table.logicalName);
       if (!definition) continue;
+      if (table.target !== 'auxiliary' && fromFno.has(table.target)) continue;
       streams.push(
         dataverseTableStream({
           client: this.dataverse,
@@ -114,7 +174,8 @@ export class DynamicsConnection implements ProviderConnection {
       benefitTypes: source('cdm_benefittype', 'cdm_benefittypes'),
       benefitOptions: source('cdm_benefitoption', 'cdm_benefitoptions'),
     });
-    return { models, streams, derivations };
+    streams.push(...fno.streams);
+    return { models, streams, derivations: [...derivations, ...fno.derivations] };
   }
 
   /** The live checks of the connect flow, each as it completes. */
@@ -215,5 +276,7 @@ export class DynamicsConnection implements ProviderConnection {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.disposeFallback();
+  }
 }

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
+import { MODEL_NAMES } from '../../unified/models.js';
 
 /**
  * What an employer's admin gives us to reach their Dynamics 365 HR tenant. Stored encrypted
@@ -20,6 +21,21 @@ export const dynamicsCredentialsSchema = z.object({
   dataverseUrl: httpsUrl,
   /** Finance & Operations environment URL (optional fallback for dependents and enrollments). */
   fnoUrl: httpsUrl.optional(),
+  /**
+   * Where each model comes from (docs/fno-fallback.md): `auto` (default) = Dataverse table, else F&O
+   * OData entity, else DMF export; or force `dataverse`, `odata` or `dmf`.
+   */
+  sources: z.partialRecord(z.enum(MODEL_NAMES), z.enum(['auto', 'dataverse', 'odata', 'dmf'])).optional(),
+  /** DMF exports (F&O data management): the data project (definition group) to export, and limits. */
+  dmf: z
+    .object({
+      definitionGroup: z.string().min(1).default('HR export'),
+      /** Legal entity passed to ExportToPackage ("" = the data project's own setting). */
+      legalEntityId: z.string().default(''),
+      /** How long an export may stay Executing before the run fails. */
+      timeoutSeconds: z.number().positive().default(1800),
+    })
+    .optional(),
   auth: z.discriminatedUnion('type', [
     z.object({
       type: z.literal('secret'),

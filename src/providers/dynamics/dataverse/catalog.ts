@@ -137,6 +137,8 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
       'cdm_name',
       'cdm_description',
       '_cdm_benefittypeid_value',
+      // The plan's legal entity: F&O enrollments name plans by plan id within a company (fno/derivations.ts).
+      '_cdm_companyid_value',
       'cdm_coveragestartdate',
       'cdm_coverageenddate',
       ...AUDIT,

@@ -1,3 +1,5 @@
+import { TextDecoder } from 'node:util';
+
 /**
  * A streaming RFC 4180 CSV reader for DMF data files (reference §6): CSV-Unicode is UTF-16LE with a
  * byte-order mark, CSV UTF-8 may or may not carry one. Fields may hold commas, doubled quotes and line
@@ -128,7 +130,7 @@ export async function* csvRows(
 ): AsyncGenerator<string[][]> {
   const parser = new CsvParser();
   let decoder: TextDecoder | undefined;
-  let head = new Uint8Array(0);
+  let head: Uint8Array = new Uint8Array(0);
   for await (const chunk of source) {
     let bytes: Uint8Array = chunk;
     if (!decoder) {

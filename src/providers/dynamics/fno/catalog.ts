@@ -1,0 +1,100 @@
+import type { ModelName } from '../../../unified/models.js';
+import {
+  coveredBeneficiaryFields,
+  enrolledBenefitFields,
+  type FnoRowMapper,
+  mapCoveredBeneficiary,
+  mapEnrolledBenefit,
+  mapFnoWorker,
+  mapPersonalContact,
+  personalContactFields,
+  workerFields,
+} from './mappers.js';
+
+/**
+ * The F&O data entities the fallback reads (reference §6). OData entity-set names are not documented
+ * publicly, so an entity is recognised in `$metadata` by its properties (`signature`), preferring the
+ * usual set name; DMF data files are named after the entity (`Worker personal contact person.csv`).
+ */
+export interface FnoEntity {
+  /** Stable id used in source names and settings. */
+  id: 'workers' | 'personal-contacts' | 'enrolled-benefits' | 'covered-beneficiaries';
+  target: ModelName | 'auxiliary';
+  /** Human name, for reasons shown in sync status. */
+  title: string;
+  /** The entity-set name seen in Microsoft's environments or our sandbox; tried first. */
+  preferredSetName: string;
+  /** Properties an entity type must all have to be this entity. */
+  signature: readonly string[];
+  /** The entity's name in DMF (data project), i.e. the package's data file name without `.csv`. */
+  dmfEntityName: string;
+  fields: readonly string[];
+  numericFields: readonly string[];
+  /** Company-specific entities need `cross-company=true` to return every legal entity. */
+  companySpecific: boolean;
+  map: FnoRowMapper;
+}
+
+export const FNO_ENTITIES: readonly FnoEntity[] = [
+  {
+    id: 'workers',
+    target: 'employees',
+    title: 'Workers',
+    preferredSetName: 'Workers',
+    signature: ['PersonnelNumber', 'FirstName', 'LastName'],
+    dmfEntityName: 'Worker',
+    fields: workerFields,
+    numericFields: [],
+    companySpecific: false,
+    map: mapFnoWorker,
+  },
+  {
+    id: 'personal-contacts',
+    target: 'dependents',
+    title: 'Worker personal contact persons',
+    preferredSetName: 'WorkerPersonalContactPersons',
+    signature: ['WorkerPersonnelNumber', 'ContactPersonPartyNumber', 'IsDependent'],
+    dmfEntityName: 'Worker personal contact person',
+    fields: personalContactFields,
+    numericFields: [],
+    companySpecific: false,
+    map: mapPersonalContact,
+  },
+  {
+    id: 'enrolled-benefits',
+    target: 'benefit_enrollments',
+    title: 'Worker enrolled benefits',
+    preferredSetName: 'WorkerEnrolledBenefits',
+    signature: ['EnrolledBenefitRecordId', 'WorkerPersonnelNumber', 'BenefitPlanId'],
+    dmfEntityName: 'Worker enrolled benefit',
+    fields: enrolledBenefitFields,
+    numericFields: ['EnrolledBenefitRecordId', 'EmployeeContributionAmount', 'EmployerContributionAmount'],
+    companySpecific: true,
+    map: mapEnrolledBenefit,
+  },
+  {
+    id: 'covered-beneficiaries',
+    target: 'auxiliary',
+    title: 'Covered beneficiary relationships',
+    preferredSetName: 'CoveredBeneficiaryRelationships',
+    signature: ['WorkerEnrolledBenefitRecordID', 'ChildParty'],
+    dmfEntityName: 'Covered beneficiary relationship',
+    fields: coveredBeneficiaryFields,
+    numericFields: ['WorkerEnrolledBenefitRecordID', 'Percentage'],
+    companySpecific: true,
+    map: mapCoveredBeneficiary,
+  },
+];
+
+/** The F&O entities a model needs (enrollments bring their coverage links along). */
+export function fnoEntitiesFor(model: ModelName): FnoEntity[] {
+  if (model === 'benefit_enrollments') {
+    return FNO_ENTITIES.filter(
+      (entity) => entity.id === 'enrolled-benefits' || entity.id === 'covered-beneficiaries',
+    );
+  }
+  return FNO_ENTITIES.filter((entity) => entity.target === model);
+}
+
+/** Models F&O can serve. */
+export const FNO_MODELS: readonly ModelName[] = ['employees', 'dependents', 'benefit_enrollments'];

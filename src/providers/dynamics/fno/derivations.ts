@@ -1,0 +1,158 @@
+import type { Derivation, InvalidRow } from '../../types.js';
+
+/**
+ * References F&O rows make by business key, resolved in SQL after the streams are stored:
+ * - workers by personnel number (F&O `WorkerPersonnelNumber` = Dataverse `cdm_workernumber` =
+ *   employees.employee_number), for dependents and enrollments;
+ * - plans by plan id (F&O `BenefitPlanId` = Dataverse `cdm_benefitplan.cdm_planid`);
+ * - coverage links from the covered-beneficiary rows kept in provider_records: the enrollment is
+ *   `{dataAreaId}:{WorkerEnrolledBenefitRecordID}`, the dependent `{enrollment's worker}:{ChildParty}`.
+ * Rebuilding links here rather than in the stream keeps memory bounded (no map of 300k links) and
+ * the result exact whatever page each row arrived on. Statements write only rows whose value
+ * differs, so modified_at moves on real change only, and return the ids they changed.
+ * References that stay unresolved are reported (unresolved()), never dropped silently.
+ */
+
+type Client = Parameters<Derivation['run']>[0];
+
+async function ids(client: Client, sql: string, params: unknown[]): Promise<string[]> {
+  const { rows } = await client.query<{ id: string }>(sql, params);
+  return rows.map((row) => row.id);
+}
+
+// Rows that came from F&O carry the worker's personnel number in remote_data.
+const FROM_FNO = `remote_data ? 'WorkerPersonnelNumber'`;
+
+function employeeLink(model: 'dependents' | 'benefit_enrollments'): Derivation {
+  return {
+    model,
+    description: `${model.replace('_', ' ')}' employee, by personnel number`,
+    run: (client, accountId) =>
+      ids(
+        client,
+        `WITH employee AS (
+           SELECT DISTINCT ON (employee_number) employee_number, id
+           FROM employees WHERE linked_account_id = $1 AND employee_number IS NOT NULL
+           ORDER BY employee_number, remote_was_deleted, modified_at DESC
+         ), target AS (
+           SELECT r.id, e.id AS employee_id
+           FROM ${model} r LEFT JOIN employee e ON e.employee_number = r.remote_data->>'WorkerPersonnelNumber'
+           WHERE r.linked_account_id = $1 AND r.${FROM_FNO})
+         UPDATE ${model} r SET employee_id = t.employee_id, modified_at = now()
+         FROM target t
+         WHERE r.id = t.id AND r.employee_id IS DISTINCT FROM t.employee_id
+         RETURNING r.id`,
+        [accountId],
+      ),
+    unresolved: async (client, accountId) => {
+      const { rows } = await client.query<{ remote_id: string; worker: string }>(
+        `SELECT remote_id, remote_data->>'WorkerPersonnelNumber' AS worker FROM ${model}
+         WHERE linked_account_id = $1 AND ${FROM_FNO} AND employee_id IS NULL AND NOT remote_was_deleted
+         ORDER BY remote_id`,
+        [accountId],
+      );
+      return rows.map(
+        (row): InvalidRow => ({
+          key: row.remote_id,
+          reason: `worker ${row.worker} (personnel number) is not among the employees synced from Dataverse; stored without employee_id`,
+        }),
+      );
+    },
+  };
+}
+
+const enrollmentPlan: Derivation = {
+  model: 'benefit_enrollments',
+  // Plans are defined per legal entity in Dataverse (one cdm_benefitplan row per company with the same
+  // cdm_planid): prefer the plan of the enrollment's company (dataAreaId = cdm_companycode).
+  description: "enrollment's benefit plan, by plan id (cdm_planid) and company",
+  run: (client, accountId) =>
+    ids(
+      client,
+      `WITH plan AS MATERIALIZED (
+         SELECT p.id, p.remote_data->>'cdm_planid' AS plan_id, lower(c.company_code) AS company,
+                p.remote_was_deleted
+         FROM benefit_plans p
+         LEFT JOIN companies c ON c.linked_account_id = p.linked_account_id AND c.remote_id = p.remote_data->>'_cdm_companyid_value'
+         WHERE p.linked_account_id = $1 AND p.remote_data ? 'cdm_planid'
+       ), target AS (
+         SELECT r.id, (SELECT p.id FROM plan p
+                       WHERE p.plan_id = r.remote_data->>'BenefitPlanId'
+                       ORDER BY p.company IS NOT DISTINCT FROM lower(r.remote_data->>'dataAreaId') DESC,
+                                p.remote_was_deleted, p.id
+                       LIMIT 1) AS plan_id
+         FROM benefit_enrollments r
+         WHERE r.linked_account_id = $1 AND r.${FROM_FNO})
+       UPDATE benefit_enrollments r SET benefit_plan_id = t.plan_id, modified_at = now()
+       FROM target t
+       WHERE r.id = t.id AND r.benefit_plan_id IS DISTINCT FROM t.plan_id
+       RETURNING r.id`,
+      [accountId],
+    ),
+  unresolved: async (client, accountId) => {
+    const { rows } = await client.query<{ remote_id: string; plan: string | null }>(
+      `SELECT remote_id, remote_data->>'BenefitPlanId' AS plan FROM benefit_enrollments
+       WHERE linked_account_id = $1 AND ${FROM_FNO} AND benefit_plan_id IS NULL AND NOT remote_was_deleted
+       ORDER BY remote_id`,
+      [accountId],
+    );
+    return rows.map(
+      (row): InvalidRow => ({
+        key: row.remote_id,
+        reason: `benefit plan ${row.plan ?? '(none)'} is not among the plans synced from Dataverse (cdm_planid); stored without benefit_plan_id`,
+      }),
+    );
+  },
+};
+
+/** Coverage links of F&O enrollments = the covered beneficiaries that are (live) dependents. */
+function coverageLinks(coverageSource: string): Derivation {
+  return {
+    model: 'benefit_enrollments',
+    description: 'dependents covered by each enrollment (covered beneficiary relationships)',
+    run: (client, accountId) =>
+      ids(
+        client,
+        `WITH scope AS (
+           SELECT id, remote_id, remote_data->>'WorkerPersonnelNumber' AS worker
+           FROM benefit_enrollments WHERE linked_account_id = $1 AND ${FROM_FNO}
+         ), wanted AS (
+           SELECT DISTINCT s.id AS benefit_enrollment_id, d.id AS dependent_id
+           FROM provider_records p
+           JOIN scope s ON s.remote_id = p.data->>'enrollment_remote_id'
+           JOIN dependents d ON d.linked_account_id = $1 AND d.remote_id = s.worker || ':' || (p.data->>'ChildParty')
+                            AND NOT d.remote_was_deleted
+           WHERE p.linked_account_id = $1 AND p.source_table = $2
+         ), removed AS (
+           DELETE FROM benefit_enrollment_dependents c USING scope s
+           WHERE c.benefit_enrollment_id = s.id
+             AND NOT EXISTS (SELECT 1 FROM wanted w
+                             WHERE w.benefit_enrollment_id = c.benefit_enrollment_id AND w.dependent_id = c.dependent_id)
+           RETURNING c.benefit_enrollment_id AS id
+         ), added AS (
+           INSERT INTO benefit_enrollment_dependents (linked_account_id, benefit_enrollment_id, dependent_id)
+           SELECT $1, w.benefit_enrollment_id, w.dependent_id FROM wanted w
+           ON CONFLICT DO NOTHING
+           RETURNING benefit_enrollment_id AS id
+         ), changed AS (SELECT id FROM removed UNION SELECT id FROM added)
+         UPDATE benefit_enrollments e SET modified_at = now() FROM changed WHERE e.id = changed.id
+         RETURNING e.id`,
+        [accountId, coverageSource],
+      ),
+  };
+}
+
+export function fnoDerivations(options: {
+  dependents: boolean;
+  enrollments: boolean;
+  /** provider_records source table of the covered beneficiaries, when enrollments come from F&O. */
+  coverageSource?: string;
+}): Derivation[] {
+  const derivations: Derivation[] = [];
+  if (options.dependents) derivations.push(employeeLink('dependents'));
+  if (options.enrollments) {
+    derivations.push(employeeLink('benefit_enrollments'), enrollmentPlan);
+    if (options.coverageSource) derivations.push(coverageLinks(options.coverageSource));
+  }
+  return derivations;
+}

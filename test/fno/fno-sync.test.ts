@@ -1,0 +1,339 @@
+import { describe, expect, it } from 'vitest';
+import { DynamicsConnection } from '../../src/providers/dynamics/connection.js';
+import type { DynamicsCredentials } from '../../src/providers/dynamics/credentials.js';
+import { SyncEngine } from '../../src/sync/engine.js';
+import { recordId } from '../../src/unified/record-id.js';
+import { createTestDatabase } from '../helpers/database.js';
+import { createTestTenant } from '../helpers/fixtures.js';
+import { sandboxCredentials, sandboxDependencies, startFileSandbox } from '../helpers/sandbox.js';
+
+const db = await createTestDatabase();
+const sandbox = await startFileSandbox({ workers: 120, seed: 5, dmfExportDurationMs: 300 });
+const deps = sandboxDependencies(sandbox, { pageSize: 500 });
+const engine = new SyncEngine(db.pool);
+const tenant = sandbox.defaultTenant;
+const truth = tenant.truth;
+
+async function account(overrides: Partial<DynamicsCredentials> = {}, name = 'Co') {
+  const { account } = await createTestTenant(db, `${name} ${Math.random()}`);
+  const credentials: DynamicsCredentials = { ...sandboxCredentials(tenant, 'secret', true), ...overrides };
+  const connection = new DynamicsConnection(account.id, credentials, deps);
+  const sync = () => engine.run({ linkedAccountId: account.id, connection, kind: 'full', trigger: 'test' });
+  return { id: account.id, connection, sync };
+}
+
+const DEPENDENT_COLUMNS = `remote_id, employee_id, first_name, middle_name, last_name, relationship, relationship_raw,
+  date_of_birth::text, gender, gender_raw, is_student, is_disabled, is_court_ordered, is_domestic_partner_verified,
+  is_beneficiary, is_emergency_contact, remote_was_deleted`;
+const ENROLLMENT_COLUMNS = `remote_id, employee_id, benefit_plan_id, status, status_raw, coverage_level, coverage_level_raw,
+  start_date::text, end_date::text, employee_contribution_amount_minor::int, company_contribution_amount_minor::int, remote_was_deleted`;
+
+async function rows(accountId: string, table: string, columns: string) {
+  const { rows } = await db.pool.query(
+    `SELECT ${columns} FROM ${table} WHERE linked_account_id = $1 ORDER BY remote_id`,
+    [accountId],
+  );
+  return rows;
+}
+
+async function coverage(accountId: string) {
+  const { rows } = await db.pool.query<{ enrollment: string; dependent: string }>(
+    `SELECT e.remote_id AS enrollment, d.remote_id AS dependent
+     FROM benefit_enrollment_dependents c
+     JOIN benefit_enrollments e ON e.id = c.benefit_enrollment_id
+     JOIN dependents d ON d.id = c.dependent_id
+     WHERE c.linked_account_id = $1 ORDER BY 1, 2`,
+    [accountId],
+  );
+  return rows.map((row) => `${row.enrollment}>${row.dependent}`);
+}
+
+async function sources(accountId: string) {
+  const { rows } = await db.pool.query<{
+    model: string;
+    source: string;
+    source_reason: string;
+    last_error: string | null;
+  }>('SELECT model, source, source_reason, last_error FROM sync_states WHERE linked_account_id = $1', [
+    accountId,
+  ]);
+  return new Map(rows.map((row) => [row.model, row]));
+}
+
+const date = (value: string) => {
+  const day = value.slice(0, 10);
+  return day <= '1900-01-01' ? null : day;
+};
+
+/** What the truth says the unified rows must be (expected values computed independently). */
+function expectedDependents(accountId: string) {
+  const employees = new Map(truth.workers.map((w) => [w.cdm_workernumber, w.cdm_workerid]));
+  const relationship: Record<string, string> = {
+    Spouse: 'SPOUSE',
+    DomesticPartner: 'DOMESTIC_PARTNER',
+    Child: 'CHILD',
+  };
+  const gender: Record<string, string | null> = {
+    Male: 'MALE',
+    Female: 'FEMALE',
+    NonSpecific: 'NON_BINARY',
+    Unknown: null,
+  };
+  const yes = (v: string) => v === 'Yes';
+  return truth.dependents
+    .filter((c) => c.IsDependent === 'Yes')
+    .map((c) => {
+      const worker = employees.get(c.WorkerPersonnelNumber);
+      return {
+        remote_id: `${c.WorkerPersonnelNumber}:${c.ContactPersonPartyNumber}`,
+        employee_id: worker ? recordId(accountId, 'employees', worker) : null,
+        first_name: c.ContactFirstName || null,
+        middle_name: c.ContactMiddleName || null,
+        last_name: c.ContactLastName || null,
+        relationship: relationship[c.RelationshipType],
+        relationship_raw: c.RelationshipType,
+        date_of_birth: date(c.BirthDate),
+        gender: gender[c.Gender],
+        gender_raw: c.Gender,
+        is_student: yes(c.IsFulltimeStudent),
+        is_disabled: yes(c.IsDisabled),
+        is_court_ordered: yes(c.IsDependentCourtOrdered),
+        is_domestic_partner_verified: yes(c.IsDependentDomesticPartnerVerified),
+        is_beneficiary: yes(c.IsBeneficiary),
+        is_emergency_contact: yes(c.IsEmergencyContact),
+        remote_was_deleted: false,
+      };
+    })
+    .sort((a, b) => (a.remote_id < b.remote_id ? -1 : 1));
+}
+
+function expectedEnrollments(accountId: string) {
+  const employees = new Map(truth.workers.map((w) => [w.cdm_workernumber, w.cdm_workerid]));
+  const companyCodes = new Map(
+    truth.companies.map((c) => [c.cdm_companyid, c.cdm_companycode.toLowerCase()]),
+  );
+  const plans = new Map(
+    truth.benefitPlans.map((p) => [
+      `${p.cdm_planid}@${companyCodes.get(p._cdm_companyid_value)}`,
+      p.cdm_benefitplanid,
+    ]),
+  );
+  const level: Record<string, string> = {
+    EE: 'EMPLOYEE_ONLY',
+    'EE+SP': 'EMPLOYEE_SPOUSE',
+    'EE+CH': 'EMPLOYEE_CHILDREN',
+    'EE+FAM': 'EMPLOYEE_FAMILY',
+  };
+  return truth.enrollments
+    .map((e) => {
+      const worker = employees.get(e.WorkerPersonnelNumber);
+      const plan = plans.get(`${e.BenefitPlanId}@${e.dataAreaId}`);
+      return {
+        remote_id: `${e.dataAreaId}:${e.EnrolledBenefitRecordId}`,
+        employee_id: worker ? recordId(accountId, 'employees', worker) : null,
+        benefit_plan_id: plan ? recordId(accountId, 'benefit_plans', plan) : null,
+        status: e.EnrollmentStatus === 'Enrolled' ? 'ACTIVE' : 'TERMINATED',
+        status_raw: e.EnrollmentStatus,
+        coverage_level: level[e.BenefitOptionId] ?? 'OTHER',
+        coverage_level_raw: e.BenefitOptionId,
+        start_date: date(e.CoverageStartDate),
+        end_date: date(e.CoverageEndDate),
+        employee_contribution_amount_minor: Math.round(e.EmployeeContributionAmount * 100),
+        company_contribution_amount_minor: Math.round(e.EmployerContributionAmount * 100),
+        remote_was_deleted: false,
+      };
+    })
+    .sort((a, b) => (a.remote_id < b.remote_id ? -1 : 1));
+}
+
+function expectedCoverage() {
+  const enrollments = new Map(
+    truth.enrollments.map((e) => [`${e.dataAreaId}:${e.EnrolledBenefitRecordId}`, e]),
+  );
+  const dependents = new Set(
+    truth.dependents
+      .filter((c) => c.IsDependent === 'Yes')
+      .map((c) => `${c.WorkerPersonnelNumber}:${c.ContactPersonPartyNumber}`),
+  );
+  const links = new Set<string>();
+  for (const link of truth.coveredBeneficiaries) {
+    const enrollment = `${link.dataAreaId}:${link.WorkerEnrolledBenefitRecordID}`;
+    const worker = enrollments.get(enrollment)?.WorkerPersonnelNumber;
+    const dependent = `${worker}:${link.ChildParty}`;
+    if (dependents.has(dependent)) links.add(`${enrollment}>${dependent}`);
+  }
+  return [...links].sort();
+}
+
+const odata = await account({}, 'OData');
+const dmf = await account({ sources: { dependents: 'dmf', benefit_enrollments: 'dmf' } }, 'DMF');
+const dmfUtf8 = await account(
+  {
+    sources: { dependents: 'dmf', benefit_enrollments: 'dmf' },
+    dmf: { definitionGroup: 'HR export UTF8', legalEntityId: '', timeoutSeconds: 60 },
+  },
+  'DMF UTF8',
+);
+
+describe('F&O fallback: dependents, enrollments and coverage', () => {
+  it('via F&O OData equals the sandbox truth, with the routing shown in sync status', async () => {
+    const result = await odata.sync();
+    expect(result.errors.map((e) => `${e.sourceTable}: ${String(e.error)}`)).toEqual([]);
+    expect(await rows(odata.id, 'dependents', DEPENDENT_COLUMNS)).toEqual(expectedDependents(odata.id));
+    expect(await rows(odata.id, 'benefit_enrollments', ENROLLMENT_COLUMNS)).toEqual(
+      expectedEnrollments(odata.id),
+    );
+    const links = await coverage(odata.id);
+    expect(links.length).toBeGreaterThan(50);
+    expect(links).toEqual(expectedCoverage());
+    const states = await sources(odata.id);
+    expect(states.get('dependents')).toMatchObject({
+      source: 'fno-odata:WorkerPersonalContactPersons',
+      last_error: null,
+    });
+    expect(states.get('dependents')?.source_reason).toMatch(
+      /no table for dependents.*Served by F&O OData entity WorkerPersonalContactPersons/,
+    );
+    expect(states.get('benefit_enrollments')?.source).toBe('fno-odata:WorkerEnrolledBenefits');
+    expect(states.get('employees')?.source).toBe('dataverse:cdm_workers');
+    expect(result.stats.dependents?.unresolved).toBeUndefined();
+  });
+
+  it('via DMF packages (CSV-Unicode and CSV UTF-8) gives the same rows as OData', async () => {
+    for (const target of [dmf, dmfUtf8]) {
+      const result = await target.sync();
+      expect(result.errors.map((e) => `${e.sourceTable}: ${String(e.error)}`)).toEqual([]);
+      expect(await rows(target.id, 'dependents', DEPENDENT_COLUMNS)).toEqual(expectedDependents(target.id));
+      expect(await rows(target.id, 'benefit_enrollments', ENROLLMENT_COLUMNS)).toEqual(
+        expectedEnrollments(target.id),
+      );
+      expect(await coverage(target.id)).toEqual(expectedCoverage());
+    }
+    expect((await sources(dmf.id)).get('dependents')).toMatchObject({
+      source: 'dmf:HR export',
+      last_error: null,
+    });
+    expect((await sources(dmfUtf8.id)).get('benefit_enrollments')?.source).toBe('dmf:HR export UTF8');
+    // The same remote data whichever path read it (numbers typed, headers in the entity's casing).
+    const remote = async (id: string) =>
+      (
+        await db.pool.query(
+          'SELECT remote_id, remote_data FROM benefit_enrollments WHERE linked_account_id = $1 ORDER BY remote_id LIMIT 5',
+          [id],
+        )
+      ).rows;
+    const fromOData = (await remote(odata.id)).map((row) => row.remote_data);
+    const fromDmf = (await remote(dmf.id)).map((row) => row.remote_data);
+    expect(fromDmf).toEqual(fromOData);
+  });
+
+  it('a repeated snapshot changes nothing; changed and removed F&O rows are updated and deleted', async () => {
+    const again = await dmf.sync();
+    expect(again.status).toBe('succeeded');
+    for (const model of ['dependents', 'benefit_enrollments'] as const) {
+      expect(again.stats[model], model).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+    }
+    tenant.controls.updateFnoRecords(
+      'WorkerPersonalContactPersons',
+      { count: 3 },
+      { ContactLastName: 'Renamed, "Q" Ünal' },
+    );
+    tenant.controls.deleteFnoRecords('CoveredBeneficiaryRelationships', { count: 4 });
+    const after = await dmf.sync();
+    expect(after.status).toBe('succeeded');
+    expect(await rows(dmf.id, 'dependents', DEPENDENT_COLUMNS)).toEqual(expectedDependents(dmf.id));
+    expect(await coverage(dmf.id)).toEqual(expectedCoverage());
+    expect(after.stats.benefit_enrollments?.updated).toBeGreaterThan(0);
+  });
+
+  it('failed, partially succeeded and timed-out exports fail the run with the reason and delete nothing', async () => {
+    const before = {
+      dependents: await rows(dmf.id, 'dependents', DEPENDENT_COLUMNS),
+      enrollments: await rows(dmf.id, 'benefit_enrollments', ENROLLMENT_COLUMNS),
+      coverage: await coverage(dmf.id),
+    };
+    tenant.controls.deleteFnoRecords('WorkerPersonalContactPersons', { count: 5 });
+    tenant.controls.deleteFnoRecords('WorkerEnrolledBenefits', { count: 5 });
+    try {
+      for (const outcome of ['PartiallySucceeded', 'Failed'] as const) {
+        tenant.controls.setDmfExportBehaviour({ outcome });
+        const result = await dmf.sync();
+        expect(result.status).toBe('failed');
+        const messages = result.errors.map((e) => String(e.error));
+        expect(messages.some((m) => m.includes(`ended ${outcome}`) && m.includes('F&O reported:'))).toBe(
+          true,
+        );
+        if (outcome === 'Failed') expect(messages.join()).toContain('staging table could not be populated');
+        else expect(messages.join()).toContain('was skipped');
+        const states = await sources(dmf.id);
+        expect(states.get('dependents')?.last_error).toContain(outcome);
+      }
+      tenant.controls.setDmfExportBehaviour({ outcome: 'Succeeded', durationMs: 5000 });
+      const slow = await account(
+        {
+          sources: { dependents: 'dmf' },
+          dmf: { definitionGroup: 'HR export', legalEntityId: '', timeoutSeconds: 0.5 },
+        },
+        'Slow',
+      );
+      const timedOut = await slow.sync();
+      expect(timedOut.status).toBe('failed');
+      expect(String(timedOut.errors[0]?.error)).toMatch(/still Executing after/);
+      expect(await rows(dmf.id, 'dependents', DEPENDENT_COLUMNS)).toEqual(before.dependents);
+      expect(await rows(dmf.id, 'benefit_enrollments', ENROLLMENT_COLUMNS)).toEqual(before.enrollments);
+      expect(await coverage(dmf.id)).toEqual(before.coverage);
+    } finally {
+      tenant.controls.setDmfExportBehaviour({ outcome: 'Succeeded', durationMs: 300 });
+    }
+    // Once an export succeeds again, the deletions arrive.
+    const recovered = await dmf.sync();
+    expect(recovered.status).toBe('succeeded');
+    expect(recovered.stats.dependents?.deleted).toBeGreaterThan(0);
+    const live = (await rows(dmf.id, 'dependents', DEPENDENT_COLUMNS)).filter(
+      (row) => !row.remote_was_deleted,
+    );
+    expect(live).toEqual(expectedDependents(dmf.id));
+  });
+
+  it('reports enrollments whose worker is unknown instead of dropping them', async () => {
+    tenant.controls.updateFnoRecords(
+      'WorkerEnrolledBenefits',
+      { count: 2 },
+      { WorkerPersonnelNumber: 'NO-SUCH-WORKER' },
+    );
+    const result = await odata.sync();
+    expect(result.status).toBe('succeeded');
+    expect(result.stats.benefit_enrollments?.unresolved).toBe(2);
+    expect(result.stats.benefit_enrollments?.unresolvedRows?.[0]?.reason).toMatch(/worker NO-SUCH-WORKER/);
+    const { rows: stored } = await db.pool.query(
+      `SELECT count(*)::int AS n FROM benefit_enrollments WHERE linked_account_id = $1 AND employee_id IS NULL AND NOT remote_was_deleted`,
+      [odata.id],
+    );
+    expect(stored[0].n).toBe(2);
+  });
+
+  it('a Dataverse table removed in the sandbox makes the model fall back to F&O on the next sync', async () => {
+    const fallback = await account({}, 'Fallback');
+    expect((await fallback.sync()).status).toBe('succeeded');
+    expect((await sources(fallback.id)).get('employees')?.source).toBe('dataverse:cdm_workers');
+    tenant.controls.removeTable('cdm_worker');
+    try {
+      const result = await fallback.sync();
+      expect(result.errors.map((e) => String(e.error))).toEqual([]);
+      const state = (await sources(fallback.id)).get('employees');
+      expect(state?.source).toBe('fno-odata:Workers');
+      expect(state?.source_reason).toMatch(
+        /cdm_worker table does not exist.*Served by F&O OData entity Workers/,
+      );
+      const { rows: employees } = await db.pool.query(
+        `SELECT employee_number FROM employees WHERE linked_account_id = $1 AND NOT remote_was_deleted ORDER BY 1`,
+        [fallback.id],
+      );
+      expect(employees.map((row) => row.employee_number)).toEqual(
+        truth.fnoWorkers.map((worker) => worker.PersonnelNumber).sort(),
+      );
+    } finally {
+      tenant.controls.restoreTable('cdm_worker');
+    }
+  });
+});
