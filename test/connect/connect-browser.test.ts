@@ -12,7 +12,7 @@ import {
   sandboxDependencies,
   startFileSandbox,
 } from '../helpers/sandbox.js';
-import { createConnectApp, createLink, sandboxForm } from './helpers.js';
+import { createConnectApp, createLink, type SandboxForm, sandboxForm } from './helpers.js';
 
 /**
  * The connect flow as an IT admin lives it, in real headless Chromium (Debian's package, driven
@@ -61,10 +61,10 @@ describe.skipIf(!available)('the connect page in Chromium', async () => {
     return { page, link, status: response?.status() };
   }
 
-  async function fillCredentials(page: Page, form: ReturnType<typeof sandboxForm> & { fno_url?: string }) {
+  async function fillCredentials(page: Page, form: SandboxForm) {
     await page.locator('#to-step-2').focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('step-2-title');
+    await expect.poll(() => page.locator(':focus').getAttribute('id')).toBe('step-2-title');
     await page.fill('#tenant_id', form.tenant_id);
     await page.fill('#client_id', form.client_id);
     if (form.auth_type === 'secret') {
@@ -85,13 +85,13 @@ describe.skipIf(!available)('the connect page in Chromium', async () => {
   /** Runs the checks and waits until the last result is in. */
   async function runChecks(page: Page) {
     await page.click('#run-checks');
-    await page.waitForFunction(() =>
-      /passed|Ready|failed/.test(document.getElementById('checks-status')?.textContent ?? ''),
-    );
+    await expect
+      .poll(() => page.textContent('#checks-status'), { timeout: 30_000 })
+      .toMatch(/passed|Ready|failed/);
     return page.$$eval('#checks .check', (items) =>
       items.map((item) => ({
-        id: (item as HTMLElement).dataset.checkId ?? '',
-        status: (item as HTMLElement).dataset.status ?? '',
+        id: item.getAttribute('data-check-id') ?? '',
+        status: item.getAttribute('data-status') ?? '',
         text: item.textContent ?? '',
       })),
     );
@@ -117,7 +117,7 @@ describe.skipIf(!available)('the connect page in Chromium', async () => {
     await page.click('#run-checks');
     await expect.poll(() => page.textContent('#tenant_id-error')).toContain('must be a GUID');
     expect(await page.getAttribute('#tenant_id', 'aria-invalid')).toBe('true');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('tenant_id');
+    expect(await page.locator(':focus').getAttribute('id')).toBe('tenant_id');
     await page.screenshot({ path: `${SCREENSHOTS}/2-field-error.png`, fullPage: true });
     expect(posted).toEqual([]);
     await page.fill('#tenant_id', form.tenant_id);
@@ -135,8 +135,8 @@ describe.skipIf(!available)('the connect page in Chromium', async () => {
     await page.waitForSelector('#finish:not([hidden])', { timeout: 60_000 });
     const rows = await page.$$eval('#progress tbody tr', (items) =>
       items.map((item) => ({
-        model: (item as HTMLElement).dataset.model,
-        state: (item as HTMLElement).dataset.state,
+        model: item.getAttribute('data-model'),
+        state: item.getAttribute('data-state'),
         text: item.textContent,
       })),
     );
@@ -245,7 +245,14 @@ describe.skipIf(!available)('the connect page in Chromium', async () => {
       expect(await item.textContent()).toContain('Dependents: Finance & Operations fallback');
     }
     // Readable on a phone: nothing wider than the screen.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate(() => {
+      // Runs in the page (this file has no DOM types): the layout's width against the screen's.
+      const view = globalThis as unknown as {
+        innerWidth: number;
+        document: { documentElement: { scrollWidth: number } };
+      };
+      return view.document.documentElement.scrollWidth - view.innerWidth;
+    });
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `${SCREENSHOTS}/8-phone-models.png`, fullPage: true });
     await page.close();

@@ -17,7 +17,20 @@ export async function createConnectApp(db: Database, sandbox: Sandbox, env: Reco
 }
 
 /** The connect form as an admin fills it in for a sandbox tenant. */
-export function sandboxForm(tenant: SandboxTenant, auth: 'secret' | 'certificate' = 'secret') {
+export interface SandboxForm {
+  tenant_id: string;
+  client_id: string;
+  authority_host: string;
+  dataverse_url: string;
+  fno_url?: string;
+  auth_type: 'secret' | 'certificate';
+  client_secret?: string;
+  client_secret_expires_at?: string;
+  certificate_pem?: string;
+  private_key_pem?: string;
+}
+
+export function sandboxForm(tenant: SandboxTenant, auth: 'secret' | 'certificate' = 'secret'): SandboxForm {
   return {
     tenant_id: tenant.tenantId,
     client_id: tenant.clientId,
