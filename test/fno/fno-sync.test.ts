@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DynamicsConnection } from '../../src/providers/dynamics/connection.js';
 import type { DynamicsCredentials } from '../../src/providers/dynamics/credentials.js';
+import { diagnose } from '../../src/providers/dynamics/diagnose.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import { recordId } from '../../src/unified/record-id.js';
 import { createTestDatabase } from '../helpers/database.js';
@@ -335,5 +336,32 @@ describe('F&O fallback: dependents, enrollments and coverage', () => {
     } finally {
       tenant.controls.restoreTable('cdm_worker');
     }
+  });
+});
+
+describe('F&O failures in a sync', () => {
+  it('a missing DMF data project fails the model with the reason and keeps Dataverse models syncing', async () => {
+    const missing = await account(
+      {
+        sources: { dependents: 'dmf' },
+        dmf: { definitionGroup: 'No such project', legalEntityId: '', timeoutSeconds: 60 },
+      },
+      'Missing project',
+    );
+    const result = await missing.sync();
+    expect(result.status).toBe('failed');
+    const states = await sources(missing.id);
+    expect(states.get('dependents')?.last_error).toMatch(/Data project 'No such project' was not found/);
+    expect(states.get('employees')?.last_error).toBeNull();
+    expect(diagnose(result.errors[0]?.error).reason).toMatch(/no such DMF data project/);
+  });
+
+  it('an account without an F&O URL says so in sync status', async () => {
+    const { account: plain } = await createTestTenant(db, `No F&O ${Math.random()}`);
+    const connection = new DynamicsConnection(plain.id, sandboxCredentials(tenant, 'secret', false), deps);
+    await engine.run({ linkedAccountId: plain.id, connection, kind: 'full', trigger: 'test' });
+    const state = (await sources(plain.id)).get('dependents');
+    expect(state?.source).toBe('unavailable');
+    expect(state?.source_reason).toMatch(/no F&O environment URL/);
   });
 });

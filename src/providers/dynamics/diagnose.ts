@@ -1,5 +1,6 @@
 import type { LinkedAccountStatus } from '../../generated/prisma/enums.js';
 import { TokenAcquisitionError } from './auth.js';
+import { diagnoseFno } from './fno/diagnose-fno.js';
 import { ODataError } from './odata-client.js';
 
 /**
@@ -72,6 +73,9 @@ export function diagnose(error: unknown, environment = 'the Dynamics environment
       reason: `Entra ID could not be reached: ${error.message}. The next sync retries.`,
     };
   }
+  // Finance & Operations (OData, DMF) before the generic OData cases: its fixes live in F&O.
+  const fno = diagnoseFno(error);
+  if (fno) return fno;
   if (error instanceof ODataError) {
     if (error.status === 403 && error.code === NOT_A_MEMBER) {
       return {

@@ -4,7 +4,7 @@ import { diagnose } from '../diagnose.js';
 import { FNO_MODELS, type FnoEntity, fnoEntitiesFor } from './catalog.js';
 import { fnoDerivations } from './derivations.js';
 import { type DmfSettings, SharedDmfExport } from './dmf.js';
-import type { FnoHttp } from './fno-http.js';
+import { FnoError, type FnoHttp } from './fno-http.js';
 import { type FnoEntitySetInfo, findEntitySet, parseFnoMetadata } from './metadata.js';
 import { dmfEntityStream, odataEntityStream } from './streams.js';
 
@@ -90,7 +90,16 @@ export async function planFnoFallback(options: {
           source: 'unavailable',
           reason: `${dataverseReason} F&O OData failed: ${reason}`,
         });
-        plan.streams.push(failingStream(model, metadataError));
+        // The run fails for this model with the diagnosis as its error (still an FnoError, so
+        // whoever diagnoses the run's errors gets the same answer).
+        plan.streams.push(
+          failingStream(
+            model,
+            metadataError instanceof FnoError
+              ? new FnoError(metadataError.status, metadataError.code, reason, metadataError.url)
+              : metadataError,
+          ),
+        );
         continue;
       }
       const sets = entities.map((entity) => ({
