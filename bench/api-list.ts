@@ -216,8 +216,9 @@ async function startupRun(dataDir: string, port: number) {
     }
   } finally {
     // SIGTERM to the whole group (npm → sh → tsx → node); the gateway stops its PostgreSQL on exit.
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    if (child.pid) process.kill(-child.pid, 'SIGTERM');
+    const running = child.exitCode === null && child.signalCode === null;
+    const exited = running ? once(child, 'exit') : Promise.resolve();
+    if (running && child.pid) process.kill(-child.pid, 'SIGTERM');
     await exited;
     // Wait for the embedded PostgreSQL to be fully stopped before the next run starts.
     await new Promise((resolve) => setTimeout(resolve, 1500));
