@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { PgType } from '../unified/models.js';
+import { arrayLiteral, quote } from './sql-text.js';
 
 /**
  * The one write path for unified rows (the seeder and the sync engine): many rows per statement
@@ -156,16 +157,6 @@ function toParam(value: unknown, type: PgType): unknown {
   return value;
 }
 
-/** A one-dimensional PostgreSQL array literal: {"A","B",NULL}. */
-function arrayLiteral(values: unknown[]): string {
-  const items = values.map((item) =>
-    item === null || item === undefined
-      ? 'NULL'
-      : `"${String(item).replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`,
-  );
-  return `{${items.join(',')}}`;
-}
-
 /** ON CONFLICT cannot touch one row twice in a statement: the last occurrence of a key wins. */
 function dedupeByKey(rows: Record<string, unknown>[], key: string[]): Record<string, unknown>[] {
   const byKey = new Map<string, Record<string, unknown>>();
@@ -179,8 +170,4 @@ function dedupeByKey(rows: Record<string, unknown>[], key: string[]): Record<str
 
 function* batchesOf<T>(items: T[], size: number): Generator<T[]> {
   for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
-}
-
-function quote(identifier: string): string {
-  return `"${identifier.replaceAll('"', '""')}"`;
 }

@@ -1,8 +1,8 @@
 import type pg from 'pg';
+import { copyRows } from '../db/copy-rows.js';
 import type { Database } from '../db/database.js';
 import { createApiKey, createLinkedAccount, createPlatform } from '../platforms/platform-service.js';
 import { COMMON_COLUMNS, MODELS, type PgType } from '../unified/models.js';
-import { copyRows } from './copy-rows.js';
 import {
   generateOrganisation,
   organisationName,

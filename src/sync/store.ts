@@ -45,14 +45,8 @@ function writtenColumns(model: ModelName, fieldNames: string[]): Record<string, 
   return columns;
 }
 
-export async function upsertRecords(
-  client: pg.PoolClient,
-  linkedAccountId: string,
-  model: ModelName,
-  records: MappedRecord[],
-): Promise<Changes> {
-  const changes = noChanges();
-  if (records.length === 0) return changes;
+/** Mapped records as rows of the model's table, with the columns a stream writes. */
+export function toUnifiedRows(linkedAccountId: string, model: ModelName, records: MappedRecord[]) {
   const fieldNames = [...new Set(records.flatMap((record) => Object.keys(record.fields)))];
   const rows = records.map((record) => ({
     ...record.fields,
@@ -66,7 +60,19 @@ export async function upsertRecords(
     remote_was_deleted: false,
     remote_deleted_at: null,
   }));
-  const result = await upsertRows(client, MODELS[model].table, writtenColumns(model, fieldNames), rows, {
+  return { columns: writtenColumns(model, fieldNames), rows };
+}
+
+export async function upsertRecords(
+  client: pg.PoolClient,
+  linkedAccountId: string,
+  model: ModelName,
+  records: MappedRecord[],
+): Promise<Changes> {
+  const changes = noChanges();
+  if (records.length === 0) return changes;
+  const { columns, rows } = toUnifiedRows(linkedAccountId, model, records);
+  const result = await upsertRows(client, MODELS[model].table, columns, rows, {
     conflictColumns: UPSERT_KEY,
     touchColumn: 'modified_at',
     untrackedColumns: UNTRACKED,
@@ -204,6 +210,9 @@ export async function reconcile(
   sourceTable: string,
   target: ModelName | 'auxiliary',
 ): Promise<string[]> {
+  // The seen-set was just filled: without fresh statistics the planner takes it for tiny and
+  // probes it row by row (seconds for 100k rows) instead of hashing it once.
+  await client.query('ANALYZE sync_seen_records');
   const notSeen = `NOT EXISTS (SELECT 1 FROM sync_seen_records s
       WHERE s.linked_account_id = $1 AND s.source_table = $2 AND s.remote_id = t.remote_id)`;
   let deleted: string[];

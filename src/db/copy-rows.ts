@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PgType } from '../unified/models.js';
+import { arrayLiteral, quote } from './sql-text.js';
 
 /**
  * Bulk insert of rows known to be new through `COPY ... FROM STDIN` (text format). For the seeder's
@@ -57,17 +58,3 @@ const ESCAPED = /[\\\t\n\r]/;
 const ESCAPED_GLOBAL = /[\\\t\n\r]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 const escapeChar = (char: string) => ESCAPES[char]!;
-
-/** A one-dimensional PostgreSQL array literal: {"A","B",NULL}. */
-function arrayLiteral(values: unknown[]): string {
-  const items = values.map((item) =>
-    item === null || item === undefined
-      ? 'NULL'
-      : `"${String(item).replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`,
-  );
-  return `{${items.join(',')}}`;
-}
-
-function quote(identifier: string): string {
-  return `"${identifier.replaceAll('"', '""')}"`;
-}

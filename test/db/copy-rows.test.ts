@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyField } from '../../src/seed/copy-rows.js';
+import { copyField } from '../../src/db/copy-rows.js';
 
 // COPY's text format: a wrong escape shifts columns or corrupts a value for every later row.
 describe('copyField', () => {
