@@ -94,7 +94,10 @@ export interface Derivation {
    * After run(): rows whose reference this derivation could not resolve (e.g. an F&O enrollment
    * whose worker is not among the synced employees). Reported in the run's stats, not dropped.
    */
-  unresolved?(client: pg.PoolClient, linkedAccountId: string): Promise<InvalidRow[]>;
+  unresolved?(
+    client: pg.PoolClient,
+    linkedAccountId: string,
+  ): Promise<{ count: number; first: InvalidRow[] }>;
 }
 
 export interface SyncPlan {

@@ -126,24 +126,20 @@ export class SyncEngine {
       await inTransaction(this.pool, async (client) => {
         for (const derivation of plan.derivations) {
           const changed = await derivation.run(client, linkedAccountId);
-          const unresolved = (await derivation.unresolved?.(client, linkedAccountId)) ?? [];
-          if (unresolved.length > 0) {
+          const unresolved = await derivation.unresolved?.(client, linkedAccountId);
+          if (unresolved && unresolved.count > 0) {
             // Stored but unlinked rows: counted and logged with their keys, never silent.
             options.log?.warn(
-              {
-                model: derivation.model,
-                derivation: derivation.description,
-                unresolved: unresolved.slice(0, 100),
-              },
+              { model: derivation.model, derivation: derivation.description, ...unresolved },
               'rows with unresolved references',
             );
             const modelStats = stats[derivation.model];
             if (modelStats) {
-              modelStats.unresolved = (modelStats.unresolved ?? 0) + unresolved.length;
-              modelStats.unresolvedRows = [
-                ...(modelStats.unresolvedRows ?? []),
-                ...unresolved.slice(0, MAX_INVALID_KEPT),
-              ].slice(0, MAX_INVALID_KEPT);
+              modelStats.unresolved = (modelStats.unresolved ?? 0) + unresolved.count;
+              modelStats.unresolvedRows = [...(modelStats.unresolvedRows ?? []), ...unresolved.first].slice(
+                0,
+                MAX_INVALID_KEPT,
+              );
             }
           }
           if (changed.length === 0) continue;

@@ -101,6 +101,13 @@ export class DynamicsConnection implements ProviderConnection {
       const choice = this.credentials.sources?.[model] ?? 'auto';
       const logicalName = DATAVERSE_MODEL_TABLES[model];
       if (!logicalName) {
+        if (choice === 'dataverse') {
+          return {
+            model,
+            source: 'unavailable',
+            reason: `Dataverse has no table for ${model.replaceAll('_', ' ')}, and the account's settings keep it on Dataverse.`,
+          };
+        }
         fallback.push({
           model,
           choice,

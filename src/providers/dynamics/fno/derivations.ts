@@ -1,5 +1,26 @@
 import type { Derivation, InvalidRow } from '../../types.js';
 
+type Client = Parameters<Derivation['run']>[0];
+
+/** How many unresolved rows are listed with their keys (all are counted). */
+const LISTED = 20;
+
+async function unresolvedRows(
+  client: Client,
+  sql: string,
+  params: unknown[],
+  reason: (row: Record<string, string | null>) => string,
+): Promise<{ count: number; first: InvalidRow[] }> {
+  const { rows } = await client.query<Record<string, string | null> & { remote_id: string; total: number }>(
+    `SELECT *, count(*) OVER ()::int AS total FROM (${sql}) u ORDER BY remote_id LIMIT ${LISTED}`,
+    params,
+  );
+  return {
+    count: rows[0]?.total ?? 0,
+    first: rows.map((row): InvalidRow => ({ key: row.remote_id, reason: reason(row) })),
+  };
+}
+
 /**
  * References F&O rows make by business key, resolved in SQL after the streams are stored:
  * - workers by personnel number (F&O `WorkerPersonnelNumber` = Dataverse `cdm_workernumber` =
@@ -12,8 +33,6 @@ import type { Derivation, InvalidRow } from '../../types.js';
  * differs, so modified_at moves on real change only, and return the ids they changed.
  * References that stay unresolved are reported (unresolved()), never dropped silently.
  */
-
-type Client = Parameters<Derivation['run']>[0];
 
 async function ids(client: Client, sql: string, params: unknown[]): Promise<string[]> {
   const { rows } = await client.query<{ id: string }>(sql, params);
@@ -44,20 +63,15 @@ function employeeLink(model: 'dependents' | 'benefit_enrollments'): Derivation {
          RETURNING r.id`,
         [accountId],
       ),
-    unresolved: async (client, accountId) => {
-      const { rows } = await client.query<{ remote_id: string; worker: string }>(
+    unresolved: (client, accountId) =>
+      unresolvedRows(
+        client,
         `SELECT remote_id, remote_data->>'WorkerPersonnelNumber' AS worker FROM ${model}
-         WHERE linked_account_id = $1 AND ${FROM_FNO} AND employee_id IS NULL AND NOT remote_was_deleted
-         ORDER BY remote_id`,
+         WHERE linked_account_id = $1 AND ${FROM_FNO} AND employee_id IS NULL AND NOT remote_was_deleted`,
         [accountId],
-      );
-      return rows.map(
-        (row): InvalidRow => ({
-          key: row.remote_id,
-          reason: `worker ${row.worker} (personnel number) is not among the employees synced from Dataverse; stored without employee_id`,
-        }),
-      );
-    },
+        (row) =>
+          `worker ${row.worker} (personnel number) is not among the employees synced from Dataverse; stored without employee_id`,
+      ),
   };
 }
 
@@ -89,20 +103,15 @@ const enrollmentPlan: Derivation = {
        RETURNING r.id`,
       [accountId],
     ),
-  unresolved: async (client, accountId) => {
-    const { rows } = await client.query<{ remote_id: string; plan: string | null }>(
+  unresolved: (client, accountId) =>
+    unresolvedRows(
+      client,
       `SELECT remote_id, remote_data->>'BenefitPlanId' AS plan FROM benefit_enrollments
-       WHERE linked_account_id = $1 AND ${FROM_FNO} AND benefit_plan_id IS NULL AND NOT remote_was_deleted
-       ORDER BY remote_id`,
+       WHERE linked_account_id = $1 AND ${FROM_FNO} AND benefit_plan_id IS NULL AND NOT remote_was_deleted`,
       [accountId],
-    );
-    return rows.map(
-      (row): InvalidRow => ({
-        key: row.remote_id,
-        reason: `benefit plan ${row.plan ?? '(none)'} is not among the plans synced from Dataverse (cdm_planid); stored without benefit_plan_id`,
-      }),
-    );
-  },
+      (row) =>
+        `benefit plan ${row.plan ?? '(none)'} is not among the plans synced from Dataverse (cdm_planid); stored without benefit_plan_id`,
+    ),
 };
 
 /** Coverage links of F&O enrollments = the covered beneficiaries that are (live) dependents. */
@@ -110,10 +119,15 @@ function coverageLinks(coverageSource: string): Derivation {
   return {
     model: 'benefit_enrollments',
     description: 'dependents covered by each enrollment (covered beneficiary relationships)',
-    run: (client, accountId) =>
-      ids(
-        client,
-        `WITH scope AS (
+    run: async (client, accountId) => {
+      // The joins go through jsonb expressions, whose selectivity Postgres can only guess; it then
+      // picks nested loops (links × enrollments, seconds for a few thousand rows, hours at 300k).
+      // Hash joins are right for a whole-account rebuild, so nested loops are off for this statement.
+      await client.query('SET LOCAL enable_nestloop = off');
+      try {
+        return await ids(
+          client,
+          `WITH scope AS (
            SELECT id, remote_id, remote_data->>'WorkerPersonnelNumber' AS worker
            FROM benefit_enrollments WHERE linked_account_id = $1 AND ${FROM_FNO}
          ), wanted AS (
@@ -124,10 +138,14 @@ function coverageLinks(coverageSource: string): Derivation {
                             AND NOT d.remote_was_deleted
            WHERE p.linked_account_id = $1 AND p.source_table = $2
          ), removed AS (
-           DELETE FROM benefit_enrollment_dependents c USING scope s
-           WHERE c.benefit_enrollment_id = s.id
-             AND NOT EXISTS (SELECT 1 FROM wanted w
-                             WHERE w.benefit_enrollment_id = c.benefit_enrollment_id AND w.dependent_id = c.dependent_id)
+           -- An anti-join (hashable), not NOT EXISTS against the CTE, which would rescan it per link.
+           DELETE FROM benefit_enrollment_dependents c
+           USING (SELECT c2.benefit_enrollment_id, c2.dependent_id
+                  FROM benefit_enrollment_dependents c2
+                  JOIN scope s ON s.id = c2.benefit_enrollment_id
+                  LEFT JOIN wanted w ON w.benefit_enrollment_id = c2.benefit_enrollment_id AND w.dependent_id = c2.dependent_id
+                  WHERE c2.linked_account_id = $1 AND w.benefit_enrollment_id IS NULL) gone
+           WHERE c.benefit_enrollment_id = gone.benefit_enrollment_id AND c.dependent_id = gone.dependent_id
            RETURNING c.benefit_enrollment_id AS id
          ), added AS (
            INSERT INTO benefit_enrollment_dependents (linked_account_id, benefit_enrollment_id, dependent_id)
@@ -137,8 +155,12 @@ function coverageLinks(coverageSource: string): Derivation {
          ), changed AS (SELECT id FROM removed UNION SELECT id FROM added)
          UPDATE benefit_enrollments e SET modified_at = now() FROM changed WHERE e.id = changed.id
          RETURNING e.id`,
-        [accountId, coverageSource],
-      ),
+          [accountId, coverageSource],
+        );
+      } finally {
+        await client.query('SET LOCAL enable_nestloop = on');
+      }
+    },
   };
 }
 

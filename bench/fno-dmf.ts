@@ -1,0 +1,196 @@
+/**
+ * F&O DMF fallback throughput: dependents, benefit enrollments and coverage links of a 100k-worker
+ * sandbox tenant (≈ 165k dependents, 312k enrollments, 298k covered beneficiaries) exported as a
+ * DMF package (CSV-Unicode), downloaded, streamed, mapped and stored, then linked by derivations.
+ *
+ *   npx tsx --expose-gc bench/fno-dmf.ts [workers]       (BENCH_DATABASE_URL to use an existing Postgres)
+ *
+ * The sandbox runs in a child process so its ~340 MB of generated data does not count in this
+ * process's RSS. Step 1 (not timed) syncs the Dataverse side (employees, plans) so references resolve;
+ * step 2 (timed) is an incremental sync whose Dataverse deltas are empty and whose dependents and
+ * enrollments come from a fresh DMF export: rows/s = stored F&O rows / wall time of step 2.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { openDatabase } from '../src/db/database.js';
+import { createLinkedAccount, createPlatform } from '../src/platforms/platform-service.js';
+import { DynamicsConnection } from '../src/providers/dynamics/connection.js';
+import type { DynamicsCredentials } from '../src/providers/dynamics/credentials.js';
+import { createDynamicsHttp, createMsalNetworkClient } from '../src/providers/dynamics/http-client.js';
+import { SyncEngine } from '../src/sync/engine.js';
+
+const workers = Number(process.argv[2] ?? 100_000);
+const dataDir = await mkdtemp(join(tmpdir(), 'hris-bench-fno-'));
+
+const sandboxProcess = spawn(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    'src/sandbox/cli.ts',
+    '--workers',
+    String(workers),
+    '--seed',
+    '42',
+    '--port',
+    '0',
+    '--json',
+    '--data-dir',
+    join(dataDir, 'sandbox'),
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const firstLine = await new Promise<string>((resolve, reject) => {
+  const lines = createInterface({ input: sandboxProcess.stdout });
+  lines.once('line', resolve);
+  sandboxProcess.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
+});
+const facts = JSON.parse(firstLine) as Record<string, string>;
+// The sandbox child must not outlive a failed run.
+process.once('exit', () => sandboxProcess.kill('SIGTERM'));
+
+const db = await openDatabase(
+  {
+    DATABASE_URL: process.env.BENCH_DATABASE_URL,
+    DATA_DIR: await mkdtemp(join(tmpdir(), 'hris-bench-fno-db-')),
+    EMBEDDED_POSTGRES_PORT: 0,
+    DB_POOL_SIZE: 8,
+  } as Parameters<typeof openDatabase>[0],
+  () => undefined,
+);
+const { platform } = await createPlatform(db.prisma, 'Bench');
+const { account } = await createLinkedAccount(db.prisma, {
+  platformId: platform.id,
+  endUserOriginId: 'bench',
+  organizationName: 'Bench employer',
+  provider: 'seed',
+  status: 'connected',
+});
+const dispatcher = createDynamicsHttp({ caCertPem: await readFile(facts.caCertPath as string, 'utf8') });
+const credentials: DynamicsCredentials = {
+  tenantId: facts.tenantId as string,
+  clientId: facts.clientId as string,
+  authorityHost: facts.authorityHost as string,
+  dataverseUrl: facts.dataverseUrl as string,
+  fnoUrl: facts.fnoUrl as string,
+  auth: { type: 'secret', clientSecret: facts.clientSecret as string },
+  sources: { dependents: 'dmf', benefit_enrollments: 'dmf' },
+};
+const deps = {
+  dispatcher,
+  networkClient: createMsalNetworkClient(dispatcher),
+  concurrency: 4,
+  pageSize: 5000,
+  retryBudgetMs: 60_000,
+};
+const engine = new SyncEngine(db.pool);
+const run = (connection: DynamicsConnection, kind: 'full' | 'incremental') =>
+  engine.run({ linkedAccountId: account.id, connection, kind, trigger: 'bench', streamConcurrency: 4 });
+
+// Step 1: Dataverse only (dependents and enrollments kept off F&O for now).
+const warmup = await run(
+  new DynamicsConnection(
+    account.id,
+    { ...credentials, sources: { dependents: 'dataverse', benefit_enrollments: 'dataverse' } },
+    deps,
+  ),
+  'full',
+);
+if (warmup.status !== 'succeeded')
+  throw new Error(`warm-up sync failed: ${warmup.errors.map((e) => String(e.error)).join('; ')}`);
+
+// Step 2: timed.
+globalThis.gc?.();
+const rssBefore = process.memoryUsage().rss;
+let peakRss = rssBefore;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}, 50);
+const connection = new DynamicsConnection(account.id, credentials, deps);
+if (process.env.BENCH_VERBOSE) {
+  // Time each derivation (where the SQL-side work goes).
+  const plan = connection.plan.bind(connection);
+  connection.plan = async () => {
+    const result = await plan();
+    for (const derivation of result.derivations) {
+      const run = derivation.run.bind(derivation);
+      derivation.run = async (client, id) => {
+        const at = performance.now();
+        const changed = await run(client, id);
+        console.error(`derivation ${derivation.description}: ${Math.round(performance.now() - at)} ms, ${changed.length} changed`);
+        return changed;
+      };
+    }
+    return result;
+  };
+}
+let firstDmfPageAt = 0;
+const started = performance.now();
+const result = await engine.run({
+  linkedAccountId: account.id,
+  connection,
+  kind: 'incremental',
+  trigger: 'bench',
+  streamConcurrency: 4,
+  onProgress: (progress) => {
+    if (progress.done && process.env.BENCH_VERBOSE) {
+      console.error(`${((performance.now() - started) / 1000).toFixed(1)} s: ${progress.sourceTable} done, ${progress.records} rows`);
+    }
+    if (!firstDmfPageAt && progress.sourceTable.startsWith('dmf:') && progress.pages > 0)
+      firstDmfPageAt = performance.now();
+  },
+});
+const seconds = (performance.now() - started) / 1000;
+clearInterval(sampler);
+peakRss = Math.max(peakRss, process.memoryUsage().rss);
+await connection.close();
+if (result.status !== 'succeeded')
+  throw new Error(`DMF sync failed: ${result.errors.map((e) => String(e.error)).join('; ')}`);
+
+const count = async (sql: string) => (await db.pool.query<{ n: number }>(sql, [account.id])).rows[0]?.n ?? 0;
+const dependents = await count('SELECT count(*)::int AS n FROM dependents WHERE linked_account_id = $1');
+const enrollments = await count(
+  'SELECT count(*)::int AS n FROM benefit_enrollments WHERE linked_account_id = $1',
+);
+const links = await count(
+  'SELECT count(*)::int AS n FROM benefit_enrollment_dependents WHERE linked_account_id = $1',
+);
+const covered = await count(
+  "SELECT count(*)::int AS n FROM provider_records WHERE linked_account_id = $1 AND source_table LIKE 'dmf:%'",
+);
+const rows = dependents + enrollments + covered;
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+console.log(
+  JSON.stringify(
+    {
+      workers,
+      dependents,
+      enrollments,
+      coveredBeneficiaries: covered,
+      coverageLinks: links,
+      unresolved: {
+        dependents: result.stats.dependents?.unresolved ?? 0,
+        enrollments: result.stats.benefit_enrollments?.unresolved ?? 0,
+      },
+      seconds: Number(seconds.toFixed(1)),
+      exportWaitSeconds: Number(((firstDmfPageAt - started) / 1000).toFixed(1)),
+      rowsPerSecond: Math.round(rows / seconds),
+      rowsPerSecondAfterExport: Math.round(rows / (seconds - (firstDmfPageAt - started) / 1000)),
+      rssBeforeMb: mb(rssBefore),
+      peakRssMb: mb(peakRss),
+      cpus: availableParallelism(),
+      loadavg: loadavg().map((value) => Number(value.toFixed(2))),
+    },
+    null,
+    2,
+  ),
+);
+
+await dispatcher.close();
+await db.close();
+sandboxProcess.kill('SIGTERM');
+await new Promise((resolve) => sandboxProcess.once('exit', resolve));
+await rm(dataDir, { recursive: true, force: true });
