@@ -11,11 +11,12 @@
  * enrollments come from a fresh DMF export: rows/s = stored F&O rows / wall time of step 2.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { openDatabase } from '../src/db/database.js';
+import { connectDatabase, openDatabase } from '../src/db/database.js';
 import { createLinkedAccount, createPlatform } from '../src/platforms/platform-service.js';
 import { DynamicsConnection } from '../src/providers/dynamics/connection.js';
 import type { DynamicsCredentials } from '../src/providers/dynamics/credentials.js';
@@ -23,52 +24,67 @@ import { createDynamicsHttp, createMsalNetworkClient } from '../src/providers/dy
 import { SyncEngine } from '../src/sync/engine.js';
 
 const workers = Number(process.argv[2] ?? 100_000);
-const dataDir = await mkdtemp(join(tmpdir(), 'hris-bench-fno-'));
+// Step 1 runs in a child process (BENCH_STEP=warmup), so step 2's RSS is that of a fresh process.
+const warmupStep = process.env.BENCH_STEP === 'warmup';
+const dataDir = warmupStep ? '' : await mkdtemp(join(tmpdir(), 'hris-bench-fno-'));
 
-const sandboxProcess = spawn(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    'src/sandbox/cli.ts',
-    '--workers',
-    String(workers),
-    '--seed',
-    '42',
-    '--port',
-    '0',
-    '--json',
-    '--data-dir',
-    join(dataDir, 'sandbox'),
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
-);
-const firstLine = await new Promise<string>((resolve, reject) => {
-  const lines = createInterface({ input: sandboxProcess.stdout });
-  lines.once('line', resolve);
-  sandboxProcess.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
-});
-const facts = JSON.parse(firstLine) as Record<string, string>;
-// The sandbox child must not outlive a failed run.
-process.once('exit', () => sandboxProcess.kill('SIGTERM'));
+let facts: Record<string, string>;
+let sandboxProcess: ReturnType<typeof spawn> | undefined;
+if (warmupStep) {
+  facts = JSON.parse(process.env.BENCH_FACTS as string) as Record<string, string>;
+} else {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/sandbox/cli.ts',
+      '--workers',
+      String(workers),
+      '--seed',
+      '42',
+      '--port',
+      '0',
+      '--json',
+      '--data-dir',
+      join(dataDir, 'sandbox'),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  sandboxProcess = child;
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
+  });
+  facts = JSON.parse(firstLine) as Record<string, string>;
+  // The sandbox child must not outlive a failed run.
+  process.once('exit', () => child.kill('SIGTERM'));
+}
 
-const db = await openDatabase(
-  {
-    DATABASE_URL: process.env.BENCH_DATABASE_URL,
-    DATA_DIR: await mkdtemp(join(tmpdir(), 'hris-bench-fno-db-')),
-    EMBEDDED_POSTGRES_PORT: 0,
-    DB_POOL_SIZE: 8,
-  } as Parameters<typeof openDatabase>[0],
-  () => undefined,
-);
-const { platform } = await createPlatform(db.prisma, 'Bench');
-const { account } = await createLinkedAccount(db.prisma, {
-  platformId: platform.id,
-  endUserOriginId: 'bench',
-  organizationName: 'Bench employer',
-  provider: 'seed',
-  status: 'connected',
-});
+const db = warmupStep
+  ? connectDatabase(process.env.BENCH_DB_URL as string, 8)
+  : await openDatabase(
+      {
+        DATABASE_URL: process.env.BENCH_DATABASE_URL,
+        DATA_DIR: await mkdtemp(join(tmpdir(), 'hris-bench-fno-db-')),
+        EMBEDDED_POSTGRES_PORT: 0,
+        DB_POOL_SIZE: 8,
+      } as Parameters<typeof openDatabase>[0],
+      () => undefined,
+    );
+async function createAccount(): Promise<string> {
+  const { platform } = await createPlatform(db.prisma, 'Bench');
+  const { account } = await createLinkedAccount(db.prisma, {
+    platformId: platform.id,
+    endUserOriginId: 'bench',
+    organizationName: 'Bench employer',
+    provider: 'seed',
+    status: 'connected',
+  });
+  return account.id;
+}
+const account = { id: warmupStep ? (process.env.BENCH_ACCOUNT as string) : await createAccount() };
 const dispatcher = createDynamicsHttp({ caCertPem: await readFile(facts.caCertPath as string, 'utf8') });
 const credentials: DynamicsCredentials = {
   tenantId: facts.tenantId as string,
@@ -90,17 +106,35 @@ const engine = new SyncEngine(db.pool);
 const run = (connection: DynamicsConnection, kind: 'full' | 'incremental') =>
   engine.run({ linkedAccountId: account.id, connection, kind, trigger: 'bench', streamConcurrency: 4 });
 
-// Step 1: Dataverse only (dependents and enrollments kept off F&O for now).
-const warmup = await run(
-  new DynamicsConnection(
-    account.id,
-    { ...credentials, sources: { dependents: 'dataverse', benefit_enrollments: 'dataverse' } },
-    deps,
-  ),
-  'full',
-);
-if (warmup.status !== 'succeeded')
-  throw new Error(`warm-up sync failed: ${warmup.errors.map((e) => String(e.error)).join('; ')}`);
+if (warmupStep) {
+  // Step 1: Dataverse only (dependents and enrollments kept off F&O for now).
+  const warmup = await run(
+    new DynamicsConnection(
+      account.id,
+      { ...credentials, sources: { dependents: 'dataverse', benefit_enrollments: 'dataverse' } },
+      deps,
+    ),
+    'full',
+  );
+  if (warmup.status !== 'succeeded') {
+    throw new Error(`warm-up sync failed: ${warmup.errors.map((e) => String(e.error)).join('; ')}`);
+  }
+  await dispatcher.close();
+  await db.close();
+  process.exit(0);
+}
+const warmupChild = spawn(process.execPath, ['--import', 'tsx', 'bench/fno-dmf.ts', String(workers)], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+  env: {
+    ...process.env,
+    BENCH_STEP: 'warmup',
+    BENCH_FACTS: JSON.stringify(facts),
+    BENCH_DB_URL: db.url,
+    BENCH_ACCOUNT: account.id,
+  },
+});
+const [warmupCode] = (await once(warmupChild, 'exit')) as [number | null];
+if (warmupCode !== 0) throw new Error(`warm-up step exited with ${warmupCode}`);
 
 // Step 2: timed.
 globalThis.gc?.();
@@ -120,7 +154,9 @@ if (process.env.BENCH_VERBOSE) {
       derivation.run = async (client, id) => {
         const at = performance.now();
         const changed = await run(client, id);
-        console.error(`derivation ${derivation.description}: ${Math.round(performance.now() - at)} ms, ${changed.length} changed`);
+        console.error(
+          `derivation ${derivation.description}: ${Math.round(performance.now() - at)} ms, ${changed.length} changed`,
+        );
         return changed;
       };
     }
@@ -137,7 +173,9 @@ const result = await engine.run({
   streamConcurrency: 4,
   onProgress: (progress) => {
     if (progress.done && process.env.BENCH_VERBOSE) {
-      console.error(`${((performance.now() - started) / 1000).toFixed(1)} s: ${progress.sourceTable} done, ${progress.records} rows`);
+      console.error(
+        `${((performance.now() - started) / 1000).toFixed(1)} s: ${progress.sourceTable} done, ${progress.records} rows`,
+      );
     }
     if (!firstDmfPageAt && progress.sourceTable.startsWith('dmf:') && progress.pages > 0)
       firstDmfPageAt = performance.now();
@@ -191,6 +229,8 @@ console.log(
 
 await dispatcher.close();
 await db.close();
-sandboxProcess.kill('SIGTERM');
-await new Promise((resolve) => sandboxProcess.once('exit', resolve));
+if (sandboxProcess) {
+  sandboxProcess.kill('SIGTERM');
+  await once(sandboxProcess, 'exit');
+}
 await rm(dataDir, { recursive: true, force: true });

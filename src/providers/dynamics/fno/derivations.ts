@@ -39,15 +39,31 @@ async function ids(client: Client, sql: string, params: unknown[]): Promise<stri
   return rows.map((row) => row.id);
 }
 
+/**
+ * Runs a whole-account statement with nested loops off. Its joins go through jsonb expressions
+ * (remote_data->>'...'), whose selectivity Postgres can only guess; it then picks nested loops
+ * (rows × rows: seconds for a few thousand rows, hours at 300k). Hash joins are right for a
+ * rebuild over every row of the account. SET LOCAL lasts until the transaction ends, so it is
+ * switched back on right after.
+ */
+async function hashJoinedIds(client: Client, sql: string, params: unknown[]): Promise<string[]> {
+  await client.query('SET LOCAL enable_nestloop = off');
+  try {
+    return await ids(client, sql, params);
+  } finally {
+    await client.query('SET LOCAL enable_nestloop = on');
+  }
+}
+
 // Rows that came from F&O carry the worker's personnel number in remote_data.
 const FROM_FNO = `remote_data ? 'WorkerPersonnelNumber'`;
 
-function employeeLink(model: 'dependents' | 'benefit_enrollments'): Derivation {
+function employeeLink(model: 'dependents'): Derivation {
   return {
     model,
     description: `${model.replace('_', ' ')}' employee, by personnel number`,
     run: (client, accountId) =>
-      ids(
+      hashJoinedIds(
         client,
         `WITH employee AS (
            SELECT DISTINCT ON (employee_number) employee_number, id
@@ -75,42 +91,66 @@ function employeeLink(model: 'dependents' | 'benefit_enrollments'): Derivation {
   };
 }
 
-const enrollmentPlan: Derivation = {
+const EMPLOYEES_BY_NUMBER = `SELECT DISTINCT ON (employee_number) employee_number, id
+  FROM employees WHERE linked_account_id = $1 AND employee_number IS NOT NULL
+  ORDER BY employee_number, remote_was_deleted, modified_at DESC`;
+
+/**
+ * An enrollment's employee (by personnel number) and plan (by plan id within its company), in one
+ * statement so each enrollment row is rewritten at most once. Plans are defined per legal entity in
+ * Dataverse (one cdm_benefitplan row per company with the same cdm_planid): the plan of the
+ * enrollment's company (dataAreaId = company code) wins, else any live plan with that id.
+ * Plain hash joins: a correlated lookup per enrollment costs seconds per 100k rows.
+ */
+const enrollmentReferences: Derivation = {
   model: 'benefit_enrollments',
-  // Plans are defined per legal entity in Dataverse (one cdm_benefitplan row per company with the same
-  // cdm_planid): prefer the plan of the enrollment's company (dataAreaId = cdm_companycode).
-  description: "enrollment's benefit plan, by plan id (cdm_planid) and company",
+  description: "enrollment's employee (personnel number) and benefit plan (cdm_planid and company)",
   run: (client, accountId) =>
-    ids(
+    hashJoinedIds(
       client,
-      `WITH plan AS MATERIALIZED (
-         SELECT p.id, p.remote_data->>'cdm_planid' AS plan_id, lower(c.company_code) AS company,
-                p.remote_was_deleted
+      `WITH employee AS MATERIALIZED (${EMPLOYEES_BY_NUMBER}),
+       plan AS MATERIALIZED (
+         SELECT p.id, p.remote_data->>'cdm_planid' AS plan_id, lower(c.company_code) AS company, p.remote_was_deleted
          FROM benefit_plans p
          LEFT JOIN companies c ON c.linked_account_id = p.linked_account_id AND c.remote_id = p.remote_data->>'_cdm_companyid_value'
          WHERE p.linked_account_id = $1 AND p.remote_data ? 'cdm_planid'
+       ), plan_in_company AS (
+         SELECT DISTINCT ON (plan_id, company) plan_id, company, id FROM plan
+         ORDER BY plan_id, company, remote_was_deleted, id
+       ), plan_anywhere AS (
+         SELECT DISTINCT ON (plan_id) plan_id, id FROM plan ORDER BY plan_id, remote_was_deleted, id
        ), target AS (
-         SELECT r.id, (SELECT p.id FROM plan p
-                       WHERE p.plan_id = r.remote_data->>'BenefitPlanId'
-                       ORDER BY p.company IS NOT DISTINCT FROM lower(r.remote_data->>'dataAreaId') DESC,
-                                p.remote_was_deleted, p.id
-                       LIMIT 1) AS plan_id
+         SELECT r.id, e.id AS employee_id, coalesce(pc.id, pa.id) AS plan_id
          FROM benefit_enrollments r
+         LEFT JOIN employee e ON e.employee_number = r.remote_data->>'WorkerPersonnelNumber'
+         LEFT JOIN plan_in_company pc
+           ON pc.plan_id = r.remote_data->>'BenefitPlanId' AND pc.company = lower(r.remote_data->>'dataAreaId')
+         LEFT JOIN plan_anywhere pa ON pa.plan_id = r.remote_data->>'BenefitPlanId'
          WHERE r.linked_account_id = $1 AND r.${FROM_FNO})
-       UPDATE benefit_enrollments r SET benefit_plan_id = t.plan_id, modified_at = now()
+       UPDATE benefit_enrollments r SET employee_id = t.employee_id, benefit_plan_id = t.plan_id, modified_at = now()
        FROM target t
-       WHERE r.id = t.id AND r.benefit_plan_id IS DISTINCT FROM t.plan_id
+       WHERE r.id = t.id AND (r.employee_id, r.benefit_plan_id) IS DISTINCT FROM (t.employee_id, t.plan_id)
        RETURNING r.id`,
       [accountId],
     ),
   unresolved: (client, accountId) =>
     unresolvedRows(
       client,
-      `SELECT remote_id, remote_data->>'BenefitPlanId' AS plan FROM benefit_enrollments
-       WHERE linked_account_id = $1 AND ${FROM_FNO} AND benefit_plan_id IS NULL AND NOT remote_was_deleted`,
+      `SELECT remote_id, remote_data->>'WorkerPersonnelNumber' AS worker, remote_data->>'BenefitPlanId' AS plan,
+              (employee_id IS NULL)::text AS no_employee, (benefit_plan_id IS NULL)::text AS no_plan
+       FROM benefit_enrollments
+       WHERE linked_account_id = $1 AND ${FROM_FNO} AND (employee_id IS NULL OR benefit_plan_id IS NULL)
+         AND NOT remote_was_deleted`,
       [accountId],
       (row) =>
-        `benefit plan ${row.plan ?? '(none)'} is not among the plans synced from Dataverse (cdm_planid); stored without benefit_plan_id`,
+        `${[
+          row.no_employee === 'true' &&
+            `worker ${row.worker} (personnel number) is not among the employees synced from Dataverse`,
+          row.no_plan === 'true' &&
+            `benefit plan ${row.plan ?? '(none)'} is not among the plans synced from Dataverse (cdm_planid)`,
+        ]
+          .filter(Boolean)
+          .join('; ')}; stored without the reference`,
     ),
 };
 
@@ -119,15 +159,10 @@ function coverageLinks(coverageSource: string): Derivation {
   return {
     model: 'benefit_enrollments',
     description: 'dependents covered by each enrollment (covered beneficiary relationships)',
-    run: async (client, accountId) => {
-      // The joins go through jsonb expressions, whose selectivity Postgres can only guess; it then
-      // picks nested loops (links × enrollments, seconds for a few thousand rows, hours at 300k).
-      // Hash joins are right for a whole-account rebuild, so nested loops are off for this statement.
-      await client.query('SET LOCAL enable_nestloop = off');
-      try {
-        return await ids(
-          client,
-          `WITH scope AS (
+    run: (client, accountId) =>
+      hashJoinedIds(
+        client,
+        `WITH scope AS (
            SELECT id, remote_id, remote_data->>'WorkerPersonnelNumber' AS worker
            FROM benefit_enrollments WHERE linked_account_id = $1 AND ${FROM_FNO}
          ), wanted AS (
@@ -153,14 +188,13 @@ function coverageLinks(coverageSource: string): Derivation {
            ON CONFLICT DO NOTHING
            RETURNING benefit_enrollment_id AS id
          ), changed AS (SELECT id FROM removed UNION SELECT id FROM added)
-         UPDATE benefit_enrollments e SET modified_at = now() FROM changed WHERE e.id = changed.id
+         -- Rows another derivation already touched in this transaction (modified_at = now()) are
+         -- not rewritten again; they already have their change event.
+         UPDATE benefit_enrollments e SET modified_at = now() FROM changed
+         WHERE e.id = changed.id AND e.modified_at IS DISTINCT FROM now()
          RETURNING e.id`,
-          [accountId, coverageSource],
-        );
-      } finally {
-        await client.query('SET LOCAL enable_nestloop = on');
-      }
-    },
+        [accountId, coverageSource],
+      ),
   };
 }
 
@@ -173,7 +207,7 @@ export function fnoDerivations(options: {
   const derivations: Derivation[] = [];
   if (options.dependents) derivations.push(employeeLink('dependents'));
   if (options.enrollments) {
-    derivations.push(employeeLink('benefit_enrollments'), enrollmentPlan);
+    derivations.push(enrollmentReferences);
     if (options.coverageSource) derivations.push(coverageLinks(options.coverageSource));
   }
   return derivations;
