@@ -188,10 +188,11 @@ function coverageLinks(coverageSource: string): Derivation {
            ON CONFLICT DO NOTHING
            RETURNING benefit_enrollment_id AS id
          ), changed AS (SELECT id FROM removed UNION SELECT id FROM added)
-         -- Rows another derivation already touched in this transaction (modified_at = now()) are
+         -- Rows another derivation already touched in this transaction (modified_at = now(), stored at
+         -- millisecond precision like the column) are
          -- not rewritten again; they already have their change event.
          UPDATE benefit_enrollments e SET modified_at = now() FROM changed
-         WHERE e.id = changed.id AND e.modified_at IS DISTINCT FROM now()
+         WHERE e.id = changed.id AND e.modified_at IS DISTINCT FROM now()::timestamptz(3)
          RETURNING e.id`,
         [accountId, coverageSource],
       ),
