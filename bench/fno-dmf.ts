@@ -103,8 +103,21 @@ const deps = {
   retryBudgetMs: 60_000,
 };
 const engine = new SyncEngine(db.pool);
-const run = (connection: DynamicsConnection, kind: 'full' | 'incremental') =>
-  engine.run({ linkedAccountId: account.id, connection, kind, trigger: 'bench', streamConcurrency: 4 });
+const run = (connection: DynamicsConnection, kind: 'full' | 'incremental') => {
+  const at = performance.now();
+  return engine.run({
+    linkedAccountId: account.id,
+    connection,
+    kind,
+    trigger: 'bench',
+    streamConcurrency: 4,
+    onProgress: (progress) => {
+      if (progress.done && process.env.BENCH_VERBOSE && progress.records > 0) {
+        console.error(`${((performance.now() - at) / 1000).toFixed(1)} s: ${progress.sourceTable} done`);
+      }
+    },
+  });
+};
 
 if (warmupStep) {
   // Step 1: Dataverse only (dependents and enrollments kept off F&O for now).
@@ -147,10 +160,11 @@ const sampler = setInterval(() => {
   peakHeap = Math.max(peakHeap, usage.heapUsed + usage.external + usage.arrayBuffers);
 }, 50);
 const connection = new DynamicsConnection(account.id, credentials, deps);
-if (process.env.BENCH_VERBOSE) {
-  // Time each derivation (where the SQL-side work goes).
-  const plan = connection.plan.bind(connection);
-  connection.plan = async () => {
+/** With BENCH_VERBOSE: time each derivation (where the SQL-side work goes). */
+function instrument(target: DynamicsConnection): DynamicsConnection {
+  if (!process.env.BENCH_VERBOSE) return target;
+  const plan = target.plan.bind(target);
+  target.plan = async () => {
     const result = await plan();
     for (const derivation of result.derivations) {
       const run = derivation.run.bind(derivation);
@@ -165,7 +179,9 @@ if (process.env.BENCH_VERBOSE) {
     }
     return result;
   };
+  return target;
 }
+instrument(connection);
 let firstDmfPageAt = 0;
 const started = performance.now();
 const result = await engine.run({
@@ -193,7 +209,7 @@ if (result.status !== 'succeeded')
 
 // Step 3 (timed): the next sync, a fresh export of the same data: the snapshot diff finds nothing to
 // write. This is the recurring cost of the DMF path.
-const repeatConnection = new DynamicsConnection(account.id, credentials, deps);
+const repeatConnection = instrument(new DynamicsConnection(account.id, credentials, deps));
 const repeatStarted = performance.now();
 const repeat = await run(repeatConnection, 'incremental');
 const repeatSeconds = (performance.now() - repeatStarted) / 1000;
