@@ -70,3 +70,19 @@ describe('GET /v1/sync-status shows the F&O routing', () => {
     await connection.close();
   });
 });
+
+describe('connection check', () => {
+  it('reports whether F&O is reachable and which entities its OData serves', async () => {
+    const connection = new DynamicsConnection(
+      tenant.account.id,
+      sandboxCredentials(sandbox.defaultTenant, 'secret', true),
+      deps,
+    );
+    const results = [];
+    for await (const result of connection.check()) results.push(result);
+    expect(results.find((result) => result.id === 'fno')).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('WorkerPersonalContactPersons'),
+    });
+  });
+});

@@ -11,8 +11,10 @@ import { dataverseDerivations } from './dataverse/derivations.js';
 import type { MapContext } from './dataverse/mappers.js';
 import { dataverseTableStream, describeTable, type TableDefinition } from './dataverse/tables.js';
 import { diagnose } from './diagnose.js';
+import { FNO_ENTITIES } from './fno/catalog.js';
 import type { DmfSettings } from './fno/dmf.js';
 import { FnoHttp } from './fno/fno-http.js';
+import { findEntitySet, parseFnoMetadata } from './fno/metadata.js';
 import { type FallbackRequest, planFnoFallback } from './fno/plan.js';
 import { ODataClient } from './odata-client.js';
 
@@ -265,6 +267,7 @@ export class DynamicsConnection implements ProviderConnection {
         yield { id, title, status: 'failure', detail: (error as Error).message, remediation: reason };
       }
     }
+    if (this.fno) yield await this.checkFno();
     const expiresAt = credentialsExpireAt(this.credentials);
     if (expiresAt) {
       const days = Math.floor((expiresAt.getTime() - Date.now()) / 86_400_000);
@@ -280,6 +283,32 @@ export class DynamicsConnection implements ProviderConnection {
           ? { remediation: 'Create a new secret or certificate in Entra ID and relink before it expires.' }
           : {}),
       };
+    }
+  }
+
+  /** F&O reachable with this app, and which of the fallback's entities its OData exposes. */
+  private async checkFno(): Promise<CheckResult> {
+    const title = 'Finance & Operations (dependents and enrollments)';
+    const fno = this.fno as FnoHttp;
+    try {
+      const sets = parseFnoMetadata(await fno.getText(`${fno.dataRoot}$metadata`));
+      const found = FNO_ENTITIES.map((entity) => ({
+        entity,
+        set: findEntitySet(sets, entity.preferredSetName, entity.signature),
+      }));
+      const missing = found.filter((item) => !item.set).map((item) => item.entity.title);
+      return {
+        id: 'fno',
+        title,
+        status: missing.length === 0 ? 'ok' : 'warning',
+        detail:
+          missing.length === 0
+            ? `F&O OData serves ${found.map((item) => item.set?.name).join(', ')}.`
+            : `F&O OData lacks ${missing.join(', ')}; those come from DMF exports of data project '${this.dmfSettings.definitionGroup}'.`,
+      };
+    } catch (error) {
+      const { reason } = diagnose(error, 'Finance & Operations');
+      return { id: 'fno', title, status: 'failure', detail: (error as Error).message, remediation: reason };
     }
   }
 
