@@ -339,6 +339,47 @@ describe('F&O fallback: dependents, enrollments and coverage', () => {
   });
 });
 
+describe('F&O faults', () => {
+  it('OData throttling and cut-short responses, and a DMF download reset mid-way, are retried to the same result', async () => {
+    const odataFaults = await account({}, 'OData faults');
+    const dmfFaults = await account(
+      { sources: { dependents: 'dmf', benefit_enrollments: 'dmf' } },
+      'DMF faults',
+    );
+    sandbox.faults.add({
+      route: 'fno',
+      method: 'GET',
+      pathContains: 'WorkerPersonalContactPersons',
+      kind: 'throttle',
+      count: 2,
+      retryAfterSeconds: 0,
+    });
+    sandbox.faults.add({
+      route: 'fno',
+      method: 'GET',
+      pathContains: 'WorkerEnrolledBenefits',
+      kind: 'truncate',
+      count: 1,
+    });
+    sandbox.faults.add({ route: 'package', kind: 'reset', count: 1 });
+    try {
+      const viaOData = await odataFaults.sync();
+      expect(viaOData.errors.map((e) => String(e.error))).toEqual([]);
+      const viaDmf = await dmfFaults.sync();
+      expect(viaDmf.errors.map((e) => String(e.error))).toEqual([]);
+    } finally {
+      sandbox.faults.clear();
+    }
+    for (const target of [odataFaults, dmfFaults]) {
+      const live = (await rows(target.id, 'dependents', DEPENDENT_COLUMNS)).filter(
+        (row) => !row.remote_was_deleted,
+      );
+      expect(live).toEqual(expectedDependents(target.id));
+      expect(await coverage(target.id)).toEqual(expectedCoverage());
+    }
+  });
+});
+
 describe('F&O failures in a sync', () => {
   it('a missing DMF data project fails the model with the reason and keeps Dataverse models syncing', async () => {
     const missing = await account(

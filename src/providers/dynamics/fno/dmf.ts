@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import yauzl from 'yauzl';
-import type { FnoHttp } from './fno-http.js';
+import { FnoError, type FnoHttp } from './fno-http.js';
 import { DmfManifestError, type ManifestEntity, parseManifest } from './manifest.js';
 
 /**
@@ -116,6 +116,25 @@ export async function runExport(
   return { executionId, url };
 }
 
+const DOWNLOAD_ATTEMPTS = 3;
+
+/**
+ * The package URL stays valid for a while (a SAS on blob storage), so a connection lost mid-download
+ * is retried from the start; a refusal (403 expired SAS, 404) is not.
+ */
+async function downloadWithRetries(http: FnoHttp, url: string, path: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await http.download(url, path);
+      return;
+    } catch (error) {
+      const refused = error instanceof FnoError && error.status < 500;
+      if (refused || attempt >= DOWNLOAD_ATTEMPTS) throw error;
+      await sleep(500 * attempt);
+    }
+  }
+}
+
 function openZip(path: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
     yauzl.open(path, { lazyEntries: true, autoClose: false }, (error, zip) =>
@@ -160,7 +179,7 @@ export class DmfPackage {
     const directory = await mkdtemp(join(tmpdir(), 'hris-dmf-'));
     try {
       const path = join(directory, 'package.zip');
-      await http.download(url, path);
+      await downloadWithRetries(http, url, path);
       return await DmfPackage.open(path, executionId, directory);
     } catch (error) {
       await rm(directory, { recursive: true, force: true });
