@@ -283,6 +283,14 @@ export class SharedDmfExport {
     return this.pending;
   }
 
+  /**
+   * Starts the export now, so it runs while other sources sync (real exports take minutes). Its
+   * failure is seen by the streams awaiting package(), not here.
+   */
+  start(): void {
+    this.package().catch(() => undefined);
+  }
+
   /** A stream is done with the package (successfully or not). */
   async release(): Promise<void> {
     this.users -= 1;

@@ -157,6 +157,7 @@ export async function planFnoFallback(options: {
       if (entity.id === 'covered-beneficiaries') served.set(model, stream.sourceTable);
     }
     plan.dispose = () => shared.dispose();
+    shared.start();
   }
   const fromFno = (model: ModelName) =>
     plan.models.some((entry) => entry.model === model && entry.source !== 'unavailable');
