@@ -9,7 +9,9 @@ import {
 import type { ModelName } from '../unified/models.js';
 import {
   type Changes,
+  type CursorState,
   deleteAuxiliary,
+  insertInitialRecords,
   loadCursor,
   markDeleted,
   markSeen,
@@ -233,13 +235,14 @@ export class SyncEngine {
     stats: Partial<Record<ModelName, ModelStats>>,
   ): Promise<void> {
     const { linkedAccountId } = options;
-    let cursor = await loadCursor(this.pool, linkedAccountId, stream.sourceTable);
+    let cursor: CursorState | null = await loadCursor(this.pool, linkedAccountId, stream.sourceTable);
     // A full run restarts from scratch unless it is resuming its own interrupted full load.
     if (options.kind === 'full' && cursor?.phase === 'delta') cursor = null;
-    if (!cursor || (cursor.phase === 'full' && cursor.cursor === null)) {
-      await inTransaction(this.pool, (client) => startFullLoad(client, linkedAccountId, stream.sourceTable));
-      cursor = null;
-    }
+    const startOver = () =>
+      inTransaction(this.pool, (client) =>
+        startFullLoad(client, linkedAccountId, stream.sourceTable, stream.target),
+      );
+    if (!cursor || (cursor.phase === 'full' && cursor.cursor === null)) cursor = await startOver();
     const progress: SyncProgress = {
       model: stream.target,
       sourceTable: stream.sourceTable,
@@ -249,8 +252,9 @@ export class SyncEngine {
     };
     for (let attempt = 0; ; attempt++) {
       try {
-        for await (const page of stream.pages(cursor)) {
-          await this.storePage(runId, options, stream, page, stats);
+        const state: CursorState = cursor;
+        for await (const page of stream.pages(state.cursor ? state : null)) {
+          await this.storePage(runId, options, stream, page, stats, state.initialLoad);
           progress.pages++;
           progress.records += page.records.length + page.deletedRemoteIds.length;
           options.onProgress?.({ ...progress });
@@ -263,10 +267,7 @@ export class SyncEngine {
           { sourceTable: stream.sourceTable, reason: error.message },
           'cursor expired; full resync',
         );
-        await inTransaction(this.pool, (client) =>
-          startFullLoad(client, linkedAccountId, stream.sourceTable),
-        );
-        cursor = null;
+        cursor = await startOver();
       }
     }
     progress.done = true;
@@ -279,6 +280,7 @@ export class SyncEngine {
     stream: SourceStream,
     page: SyncPage,
     stats: Partial<Record<ModelName, ModelStats>>,
+    initialLoad: boolean,
   ): Promise<void> {
     const { linkedAccountId } = options;
     const target = stream.target;
@@ -291,18 +293,25 @@ export class SyncEngine {
     }
     await inTransaction(this.pool, async (client) => {
       const fullLoadEnds = page.phase === 'full' && page.last;
-      if (page.phase === 'full') {
+      // An initial load bulk-inserts and needs no seen-set: nothing stored before it can be stale.
+      const bulk = initialLoad && page.phase === 'full';
+      const inserted = bulk
+        ? await insertInitialRecords(client, linkedAccountId, target, stream.sourceTable, page.records)
+        : undefined;
+      if (page.phase === 'full' && !initialLoad) {
         const remoteIds = page.records.map((record) => record.remoteId);
         await markSeen(client, linkedAccountId, stream.sourceTable, remoteIds);
       }
       if (target === 'auxiliary') {
-        await upsertAuxiliary(client, linkedAccountId, stream.sourceTable, page.records);
+        if (!inserted) await upsertAuxiliary(client, linkedAccountId, stream.sourceTable, page.records);
         await deleteAuxiliary(client, linkedAccountId, stream.sourceTable, page.deletedRemoteIds);
-        if (fullLoadEnds) await reconcile(client, linkedAccountId, stream.sourceTable, target);
+        if (fullLoadEnds && !initialLoad)
+          await reconcile(client, linkedAccountId, stream.sourceTable, target);
       } else {
-        const changes: Changes = await upsertRecords(client, linkedAccountId, target, page.records);
+        const changes: Changes =
+          inserted ?? (await upsertRecords(client, linkedAccountId, target, page.records));
         changes.deleted.push(...(await markDeleted(client, linkedAccountId, target, page.deletedRemoteIds)));
-        if (fullLoadEnds) {
+        if (fullLoadEnds && !initialLoad) {
           changes.deleted.push(...(await reconcile(client, linkedAccountId, stream.sourceTable, target)));
         }
         await recordChangeEvents(client, linkedAccountId, target, changes, runId);
@@ -318,7 +327,7 @@ export class SyncEngine {
         page.last && page.phase === 'full'
           ? { phase: page.nextCursor ? ('delta' as const) : ('full' as const), cursor: page.nextCursor }
           : { phase: page.phase, cursor: page.nextCursor };
-      await saveCursor(client, linkedAccountId, stream.sourceTable, next);
+      await saveCursor(client, linkedAccountId, stream.sourceTable, next, initialLoad && !fullLoadEnds);
     });
     if (modelStats) {
       modelStats.pages++;

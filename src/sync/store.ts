@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { upsertRows } from '../db/bulk-upsert.js';
+import { copyRows } from '../db/copy-rows.js';
 import type { MappedRecord, StoredCursor } from '../providers/types.js';
 import { COMMON_COLUMNS, COVERAGE_TABLE, MODELS, type ModelName, type PgType } from '../unified/models.js';
 import { recordId } from '../unified/record-id.js';
@@ -238,42 +239,115 @@ export async function reconcile(
   return deleted;
 }
 
+export interface CursorState extends StoredCursor {
+  /** A first full load for this source: nothing stored yet could be stale (see startFullLoad). */
+  initialLoad: boolean;
+}
+
 export async function loadCursor(
   client: pg.Pool | pg.PoolClient,
   linkedAccountId: string,
   sourceTable: string,
-): Promise<StoredCursor | null> {
-  const { rows } = await client.query<{ phase: 'full' | 'delta'; cursor: string | null }>(
-    'SELECT phase, cursor FROM sync_cursors WHERE linked_account_id = $1 AND source_table = $2',
+): Promise<CursorState | null> {
+  const { rows } = await client.query<{
+    phase: 'full' | 'delta';
+    cursor: string | null;
+    initial_load: boolean;
+  }>(
+    'SELECT phase, cursor, initial_load FROM sync_cursors WHERE linked_account_id = $1 AND source_table = $2',
     [linkedAccountId, sourceTable],
   );
-  return rows[0] ?? null;
+  const row = rows[0];
+  return row ? { phase: row.phase, cursor: row.cursor, initialLoad: row.initial_load } : null;
 }
 
+/** Where to resume after this page; the initial-load flag holds until its full load ends. */
 export async function saveCursor(
   client: pg.PoolClient,
   linkedAccountId: string,
   sourceTable: string,
   cursor: StoredCursor,
-  startingFullLoad = false,
+  initialLoad = false,
 ): Promise<void> {
   await client.query(
-    `INSERT INTO sync_cursors (linked_account_id, source_table, phase, cursor, full_load_started_at, updated_at)
-     VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END, now())
-     ON CONFLICT (linked_account_id, source_table) DO UPDATE
-     SET phase = EXCLUDED.phase, cursor = EXCLUDED.cursor, updated_at = now(),
-         full_load_started_at = CASE WHEN $5 THEN now() ELSE sync_cursors.full_load_started_at END`,
-    [linkedAccountId, sourceTable, cursor.phase, cursor.cursor, startingFullLoad],
+    `UPDATE sync_cursors SET phase = $3, cursor = $4, initial_load = $5, updated_at = now()
+     WHERE linked_account_id = $1 AND source_table = $2`,
+    [linkedAccountId, sourceTable, cursor.phase, cursor.cursor, initialLoad],
   );
 }
 
-/** Starts a full load of a source table: forget what an interrupted one had seen. */
-export async function startFullLoad(client: pg.PoolClient, linkedAccountId: string, sourceTable: string) {
+/**
+ * Starts a full load of a source table: forget what an interrupted one had seen, and note whether
+ * the account holds anything from this source yet. When it holds nothing, the load is "initial":
+ * its pages can be bulk-inserted, and nothing can be missing at its end, so no reconciliation.
+ */
+export async function startFullLoad(
+  client: pg.PoolClient,
+  linkedAccountId: string,
+  sourceTable: string,
+  target: ModelName | 'auxiliary',
+): Promise<CursorState> {
   await client.query('DELETE FROM sync_seen_records WHERE linked_account_id = $1 AND source_table = $2', [
     linkedAccountId,
     sourceTable,
   ]);
-  await saveCursor(client, linkedAccountId, sourceTable, { phase: 'full', cursor: null }, true);
+  const existing = await client.query<{ present: boolean }>(
+    target === 'auxiliary'
+      ? 'SELECT EXISTS (SELECT 1 FROM provider_records WHERE linked_account_id = $1 AND source_table = $2) AS present'
+      : `SELECT EXISTS (SELECT 1 FROM ${MODELS[target].table} WHERE linked_account_id = $1 AND $2::text IS NOT NULL) AS present`,
+    [linkedAccountId, sourceTable],
+  );
+  const initialLoad = !existing.rows[0]?.present;
+  await client.query(
+    `INSERT INTO sync_cursors (linked_account_id, source_table, phase, cursor, full_load_started_at, initial_load, updated_at)
+     VALUES ($1, $2, 'full', NULL, now(), $3, now())
+     ON CONFLICT (linked_account_id, source_table) DO UPDATE
+     SET phase = 'full', cursor = NULL, full_load_started_at = now(), initial_load = $3, updated_at = now()`,
+    [linkedAccountId, sourceTable, initialLoad],
+  );
+  return { phase: 'full', cursor: null, initialLoad };
+}
+
+/**
+ * A page of an initial load: rows are new, so COPY them (the fast path). A row the source sent
+ * twice would violate the unique key: the savepoint lets the caller fall back to the upsert.
+ */
+export async function insertInitialRecords(
+  client: pg.PoolClient,
+  linkedAccountId: string,
+  target: ModelName | 'auxiliary',
+  sourceTable: string,
+  records: MappedRecord[],
+): Promise<Changes | undefined> {
+  const changes = noChanges();
+  if (records.length === 0) return changes;
+  await client.query('SAVEPOINT initial_page');
+  try {
+    if (target === 'auxiliary') {
+      await copyRows(
+        client,
+        'provider_records',
+        { linked_account_id: 'uuid', source_table: 'text', remote_id: 'text', data: 'jsonb' },
+        records.map((record) => ({
+          linked_account_id: linkedAccountId,
+          source_table: sourceTable,
+          remote_id: record.remoteId,
+          data: record.remoteData,
+        })),
+      );
+    } else {
+      const { columns, rows } = toUnifiedRows(linkedAccountId, target, records);
+      await copyRows(client, MODELS[target].table, columns, rows);
+      changes.created.push(...rows.map((row) => row.id));
+      if (target === 'benefit_enrollments') await replaceCoverage(client, linkedAccountId, records);
+    }
+    await client.query('RELEASE SAVEPOINT initial_page');
+    return changes;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '23505') throw error;
+    await client.query('ROLLBACK TO SAVEPOINT initial_page');
+    return undefined;
+  }
 }
 
 export async function recordChangeEvents(

@@ -48,9 +48,14 @@ const positionTitles = (sources: AuxiliarySources): Derivation => ({
     ),
 });
 
-const employeePositions = (sources: AuxiliarySources): Derivation => ({
+/**
+ * Everything an employee takes from other tables, in one statement (one new row version per
+ * changed employee, not one per derived field group): current position, department and title from
+ * the assignment valid now; company, hire, start and termination dates from the employments.
+ */
+const employeeFields = (sources: AuxiliarySources): Derivation => ({
   model: 'employees',
-  description: "employee's current position, department and job title",
+  description: "employee's current position, department, title, company and employment dates",
   run: (client, accountId) =>
     ids(
       client,
@@ -62,48 +67,35 @@ const employeePositions = (sources: AuxiliarySources): Derivation => ({
            AND coalesce((a.data->>'cdm_validfrom')::timestamptz, '-infinity') <= now()
            AND coalesce((a.data->>'cdm_validto')::timestamptz, 'infinity') > now()
          ORDER BY a.data->>'_cdm_workerid_value', (a.data->>'cdm_validfrom')::timestamptz DESC
-       ), target AS (
-         SELECT e.id, p.id AS position_id, p.department_id, p.job_title
-         FROM employees e
-         LEFT JOIN current_assignment c ON c.worker = e.remote_id
-         LEFT JOIN job_positions p ON p.linked_account_id = e.linked_account_id AND p.remote_id = c.position
-         WHERE e.linked_account_id = $1)
-       UPDATE employees e
-       SET position_id = t.position_id, department_id = t.department_id, job_title = t.job_title, modified_at = now()
-       FROM target t
-       WHERE e.id = t.id
-         AND (e.position_id, e.department_id, e.job_title) IS DISTINCT FROM (t.position_id, t.department_id, t.job_title)
-       RETURNING e.id`,
-      [accountId, sources.assignments],
-    ),
-});
-
-const employeeEmploymentDates: Derivation = {
-  model: 'employees',
-  description: "employee's company, hire, start and termination dates (employments)",
-  run: (client, accountId) =>
-    ids(
-      client,
-      `WITH target AS (
-         SELECT employee_id AS id,
+       ), employment AS (
+         SELECT employee_id,
                 min(start_date) AS hire_date,
                 (array_agg(start_date ORDER BY start_date DESC NULLS LAST))[1] AS start_date,
                 (array_agg(end_date ORDER BY start_date DESC NULLS LAST))[1] AS termination_date,
                 (array_agg(company_id ORDER BY start_date DESC NULLS LAST))[1] AS company_id
          FROM employments
          WHERE linked_account_id = $1 AND NOT remote_was_deleted AND employee_id IS NOT NULL
-         GROUP BY employee_id)
+         GROUP BY employee_id
+       ), target AS (
+         SELECT e.id, p.id AS position_id, p.department_id, p.job_title,
+                m.company_id, m.hire_date, m.start_date, m.termination_date
+         FROM employees e
+         LEFT JOIN current_assignment c ON c.worker = e.remote_id
+         LEFT JOIN job_positions p ON p.linked_account_id = e.linked_account_id AND p.remote_id = c.position
+         LEFT JOIN employment m ON m.employee_id = e.id
+         WHERE e.linked_account_id = $1)
        UPDATE employees e
-       SET company_id = t.company_id, hire_date = t.hire_date, start_date = t.start_date,
+       SET position_id = t.position_id, department_id = t.department_id, job_title = t.job_title,
+           company_id = t.company_id, hire_date = t.hire_date, start_date = t.start_date,
            termination_date = t.termination_date, modified_at = now()
        FROM target t
-       WHERE e.id = t.id AND e.linked_account_id = $1
-         AND (e.company_id, e.hire_date, e.start_date, e.termination_date)
-             IS DISTINCT FROM (t.company_id, t.hire_date, t.start_date, t.termination_date)
+       WHERE e.id = t.id
+         AND (e.position_id, e.department_id, e.job_title, e.company_id, e.hire_date, e.start_date, e.termination_date)
+             IS DISTINCT FROM (t.position_id, t.department_id, t.job_title, t.company_id, t.hire_date, t.start_date, t.termination_date)
        RETURNING e.id`,
-      [accountId],
+      [accountId, sources.assignments],
     ),
-};
+});
 
 // cdm_benefittype.cdm_category (invented in the sandbox: the column is undocumented) → plan_type.
 const PLAN_TYPE_BY_CATEGORY = `CASE t.data->>'cdm_category'
@@ -165,11 +157,5 @@ const planCoverageLevels = (sources: AuxiliarySources): Derivation => ({
 
 /** In order: positions before employees (employees copy the position's title). */
 export function dataverseDerivations(sources: AuxiliarySources): Derivation[] {
-  return [
-    positionTitles(sources),
-    employeePositions(sources),
-    employeeEmploymentDates,
-    planTypes(sources),
-    planCoverageLevels(sources),
-  ];
+  return [positionTitles(sources), employeeFields(sources), planTypes(sources), planCoverageLevels(sources)];
 }
