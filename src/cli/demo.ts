@@ -117,7 +117,7 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
       trigger: 'demo',
       onProgress: render,
     });
-    if (!result || result.status !== 'succeeded') {
+    if (result?.status !== 'succeeded') {
       say(
         `The first sync failed: ${result?.errors.map((error) => String(error.error)).join('; ') ?? 'joined another'}`,
       );
