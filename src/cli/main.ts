@@ -2,6 +2,8 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
+import { reencryptAllCredentials } from '../connect/reencrypt.js';
+import { loadKeyring } from '../crypto/credentials.js';
 import { type Database, openDatabase, redactUrl } from '../db/database.js';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { migrate } from '../db/migrate.js';
@@ -40,6 +42,9 @@ Commands:
       linked_account_id and account_token.
   db migrate
       Apply pending migrations and print what was applied.
+  credentials reencrypt
+      After putting a new key first in ENCRYPTION_KEY (old keys after it), re-encrypt every stored
+      credential under the new key; the old key can then be removed.
   sandbox ...
       The Dynamics 365 sandbox (see \`hris sandbox help\`).
   demo [--workers N] [--port P] [--json]
@@ -94,6 +99,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await platformCreate(rest.slice(1), io);
       case 'key':
         return await keyCommand(rest, io);
+      case 'credentials':
+        if (rest[0] !== 'reencrypt')
+          throw new UsageError(`unknown credentials command: ${rest[0] ?? '(none)'}`);
+        parse(rest.slice(1), {});
+        return await reencryptCommand(io);
       case 'seed':
         return await seedCommand(rest, io);
       default:
@@ -116,6 +126,18 @@ async function withDatabase<T>(io: CliIo, work: (db: Database) => Promise<T>): P
   } finally {
     await db.close();
   }
+}
+
+async function reencryptCommand(io: CliIo): Promise<number> {
+  const config = loadConfig(io.env ?? process.env);
+  const result = await withDatabase(io, async (db) => {
+    const keyring = await loadKeyring(config, (message) => io.stderr(`${message}\n`));
+    return reencryptAllCredentials(db, keyring);
+  });
+  io.stdout(
+    `Re-encrypted ${result.reencrypted} of ${result.scanned} stored secrets under the current key.\n`,
+  );
+  return 0;
 }
 
 async function platformCreate(args: string[], io: CliIo): Promise<number> {

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
+import { refreshExpiryStatus, sweepExpiringAccounts } from '../accounts/expiry.js';
 import type { Keyring } from '../crypto/credentials.js';
 import type { Database } from '../db/database.js';
 import type { LinkedAccountStatus } from '../generated/prisma/enums.js';
@@ -34,7 +35,6 @@ export interface SyncRequestResult {
 }
 
 const QUEUE = 'account-sync';
-const EXPIRY_WARNING_DAYS = 30;
 /** Statuses the scheduler keeps syncing (the others wait for the employer's admin to relink). */
 const SCHEDULED_STATUSES: LinkedAccountStatus[] = [
   'connected',
@@ -261,21 +261,8 @@ export class SyncService {
       [SCHEDULED_STATUSES, this.options.intervalMinutes * 60, this.options.fullIntervalHours * 3600],
     );
     for (const row of rows) await this.requestSync(row.id, row.full_due ? 'full' : 'incremental', 'schedule');
+    // Accounts whose syncs keep succeeding still need to hear that their secret is about to expire.
+    await sweepExpiringAccounts(pool);
     return rows.length;
   }
-}
-
-/** connected ↔ expiring_soon by the credentials' expiry date, with the relink instruction. */
-export async function refreshExpiryStatus(pool: Database['pool'], linkedAccountId: string): Promise<void> {
-  await pool.query(
-    `UPDATE linked_accounts SET
-       status = CASE WHEN credentials_expire_at < now() + make_interval(days => $2) THEN 'expiring_soon' ELSE 'connected' END::linked_account_status,
-       status_reason = CASE WHEN credentials_expire_at < now() + make_interval(days => $2)
-         THEN 'The client secret or certificate expires on ' || to_char(credentials_expire_at, 'YYYY-MM-DD') ||
-              ': create a new one in Entra ID (App registrations > your app > Certificates & secrets) and relink with it (POST /v1/linked-accounts/' || id || '/relink).'
-         END,
-       updated_at = now()
-     WHERE id = $1`,
-    [linkedAccountId, EXPIRY_WARNING_DAYS],
-  );
 }

@@ -1,12 +1,19 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { createDynamicsAccount, readDynamicsCredentials } from '../../src/accounts/dynamics-accounts.js';
 import { main } from '../../src/cli/main.js';
+import { createKeyring } from '../../src/crypto/credentials.js';
+import { createPlatform } from '../../src/platforms/platform-service.js';
 import { createTestDatabase } from '../helpers/database.js';
 
 const db = await createTestDatabase();
 const env = { DATABASE_URL: db.url, LOG_LEVEL: 'silent' };
 
 async function run(...argv: string[]) {
+  return runWith(env, ...argv);
+}
+
+async function runWith(environment: Record<string, string>, ...argv: string[]) {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
@@ -16,7 +23,7 @@ async function run(...argv: string[]) {
     stderr: (text) => {
       stderr += text;
     },
-    env,
+    env: environment,
   });
   return { code, stdout, stderr };
 }
@@ -142,5 +149,32 @@ describe('hris CLI', () => {
     const result = await run('db', 'migrate');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/up to date/);
+  });
+
+  it('credentials reencrypt moves every stored credential to the first key of ENCRYPTION_KEY', async () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const { platform } = await createPlatform(db.prisma, 'Rotating');
+    const { account } = await createDynamicsAccount(db, createKeyring([oldKey]), {
+      platformId: platform.id,
+      endUserOriginId: 'rotating',
+      organizationName: 'Rotating Ltd',
+      credentials: {
+        tenantId: randomUUID(),
+        clientId: randomUUID(),
+        authorityHost: 'https://login.microsoftonline.com',
+        dataverseUrl: 'https://contoso.crm.dynamics.com',
+        auth: { type: 'secret', clientSecret: 'abc~secret' },
+      },
+    });
+    const keys = `${newKey.toString('base64')},${oldKey.toString('base64')}`;
+    const result = await runWith({ ...env, ENCRYPTION_KEY: keys }, 'credentials', 'reencrypt');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Re-encrypted [1-9]\d* of \d+ stored secrets/);
+    // Only the new key is needed from now on.
+    const credentials = await readDynamicsCredentials(db, createKeyring([newKey]), account.id);
+    expect(credentials.auth).toMatchObject({ type: 'secret', clientSecret: 'abc~secret' });
+    const again = await runWith({ ...env, ENCRYPTION_KEY: keys }, 'credentials', 'reencrypt');
+    expect(again.stdout).toMatch(/Re-encrypted 0 of/);
   });
 });

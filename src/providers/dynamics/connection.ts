@@ -1,5 +1,6 @@
 import type { INetworkModule } from '@azure/msal-node';
 import type { Dispatcher } from 'undici';
+import { EXPIRY_WARNING_DAYS } from '../../accounts/expiry.js';
 import { MODEL_NAMES, type ModelName } from '../../unified/models.js';
 import { recordId } from '../../unified/record-id.js';
 import { Semaphore } from '../../util/semaphore.js';
@@ -28,8 +29,6 @@ export interface DynamicsDependencies {
   retryBudgetMs: number;
   onRetry?: (event: { url: string; attempt: number; waitMs: number; reason: string }) => void;
 }
-
-const EXPIRY_WARNING_DAYS = 30;
 
 export class DynamicsConnection implements ProviderConnection {
   readonly tokens: DynamicsTokenSource;
