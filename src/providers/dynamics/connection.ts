@@ -30,6 +30,20 @@ export interface DynamicsDependencies {
   onRetry?: (event: { url: string; attempt: number; waitMs: number; reason: string }) => void;
 }
 
+/** Fields every HR record has, whose emptiness in most rows points at a permission problem. */
+const COMPLETENESS_FIELDS: Record<string, string[]> = {
+  cdm_worker: [
+    'cdm_firstname',
+    'cdm_lastname',
+    'cdm_primaryemailaddress',
+    'cdm_birthdate',
+    'cdm_workernumber',
+  ],
+  cdm_employment: ['_cdm_workerid_value', '_cdm_companyid_value', 'cdm_employmentstartdate'],
+};
+const COMPLETENESS_SAMPLE = 500;
+const COMPLETENESS_WARNING_SHARE = 0.8;
+
 export class DynamicsConnection implements ProviderConnection {
   readonly tokens: DynamicsTokenSource;
   readonly dataverse: ODataClient;
@@ -267,6 +281,7 @@ export class DynamicsConnection implements ProviderConnection {
       }
     }
     if (this.fno) yield await this.checkFno();
+    yield* this.completenessChecks(definitions);
     const expiresAt = credentialsExpireAt(this.credentials);
     if (expiresAt) {
       const days = Math.floor((expiresAt.getTime() - Date.now()) / 86_400_000);
@@ -308,6 +323,49 @@ export class DynamicsConnection implements ProviderConnection {
     } catch (error) {
       const { reason } = diagnose(error, 'Finance & Operations');
       return { id: 'fno', title, status: 'failure', detail: (error as Error).message, remediation: reason };
+    }
+  }
+
+  /**
+   * Data completeness: in a sample of rows, the share left empty of fields every HR record has.
+   * A field empty almost everywhere usually means column-level security hides it from the
+   * application user, not that the data is missing.
+   */
+  private async *completenessChecks(
+    definitions: Map<string, TableDefinition | null>,
+  ): AsyncGenerator<CheckResult> {
+    for (const [logicalName, fields] of Object.entries(COMPLETENESS_FIELDS)) {
+      const definition = definitions.get(logicalName);
+      if (!definition) continue;
+      let rows: Record<string, unknown>[];
+      try {
+        const { body } = await this.dataverse.get(
+          `${this.apiRoot}${definition.entitySetName}?$select=${fields.join(',')}&$top=${COMPLETENESS_SAMPLE}`,
+        );
+        rows = Array.isArray(body.value) ? (body.value as Record<string, unknown>[]) : [];
+      } catch {
+        continue; // the table check above already reported why it cannot be read
+      }
+      if (rows.length === 0) continue;
+      const emptyShare = fields.map((field) => ({
+        field,
+        share:
+          rows.filter((row) => row[field] === null || row[field] === undefined || row[field] === '').length /
+          rows.length,
+      }));
+      const mostlyEmpty = emptyShare.filter(({ share }) => share >= COMPLETENESS_WARNING_SHARE);
+      const summary = emptyShare.map(({ field, share }) => `${field} ${Math.round(share * 100)}%`).join(', ');
+      yield {
+        id: `completeness:${logicalName}`,
+        title: `Data completeness (${logicalName})`,
+        status: mostlyEmpty.length > 0 ? 'warning' : 'ok',
+        detail: `Empty in a sample of ${rows.length} rows: ${summary}.`,
+        ...(mostlyEmpty.length > 0
+          ? {
+              remediation: `${mostlyEmpty.map(({ field }) => field).join(', ')} ${mostlyEmpty.length > 1 ? 'are' : 'is'} empty in most rows: if your HR data has ${mostlyEmpty.length > 1 ? 'them' : 'it'}, a column security profile probably hides ${mostlyEmpty.length > 1 ? 'them' : 'it'} from the application user (Power Platform admin center > your environment > Settings > Users + permissions > Column security profiles).`,
+            }
+          : {}),
+      };
     }
   }
 
