@@ -168,9 +168,9 @@ function instrument(target: DynamicsConnection): DynamicsConnection {
     const result = await plan();
     for (const derivation of result.derivations) {
       const run = derivation.run.bind(derivation);
-      derivation.run = async (client, id) => {
+      derivation.run = async (client, id, scope) => {
         const at = performance.now();
-        const changed = await run(client, id);
+        const changed = await run(client, id, scope);
         console.error(
           `derivation ${derivation.description}: ${Math.round(performance.now() - at)} ms, ${changed.length} changed`,
         );

@@ -86,10 +86,20 @@ export interface ModelAvailability {
 }
 
 /** SQL run after the streams, in the sync transaction, returning the ids of rows it changed. */
+/** What a sync run changed, so a derivation can do only the work those changes call for. */
+export interface DerivationScope {
+  /** Some source was read in full this run (first sync, reconciliation): derive everything. */
+  full: boolean;
+  /** Source tables with any created, updated or deleted row in this run. */
+  changedSources: ReadonlySet<string>;
+  /** Our ids of the records created or updated in this run, per model. */
+  changedRecords: ReadonlyMap<ModelName, readonly string[]>;
+}
+
 export interface Derivation {
   model: ModelName;
   description: string;
-  run(client: pg.PoolClient, linkedAccountId: string): Promise<string[]>;
+  run(client: pg.PoolClient, linkedAccountId: string, scope: DerivationScope): Promise<string[]>;
   /**
    * After run(): rows whose reference this derivation could not resolve (e.g. an F&O enrollment
    * whose worker is not among the synced employees). Reported in the run's stats, not dropped.

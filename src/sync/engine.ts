@@ -79,6 +79,14 @@ export interface SyncResult {
 
 const MAX_INVALID_KEPT = 20;
 
+/** One run's working state, shared by its streams. */
+interface RunState {
+  runId: string;
+  options: RunSyncOptions;
+  stats: Partial<Record<ModelName, ModelStats>>;
+  scope: { full: boolean; changedSources: Set<string>; changedRecords: Map<ModelName, string[]> };
+}
+
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
@@ -107,6 +115,12 @@ export class SyncEngine {
     );
     const stats: Partial<Record<ModelName, ModelStats>> = {};
     const errors: SyncResult['errors'] = [];
+    const state: RunState = {
+      runId,
+      options,
+      stats,
+      scope: { full: false, changedSources: new Set(), changedRecords: new Map() },
+    };
     try {
       const plan = await connection.plan();
       await this.recordSources(linkedAccountId, plan.models);
@@ -117,7 +131,7 @@ export class SyncEngine {
       const worker = async () => {
         for (let stream = queue.shift(); stream; stream = queue.shift()) {
           try {
-            await this.syncStream(runId, options, stream, stats);
+            await this.syncStream(state, stream);
           } catch (error) {
             errors.push({ sourceTable: stream.sourceTable, error });
             options.log?.warn({ err: error, sourceTable: stream.sourceTable }, 'sync of a source failed');
@@ -127,7 +141,7 @@ export class SyncEngine {
       await Promise.all(Array.from({ length: Math.max(1, options.streamConcurrency ?? 4) }, worker));
       await inTransaction(this.pool, async (client) => {
         for (const derivation of plan.derivations) {
-          const changed = await derivation.run(client, linkedAccountId);
+          const changed = await derivation.run(client, linkedAccountId, state.scope);
           const unresolved = await derivation.unresolved?.(client, linkedAccountId);
           if (unresolved && unresolved.count > 0) {
             // Stored but unlinked rows: counted and logged with their keys, never silent.
@@ -228,12 +242,8 @@ export class SyncEngine {
     }
   }
 
-  private async syncStream(
-    runId: string,
-    options: RunSyncOptions,
-    stream: SourceStream,
-    stats: Partial<Record<ModelName, ModelStats>>,
-  ): Promise<void> {
+  private async syncStream(state: RunState, stream: SourceStream): Promise<void> {
+    const { options } = state;
     const { linkedAccountId } = options;
     let cursor: CursorState | null = await loadCursor(this.pool, linkedAccountId, stream.sourceTable);
     // A full run restarts from scratch unless it is resuming its own interrupted full load.
@@ -243,6 +253,7 @@ export class SyncEngine {
         startFullLoad(client, linkedAccountId, stream.sourceTable, stream.target),
       );
     if (!cursor || (cursor.phase === 'full' && cursor.cursor === null)) cursor = await startOver();
+    if (cursor.phase === 'full') state.scope.full = true;
     const progress: SyncProgress = {
       model: stream.target,
       sourceTable: stream.sourceTable,
@@ -252,9 +263,9 @@ export class SyncEngine {
     };
     for (let attempt = 0; ; attempt++) {
       try {
-        const state: CursorState = cursor;
-        for await (const page of stream.pages(state.cursor ? state : null)) {
-          await this.storePage(runId, options, stream, page, stats, state.initialLoad);
+        const cursorState: CursorState = cursor;
+        for await (const page of stream.pages(cursorState.cursor ? cursorState : null)) {
+          await this.storePage(state, stream, page, cursorState.initialLoad);
           progress.pages++;
           progress.records += page.records.length + page.deletedRemoteIds.length;
           options.onProgress?.({ ...progress });
@@ -275,13 +286,12 @@ export class SyncEngine {
   }
 
   private async storePage(
-    runId: string,
-    options: RunSyncOptions,
+    state: RunState,
     stream: SourceStream,
     page: SyncPage,
-    stats: Partial<Record<ModelName, ModelStats>>,
     initialLoad: boolean,
   ): Promise<void> {
+    const { runId, options, stats, scope } = state;
     const { linkedAccountId } = options;
     const target = stream.target;
     const modelStats = target === 'auxiliary' ? undefined : stats[target];
@@ -303,8 +313,16 @@ export class SyncEngine {
         await markSeen(client, linkedAccountId, stream.sourceTable, remoteIds);
       }
       if (target === 'auxiliary') {
-        if (!inserted) await upsertAuxiliary(client, linkedAccountId, stream.sourceTable, page.records);
-        await deleteAuxiliary(client, linkedAccountId, stream.sourceTable, page.deletedRemoteIds);
+        const upserted = inserted
+          ? page.records.length
+          : await upsertAuxiliary(client, linkedAccountId, stream.sourceTable, page.records);
+        const removed = await deleteAuxiliary(
+          client,
+          linkedAccountId,
+          stream.sourceTable,
+          page.deletedRemoteIds,
+        );
+        if (upserted + removed > 0) scope.changedSources.add(stream.sourceTable);
         if (fullLoadEnds && !initialLoad)
           await reconcile(client, linkedAccountId, stream.sourceTable, target);
       } else {
@@ -315,6 +333,12 @@ export class SyncEngine {
           changes.deleted.push(...(await reconcile(client, linkedAccountId, stream.sourceTable, target)));
         }
         await recordChangeEvents(client, linkedAccountId, target, changes, runId);
+        if (changes.created.length + changes.updated.length + changes.deleted.length > 0) {
+          scope.changedSources.add(stream.sourceTable);
+          const changed = scope.changedRecords.get(target) ?? [];
+          changed.push(...changes.created, ...changes.updated);
+          scope.changedRecords.set(target, changed);
+        }
         if (modelStats) {
           modelStats.created += changes.created.length;
           modelStats.updated += changes.updated.length;

@@ -174,6 +174,35 @@ describe('incremental sync', () => {
     }
   });
 
+  it('moves an employee to another position when their assignment changes', async () => {
+    const now = Date.now();
+    const assignment = truth.assignments.find(
+      (row) => Date.parse(row.cdm_validfrom) <= now && Date.parse(row.cdm_validto) > now,
+    )!;
+    const otherPosition = truth.positions.find(
+      (position) => position.cdm_jobpositionid !== assignment._cdm_jobpositionid_value,
+    )!;
+    sandbox.controls.updateRecords(
+      'cdm_positionworkerassignmentmaps',
+      { ids: [assignment.cdm_positionworkerassignmentmapid] },
+      { _cdm_jobpositionid_value: otherPosition.cdm_jobpositionid },
+    );
+    const result = await engine.run({
+      linkedAccountId: accountId,
+      connection,
+      kind: 'incremental',
+      trigger: 'test',
+    });
+    expect(result.status).toBe('succeeded');
+    const { rows } = await db.pool.query('SELECT position_id, department_id FROM employees WHERE id = $1', [
+      recordId(accountId, 'employees', assignment._cdm_workerid_value),
+    ]);
+    expect(rows[0]).toEqual({
+      position_id: recordId(accountId, 'job_positions', otherPosition.cdm_jobpositionid),
+      department_id: recordId(accountId, 'departments', otherPosition._cdm_departmentid_value),
+    });
+  });
+
   it('is a no-op when nothing changed', async () => {
     const result = await engine.run({
       linkedAccountId: accountId,

@@ -1,4 +1,4 @@
-import type { Derivation } from '../../types.js';
+import type { Derivation, DerivationScope } from '../../types.js';
 
 /**
  * Fields joined across Dataverse tables, filled after the tables are stored: an employee's current
@@ -10,12 +10,20 @@ import type { Derivation } from '../../types.js';
  * Auxiliary rows live raw in provider_records under their source table ("dataverse:cdm_jobs").
  */
 
-/** Source tables of the auxiliary rows, as the plan resolved them (entity set names). */
-export interface AuxiliarySources {
+/** Source tables ("dataverse:<entity set>") as the plan resolved them. */
+export interface DerivationSources {
+  employments: string;
+  positions: string;
   jobs: string;
   assignments: string;
+  plans: string;
   benefitTypes: string;
   benefitOptions: string;
+}
+
+/** Whether any of these source tables changed in the run (or everything must be derived). */
+function touched(scope: DerivationScope, sources: string[]): boolean {
+  return scope.full || sources.some((source) => scope.changedSources.has(source));
 }
 
 async function ids(
@@ -27,13 +35,15 @@ async function ids(
   return rows.map((row) => row.id);
 }
 
-const positionTitles = (sources: AuxiliarySources): Derivation => ({
+const positionTitles = (sources: DerivationSources): Derivation => ({
   model: 'job_positions',
   description: "position's job title (cdm_job.cdm_name)",
-  run: (client, accountId) =>
-    ids(
-      client,
-      `WITH target AS (
+  run: async (client, accountId, scope) =>
+    !touched(scope, [sources.jobs, sources.positions])
+      ? []
+      : ids(
+          client,
+          `WITH target AS (
          SELECT p.id, j.data->>'cdm_name' AS job_title
          FROM job_positions p
          LEFT JOIN provider_records j
@@ -44,8 +54,8 @@ const positionTitles = (sources: AuxiliarySources): Derivation => ({
        FROM target t
        WHERE p.id = t.id AND p.job_title IS DISTINCT FROM t.job_title
        RETURNING p.id`,
-      [accountId, sources.jobs],
-    ),
+          [accountId, sources.jobs],
+        ),
 });
 
 /**
@@ -53,37 +63,51 @@ const positionTitles = (sources: AuxiliarySources): Derivation => ({
  * changed employee, not one per derived field group): current position, department and title from
  * the assignment valid now; company, hire, start and termination dates from the employments.
  */
-const employeeFields = (sources: AuxiliarySources): Derivation => ({
+const employeeFields = (sources: DerivationSources): Derivation => ({
   model: 'employees',
   description: "employee's current position, department, title, company and employment dates",
-  run: (client, accountId) =>
-    ids(
+  run: async (client, accountId, scope) => {
+    // A change to assignments, positions, jobs or employments can move any employee; otherwise only
+    // the employees changed in this run need deriving (an incremental sync of a few workers stays
+    // as cheap on a 100k tenant as on a small one).
+    const everyone = touched(scope, [
+      sources.assignments,
+      sources.positions,
+      sources.jobs,
+      sources.employments,
+    ]);
+    const changed = scope.changedRecords.get('employees') ?? [];
+    if (!everyone && changed.length === 0) return [];
+    const only = everyone ? '' : 'AND e.id = ANY($3::uuid[])';
+    return ids(
       client,
-      `WITH current_assignment AS (
+      `WITH scoped AS (
+         SELECT e.id, e.remote_id FROM employees e WHERE e.linked_account_id = $1 ${only}
+       ), current_assignment AS (
          SELECT DISTINCT ON (a.data->>'_cdm_workerid_value')
                 a.data->>'_cdm_workerid_value' AS worker, a.data->>'_cdm_jobpositionid_value' AS position
          FROM provider_records a
+         JOIN scoped s ON s.remote_id = a.data->>'_cdm_workerid_value'
          WHERE a.linked_account_id = $1 AND a.source_table = $2
            AND coalesce((a.data->>'cdm_validfrom')::timestamptz, '-infinity') <= now()
            AND coalesce((a.data->>'cdm_validto')::timestamptz, 'infinity') > now()
          ORDER BY a.data->>'_cdm_workerid_value', (a.data->>'cdm_validfrom')::timestamptz DESC
        ), employment AS (
-         SELECT employee_id,
-                min(start_date) AS hire_date,
-                (array_agg(start_date ORDER BY start_date DESC NULLS LAST))[1] AS start_date,
-                (array_agg(end_date ORDER BY start_date DESC NULLS LAST))[1] AS termination_date,
-                (array_agg(company_id ORDER BY start_date DESC NULLS LAST))[1] AS company_id
-         FROM employments
-         WHERE linked_account_id = $1 AND NOT remote_was_deleted AND employee_id IS NOT NULL
-         GROUP BY employee_id
+         SELECT m.employee_id,
+                min(m.start_date) AS hire_date,
+                (array_agg(m.start_date ORDER BY m.start_date DESC NULLS LAST))[1] AS start_date,
+                (array_agg(m.end_date ORDER BY m.start_date DESC NULLS LAST))[1] AS termination_date,
+                (array_agg(m.company_id ORDER BY m.start_date DESC NULLS LAST))[1] AS company_id
+         FROM employments m JOIN scoped s ON s.id = m.employee_id
+         WHERE m.linked_account_id = $1 AND NOT m.remote_was_deleted
+         GROUP BY m.employee_id
        ), target AS (
-         SELECT e.id, p.id AS position_id, p.department_id, p.job_title,
+         SELECT s.id, p.id AS position_id, p.department_id, p.job_title,
                 m.company_id, m.hire_date, m.start_date, m.termination_date
-         FROM employees e
-         LEFT JOIN current_assignment c ON c.worker = e.remote_id
-         LEFT JOIN job_positions p ON p.linked_account_id = e.linked_account_id AND p.remote_id = c.position
-         LEFT JOIN employment m ON m.employee_id = e.id
-         WHERE e.linked_account_id = $1)
+         FROM scoped s
+         LEFT JOIN current_assignment c ON c.worker = s.remote_id
+         LEFT JOIN job_positions p ON p.linked_account_id = $1 AND p.remote_id = c.position
+         LEFT JOIN employment m ON m.employee_id = s.id)
        UPDATE employees e
        SET position_id = t.position_id, department_id = t.department_id, job_title = t.job_title,
            company_id = t.company_id, hire_date = t.hire_date, start_date = t.start_date,
@@ -93,8 +117,9 @@ const employeeFields = (sources: AuxiliarySources): Derivation => ({
          AND (e.position_id, e.department_id, e.job_title, e.company_id, e.hire_date, e.start_date, e.termination_date)
              IS DISTINCT FROM (t.position_id, t.department_id, t.job_title, t.company_id, t.hire_date, t.start_date, t.termination_date)
        RETURNING e.id`,
-      [accountId, sources.assignments],
-    ),
+      everyone ? [accountId, sources.assignments] : [accountId, sources.assignments, changed],
+    );
+  },
 });
 
 // cdm_benefittype.cdm_category (invented in the sandbox: the column is undocumented) → plan_type.
@@ -103,13 +128,15 @@ const PLAN_TYPE_BY_CATEGORY = `CASE t.data->>'cdm_category'
   WHEN '754400003' THEN 'LIFE' WHEN '754400004' THEN 'DISABILITY' WHEN '754400005' THEN 'RETIREMENT'
   WHEN '754400006' THEN 'HSA' WHEN '754400007' THEN 'FSA' ELSE 'OTHER' END`;
 
-const planTypes = (sources: AuxiliarySources): Derivation => ({
+const planTypes = (sources: DerivationSources): Derivation => ({
   model: 'benefit_plans',
   description: "plan type from the plan's benefit type",
-  run: (client, accountId) =>
-    ids(
-      client,
-      `WITH target AS (
+  run: async (client, accountId, scope) =>
+    !touched(scope, [sources.plans, sources.benefitTypes])
+      ? []
+      : ids(
+          client,
+          `WITH target AS (
          SELECT p.id,
                 CASE WHEN t.remote_id IS NULL THEN NULL ELSE (${PLAN_TYPE_BY_CATEGORY})::plan_type END AS plan_type,
                 t.data->>'cdm_category' AS plan_type_raw
@@ -122,8 +149,8 @@ const planTypes = (sources: AuxiliarySources): Derivation => ({
        FROM target t
        WHERE p.id = t.id AND (p.plan_type, p.plan_type_raw) IS DISTINCT FROM (t.plan_type, t.plan_type_raw)
        RETURNING p.id`,
-      [accountId, sources.benefitTypes],
-    ),
+          [accountId, sources.benefitTypes],
+        ),
 });
 
 // Benefit option ids (EE, EE+SP, EE+CH, EE+FAM) → coverage levels.
@@ -131,13 +158,15 @@ const COVERAGE_BY_OPTION = `CASE upper(o.data->>'cdm_optionid')
   WHEN 'EE' THEN 'EMPLOYEE_ONLY' WHEN 'EE+SP' THEN 'EMPLOYEE_SPOUSE' WHEN 'EE+CH' THEN 'EMPLOYEE_CHILDREN'
   WHEN 'EE+FAM' THEN 'EMPLOYEE_FAMILY' WHEN 'FAM' THEN 'EMPLOYEE_FAMILY' ELSE 'OTHER' END`;
 
-const planCoverageLevels = (sources: AuxiliarySources): Derivation => ({
+const planCoverageLevels = (sources: DerivationSources): Derivation => ({
   model: 'benefit_plans',
   description: 'coverage levels the plan offers (benefit options)',
-  run: (client, accountId) =>
-    ids(
-      client,
-      `WITH target AS (
+  run: async (client, accountId, scope) =>
+    !touched(scope, [sources.plans, sources.benefitOptions])
+      ? []
+      : ids(
+          client,
+          `WITH target AS (
          SELECT p.id,
                 coalesce(array_agg(DISTINCT (${COVERAGE_BY_OPTION})::coverage_level ORDER BY (${COVERAGE_BY_OPTION})::coverage_level)
                          FILTER (WHERE o.remote_id IS NOT NULL), '{}') AS levels
@@ -151,11 +180,11 @@ const planCoverageLevels = (sources: AuxiliarySources): Derivation => ({
        FROM target t
        WHERE p.id = t.id AND p.coverage_levels_offered IS DISTINCT FROM t.levels
        RETURNING p.id`,
-      [accountId, sources.benefitOptions],
-    ),
+          [accountId, sources.benefitOptions],
+        ),
 });
 
 /** In order: positions before employees (employees copy the position's title). */
-export function dataverseDerivations(sources: AuxiliarySources): Derivation[] {
+export function dataverseDerivations(sources: DerivationSources): Derivation[] {
   return [positionTitles(sources), employeeFields(sources), planTypes(sources), planCoverageLevels(sources)];
 }
