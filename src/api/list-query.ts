@@ -36,6 +36,20 @@ export function expandNames(spec: ModelSpec): string[] {
   return names;
 }
 
+/** cursor and page_size, shared by every paginated list. */
+export function pageParams(noun: string) {
+  return {
+    cursor: z.string().max(200).optional().describe('The `next` or `previous` value of an earlier page.'),
+    page_size: z.coerce
+      .number({ error: 'must be an integer' })
+      .int()
+      .min(1)
+      .max(MAX_PAGE_SIZE)
+      .default(DEFAULT_PAGE_SIZE)
+      .describe(`${noun} per page, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).`),
+  };
+}
+
 const booleanParam = z
   .enum(['true', 'false'], { error: 'must be true or false' })
   .transform((value) => value === 'true');
@@ -101,14 +115,7 @@ export function listQuerySchema(spec: ModelSpec) {
   );
   return z
     .object({
-      cursor: z.string().max(200).optional().describe('The `next` or `previous` value of an earlier page.'),
-      page_size: z.coerce
-        .number({ error: 'must be an integer' })
-        .int()
-        .min(1)
-        .max(MAX_PAGE_SIZE)
-        .default(DEFAULT_PAGE_SIZE)
-        .describe(`Records per page, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).`),
+      ...pageParams('Records'),
       modified_after: instantParam
         .optional()
         .describe('Only records whose modified_at is after this instant.'),

@@ -145,6 +145,22 @@ export async function markDeleted(
   return rows.map((row) => row.id);
 }
 
+const PROVIDER_RECORD_COLUMNS = {
+  linked_account_id: 'uuid',
+  source_table: 'text',
+  remote_id: 'text',
+  data: 'jsonb',
+} as const satisfies Record<string, PgType>;
+
+function providerRecordRows(linkedAccountId: string, sourceTable: string, records: MappedRecord[]) {
+  return records.map((record) => ({
+    linked_account_id: linkedAccountId,
+    source_table: sourceTable,
+    remote_id: record.remoteId,
+    data: record.remoteData,
+  }));
+}
+
 /** Auxiliary rows: kept raw in provider_records; returns how many changed. */
 export async function upsertAuxiliary(
   client: pg.PoolClient,
@@ -156,13 +172,8 @@ export async function upsertAuxiliary(
   const result = await upsertRows(
     client,
     'provider_records',
-    { linked_account_id: 'uuid', source_table: 'text', remote_id: 'text', data: 'jsonb' },
-    records.map((record) => ({
-      linked_account_id: linkedAccountId,
-      source_table: sourceTable,
-      remote_id: record.remoteId,
-      data: record.remoteData,
-    })),
+    PROVIDER_RECORD_COLUMNS,
+    providerRecordRows(linkedAccountId, sourceTable, records),
     {
       conflictColumns: ['linked_account_id', 'source_table', 'remote_id'],
       touchColumn: 'modified_at',
@@ -327,13 +338,8 @@ export async function insertInitialRecords(
       await copyRows(
         client,
         'provider_records',
-        { linked_account_id: 'uuid', source_table: 'text', remote_id: 'text', data: 'jsonb' },
-        records.map((record) => ({
-          linked_account_id: linkedAccountId,
-          source_table: sourceTable,
-          remote_id: record.remoteId,
-          data: record.remoteData,
-        })),
+        PROVIDER_RECORD_COLUMNS,
+        providerRecordRows(linkedAccountId, sourceTable, records),
       );
     } else {
       const { columns, rows } = toUnifiedRows(linkedAccountId, target, records);

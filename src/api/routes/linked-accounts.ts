@@ -3,7 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponseSchema } from '../../errors.js';
 import { LinkedAccountStatus } from '../../generated/prisma/enums.js';
-import { DEFAULT_PAGE_SIZE, decodeCursor, MAX_PAGE_SIZE, toPage } from '../pagination.js';
+import { pageParams } from '../list-query.js';
+import { decodeCursor, toPage } from '../pagination.js';
 
 /** The platform's view of its linked accounts (never their credentials or tokens). */
 
@@ -69,18 +70,7 @@ export async function linkedAccountRoutes(app: FastifyInstance): Promise<void> {
         security: [{ apiKey: [] }],
         querystring: z
           .object({
-            cursor: z
-              .string()
-              .max(200)
-              .optional()
-              .describe('The `next` or `previous` value of an earlier page.'),
-            page_size: z.coerce
-              .number({ error: 'must be an integer' })
-              .int()
-              .min(1)
-              .max(MAX_PAGE_SIZE)
-              .default(DEFAULT_PAGE_SIZE)
-              .describe(`Accounts per page, 1 to ${MAX_PAGE_SIZE}.`),
+            ...pageParams('Accounts'),
             status: linkedAccountSchema.shape.status.optional().describe('Only accounts with this status.'),
             end_user_origin_id: z
               .string()

@@ -3,7 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, errorResponseSchema } from '../../errors.js';
 import { MODEL_NAMES, MODELS } from '../../unified/models.js';
-import { DEFAULT_PAGE_SIZE, decodeCursor, MAX_PAGE_SIZE, toPage } from '../pagination.js';
+import { pageParams } from '../list-query.js';
+import { decodeCursor, toPage } from '../pagination.js';
 
 /** POST /v1/sync, GET /v1/sync-status and GET /v1/sync-runs for the account of X-Account-Token. */
 
@@ -203,18 +204,7 @@ export async function syncRoutes(app: FastifyInstance): Promise<void> {
         security: [{ apiKey: [], accountToken: [] }],
         querystring: z
           .object({
-            cursor: z
-              .string()
-              .max(200)
-              .optional()
-              .describe('The `next` or `previous` value of an earlier page.'),
-            page_size: z.coerce
-              .number({ error: 'must be an integer' })
-              .int()
-              .min(1)
-              .max(MAX_PAGE_SIZE)
-              .default(DEFAULT_PAGE_SIZE)
-              .describe(`Runs per page, 1 to ${MAX_PAGE_SIZE}.`),
+            ...pageParams('Runs'),
           })
           .strict(),
         response: {

@@ -72,6 +72,7 @@ export class DynamicsConnection implements ProviderConnection {
           environmentUrl: credentials.fnoUrl,
           tokens: this.tokens,
           dispatcher: deps.dispatcher,
+          concurrency: deps.concurrency,
           retryBudgetMs: deps.retryBudgetMs,
           ...(deps.onRetry ? { onRetry: deps.onRetry } : {}),
         })

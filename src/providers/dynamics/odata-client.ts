@@ -24,6 +24,13 @@ export class ODataError extends Error {
   }
 }
 
+export type ODataErrorConstructor = new (
+  status: number,
+  code: string | undefined,
+  message: string,
+  url: string,
+) => ODataError;
+
 export interface ODataClientOptions {
   /** Token audience: the environment URL. */
   resource: string;
@@ -35,6 +42,18 @@ export interface ODataClientOptions {
   /** Per-attempt timeout for headers and body. */
   timeoutMs?: number;
   onRetry?: (event: { url: string; attempt: number; waitMs: number; reason: string }) => void;
+  /** The error class thrown for 4xx answers (F&O words its own), default ODataError. */
+  errorType?: ODataErrorConstructor;
+}
+
+/** One request: GET by default; the body text is handed to `parse` (JSON.parse by default). */
+export interface ODataRequest<T> {
+  method?: 'GET' | 'POST';
+  prefer?: string[];
+  /** A JSON body for POST. */
+  body?: string;
+  accept?: string;
+  parse: (text: string) => T;
 }
 
 export interface ODataResponse {
@@ -54,24 +73,45 @@ class RetryableError extends Error {
   }
 }
 
+/**
+ * The `{"error": {"code", "message"}}` body both services send; F&O adds an innererror whose
+ * message is the useful part (its outer message is often just "An error has occurred.").
+ */
 function parseErrorBody(text: string): { code?: string; message?: string } {
   try {
-    const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-    return parsed.error ?? {};
+    const parsed = JSON.parse(text) as {
+      error?: { code?: string; message?: string; innererror?: { message?: string } };
+    };
+    const error = parsed.error;
+    if (!error) return {};
+    const parts = [error.message, error.innererror?.message].filter(
+      (part) => part && part !== 'An error has occurred.',
+    );
+    return { ...(error.code ? { code: error.code } : {}), message: parts.join(': ') || error.message || '' };
   } catch {
-    return { message: text.slice(0, 300) };
+    return text ? { message: text.slice(0, 300) } : {};
   }
 }
+
+const parseJson = (text: string) => JSON.parse(text) as Record<string, unknown>;
 
 export class ODataClient {
   constructor(private readonly options: ODataClientOptions) {}
 
   async get(url: string, prefer: string[] = []): Promise<ODataResponse> {
+    const { value, headers } = await this.send(url, { prefer, parse: parseJson });
+    return { body: value, headers };
+  }
+
+  async send<T>(
+    url: string,
+    request: ODataRequest<T>,
+  ): Promise<{ value: T; headers: ODataResponse['headers'] }> {
     const deadline = Date.now() + this.options.retryBudgetMs;
     let refreshedToken = false;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.options.limiter.run(() => this.attempt(url, prefer));
+        return await this.options.limiter.run(() => this.attempt(url, request));
       } catch (error) {
         if (error instanceof ODataError && error.status === 401 && !refreshedToken) {
           // An expired or revoked token mid-sync: get a fresh one, once.
@@ -89,7 +129,7 @@ export class ODataClient {
         const backoff = Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
         const waitMs = error.waitMs ?? backoff;
         if (Date.now() + waitMs > deadline) {
-          throw new ODataError(
+          throw new (this.options.errorType ?? ODataError)(
             503,
             undefined,
             `Gave up after ${Math.round(this.options.retryBudgetMs / 1000)} s of retries: ${error.message}`,
@@ -102,19 +142,25 @@ export class ODataClient {
     }
   }
 
-  private async attempt(url: string, prefer: string[]): Promise<ODataResponse> {
+  private async attempt<T>(
+    url: string,
+    { method = 'GET', prefer = [], body, accept = 'application/json', parse }: ODataRequest<T>,
+  ): Promise<{ value: T; headers: ODataResponse['headers'] }> {
     const token = await this.options.tokens.token(this.options.resource);
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
+        method,
         dispatcher: this.options.dispatcher,
         headers: {
-          accept: 'application/json',
+          accept,
           authorization: `Bearer ${token}`,
           'odata-maxversion': '4.0',
           'odata-version': '4.0',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
           ...(prefer.length > 0 ? { prefer: prefer.join(',') } : {}),
         },
+        ...(body !== undefined ? { body } : {}),
         headersTimeout: this.options.timeoutMs ?? 60_000,
         bodyTimeout: this.options.timeoutMs ?? 60_000,
       });
@@ -142,10 +188,15 @@ export class ODataClient {
     }
     if (statusCode >= 400) {
       const { code, message } = parseErrorBody(text);
-      throw new ODataError(statusCode, code, message ?? `HTTP ${statusCode}`, url);
+      throw new (this.options.errorType ?? ODataError)(
+        statusCode,
+        code,
+        message || `HTTP ${statusCode}`,
+        url,
+      );
     }
     try {
-      return { body: JSON.parse(text) as Record<string, unknown>, headers: response.headers };
+      return { value: parse(text), headers: response.headers };
     } catch {
       throw new RetryableError('truncated or malformed JSON in the response');
     }

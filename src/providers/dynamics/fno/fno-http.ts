@@ -1,9 +1,9 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, request } from 'undici';
+import { Semaphore } from '../../../util/semaphore.js';
 import type { DynamicsTokenSource } from '../auth.js';
-import { ODataError } from '../odata-client.js';
+import { ODataClient, ODataError } from '../odata-client.js';
 
 /**
  * HTTP to a Finance & Operations environment (reference §6): OData GETs (JSON and the CSDL
@@ -25,54 +25,40 @@ export interface FnoHttpOptions {
   environmentUrl: string;
   tokens: DynamicsTokenSource;
   dispatcher: Dispatcher;
+  /** Requests at once to the environment. */
+  concurrency: number;
   retryBudgetMs: number;
   timeoutMs?: number;
   onRetry?: (event: { url: string; attempt: number; waitMs: number; reason: string }) => void;
 }
 
-class Retryable extends Error {
-  constructor(
-    message: string,
-    readonly waitMs?: number,
-  ) {
-    super(message);
-  }
-}
-
-const BACKOFF_BASE_MS = 250;
-const BACKOFF_CAP_MS = 30_000;
-
-function errorMessage(text: string): { code?: string; message?: string } {
-  try {
-    const parsed = JSON.parse(text) as {
-      error?: { code?: string; message?: string; innererror?: { message?: string } };
-    };
-    const error = parsed.error;
-    if (!error) return {};
-    const inner = error.innererror?.message;
-    const message = [error.message, inner].filter((part) => part && part !== 'An error has occurred.');
-    return {
-      ...(error.code ? { code: error.code } : {}),
-      message: message.join(': ') || error.message || '',
-    };
-  } catch {
-    return text ? { message: text.slice(0, 300) } : {};
-  }
-}
-
 export class FnoHttp {
   readonly dataRoot: string;
 
+  private readonly client: ODataClient;
+
   constructor(private readonly options: FnoHttpOptions) {
     this.dataRoot = `${options.environmentUrl}/data/`;
+    // The same retrying client as Dataverse (Retry-After, backoff, one token refresh), with the
+    // F&O environment as token audience and F&O's own error type.
+    this.client = new ODataClient({
+      resource: options.environmentUrl,
+      tokens: options.tokens,
+      dispatcher: options.dispatcher,
+      limiter: new Semaphore(options.concurrency),
+      retryBudgetMs: options.retryBudgetMs,
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+      errorType: FnoError,
+    });
   }
 
   async getJson(url: string, prefer: string[] = []): Promise<Record<string, unknown>> {
-    return this.send('GET', url, parseJson, undefined, prefer);
+    return (await this.client.get(url, prefer)).body;
   }
 
   async getText(url: string): Promise<string> {
-    return this.send('GET', url, (text) => text, undefined, [], 'application/xml');
+    return (await this.client.send(url, { accept: 'application/xml', parse: (text) => text })).value;
   }
 
   /**
@@ -81,7 +67,11 @@ export class FnoHttp {
    */
   async dmfAction(action: string, body: Record<string, unknown>): Promise<string> {
     const url = `${this.dataRoot}DataManagementDefinitionGroups/Microsoft.Dynamics.DataEntities.${action}`;
-    const parsed = await this.send('POST', url, parseJson, JSON.stringify(body));
+    const { value: parsed } = await this.client.send(url, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      parse: (text) => JSON.parse(text) as unknown,
+    });
     let value = (parsed as { value?: unknown }).value;
     if (value && typeof value === 'object') value = (value as { value?: unknown }).value;
     if (typeof value !== 'string')
@@ -104,95 +94,6 @@ export class FnoHttp {
     }
     await pipeline(response.body, createWriteStream(path));
   }
-
-  private async send<T>(
-    method: 'GET' | 'POST',
-    url: string,
-    parse: (text: string) => T,
-    body?: string,
-    prefer: string[] = [],
-    accept = 'application/json',
-  ): Promise<T> {
-    const deadline = Date.now() + this.options.retryBudgetMs;
-    let refreshed = false;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.attempt(method, url, parse, body, prefer, accept);
-      } catch (error) {
-        if (error instanceof FnoError && error.status === 401 && !refreshed) {
-          refreshed = true;
-          await this.options.tokens.token(this.options.environmentUrl, true);
-          continue;
-        }
-        if (!(error instanceof Retryable)) throw error;
-        const waitMs =
-          error.waitMs ?? Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
-        if (Date.now() + waitMs > deadline) {
-          throw new FnoError(
-            503,
-            undefined,
-            `Gave up after ${Math.round(this.options.retryBudgetMs / 1000)} s of retries: ${error.message}`,
-            url,
-          );
-        }
-        this.options.onRetry?.({ url, attempt, waitMs, reason: error.message });
-        await sleep(waitMs);
-      }
-    }
-  }
-
-  private async attempt<T>(
-    method: 'GET' | 'POST',
-    url: string,
-    parse: (text: string) => T,
-    body: string | undefined,
-    prefer: string[],
-    accept: string,
-  ): Promise<T> {
-    const token = await this.options.tokens.token(this.options.environmentUrl);
-    let response: Dispatcher.ResponseData;
-    let text: string;
-    try {
-      response = await request(url, {
-        method,
-        dispatcher: this.options.dispatcher,
-        headers: {
-          accept,
-          authorization: `Bearer ${token}`,
-          'odata-maxversion': '4.0',
-          'odata-version': '4.0',
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(prefer.length > 0 ? { prefer: prefer.join(',') } : {}),
-        },
-        ...(body !== undefined ? { body } : {}),
-        headersTimeout: this.options.timeoutMs ?? 60_000,
-        bodyTimeout: this.options.timeoutMs ?? 60_000,
-      });
-      text = await response.body.text();
-    } catch (error) {
-      throw new Retryable(`network error: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    const status = response.statusCode;
-    if (status === 429) {
-      const retryAfter = Number(response.headers['retry-after']);
-      throw new Retryable('throttled (429)', Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined);
-    }
-    if (status >= 500) throw new Retryable(`server error ${status}: ${errorMessage(text).message ?? ''}`);
-    if (status >= 400) {
-      const { code, message } = errorMessage(text);
-      throw new FnoError(status, code, message || `HTTP ${status}`, url);
-    }
-    try {
-      return parse(text);
-    } catch {
-      // A response cut short (connection reset mid-body) is worth another attempt.
-      throw new Retryable('truncated or malformed JSON in the response');
-    }
-  }
-}
-
-function parseJson(text: string): Record<string, unknown> {
-  return JSON.parse(text) as Record<string, unknown>;
 }
 
 /** A SAS URL without its signature, safe for logs and error messages. */
