@@ -101,6 +101,7 @@ async function incremental(
       trigger: 'bench',
     });
     timings.push((performance.now() - started) / 1000);
+    if (process.env.BENCH_VERBOSE) console.error(JSON.stringify(result.stats, null, 1));
     if (result.status !== 'succeeded' || (result.stats.employees?.updated ?? 0) < 100) {
       throw new Error(`incremental sync: ${result.status}, ${JSON.stringify(result.stats.employees)}`);
     }

@@ -28,6 +28,8 @@ export interface MappedRecord {
   remoteData: Record<string, unknown>;
   remoteCreatedAt: string | null;
   remoteModifiedAt: string | null;
+  /** Auxiliary rows: the remote id of the record they hang from (kept in provider_records.ref_id). */
+  refId?: string | null;
   /** Dependents an enrollment covers, as remote ids of dependents (enrollments only). */
   coveredDependentRemoteIds?: string[];
 }

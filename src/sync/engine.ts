@@ -6,7 +6,7 @@ import {
   type SourceStream,
   type SyncPage,
 } from '../providers/types.js';
-import type { ModelName } from '../unified/models.js';
+import { MODELS, type ModelName } from '../unified/models.js';
 import {
   type Changes,
   type CursorState,
@@ -43,6 +43,9 @@ export interface ModelStats {
   /** The first invalid rows' keys and reasons (all are logged). */
   invalidRows: { key: string; reason: string }[];
   pages: number;
+  /** Time spent reading and storing the model's source, and deriving its joined fields. */
+  fetchStoreMs: number;
+  deriveMs: number;
   /** Stored rows whose references a derivation could not resolve (set only when there are some). */
   unresolved?: number;
   unresolvedRows?: { key: string; reason: string }[];
@@ -141,7 +144,10 @@ export class SyncEngine {
       await Promise.all(Array.from({ length: Math.max(1, options.streamConcurrency ?? 4) }, worker));
       await inTransaction(this.pool, async (client) => {
         for (const derivation of plan.derivations) {
+          const started = performance.now();
           const changed = await derivation.run(client, linkedAccountId, state.scope);
+          const derivedStats = stats[derivation.model];
+          if (derivedStats) derivedStats.deriveMs += Math.round(performance.now() - started);
           const unresolved = await derivation.unresolved?.(client, linkedAccountId);
           if (unresolved && unresolved.count > 0) {
             // Stored but unlinked rows: counted and logged with their keys, never silent.
@@ -243,6 +249,7 @@ export class SyncEngine {
   }
 
   private async syncStream(state: RunState, stream: SourceStream): Promise<void> {
+    const started = performance.now();
     const { options } = state;
     const { linkedAccountId } = options;
     let cursor: CursorState | null = await loadCursor(this.pool, linkedAccountId, stream.sourceTable);
@@ -281,6 +288,15 @@ export class SyncEngine {
         cursor = await startOver();
       }
     }
+    // After a full load the table's statistics are stale (possibly empty before it): refresh them so
+    // the derivations and the next incremental syncs get good plans.
+    if (cursor.phase === 'full') {
+      await this.pool.query(
+        `ANALYZE ${stream.target === 'auxiliary' ? 'provider_records' : MODELS[stream.target].table}`,
+      );
+    }
+    const modelStats = stream.target === 'auxiliary' ? undefined : state.stats[stream.target];
+    if (modelStats) modelStats.fetchStoreMs += Math.round(performance.now() - started);
     progress.done = true;
     options.onProgress?.({ ...progress });
   }
@@ -364,7 +380,17 @@ export class SyncEngine {
 }
 
 function emptyStats(source: string): ModelStats {
-  return { source, created: 0, updated: 0, deleted: 0, invalid: 0, invalidRows: [], pages: 0 };
+  return {
+    source,
+    created: 0,
+    updated: 0,
+    deleted: 0,
+    invalid: 0,
+    invalidRows: [],
+    pages: 0,
+    fetchStoreMs: 0,
+    deriveMs: 0,
+  };
 }
 
 export function describeError(error: unknown): string {

@@ -149,6 +149,7 @@ const PROVIDER_RECORD_COLUMNS = {
   linked_account_id: 'uuid',
   source_table: 'text',
   remote_id: 'text',
+  ref_id: 'text',
   data: 'jsonb',
 } as const satisfies Record<string, PgType>;
 
@@ -157,6 +158,7 @@ function providerRecordRows(linkedAccountId: string, sourceTable: string, record
     linked_account_id: linkedAccountId,
     source_table: sourceTable,
     remote_id: record.remoteId,
+    ref_id: record.refId ?? null,
     data: record.remoteData,
   }));
 }

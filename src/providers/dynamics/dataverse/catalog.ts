@@ -79,7 +79,7 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
       'cdm_validto',
       ...AUDIT,
     ],
-    map: auxiliaryMapper('cdm_positionworkerassignmentmapid'),
+    map: auxiliaryMapper('cdm_positionworkerassignmentmapid', '_cdm_workerid_value'),
   },
   {
     logicalName: 'cdm_worker',
@@ -150,7 +150,7 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
     target: 'auxiliary',
     key: 'cdm_benefitoptionid',
     select: ['cdm_benefitoptionid', 'cdm_optionid', 'cdm_name', '_cdm_benefitplanid_value', ...AUDIT],
-    map: auxiliaryMapper('cdm_benefitoptionid'),
+    map: auxiliaryMapper('cdm_benefitoptionid', '_cdm_benefitplanid_value'),
   },
 ];
 

@@ -84,14 +84,13 @@ const employeeFields = (sources: DerivationSources): Derivation => ({
       `WITH scoped AS (
          SELECT e.id, e.remote_id FROM employees e WHERE e.linked_account_id = $1 ${only}
        ), current_assignment AS (
-         SELECT DISTINCT ON (a.data->>'_cdm_workerid_value')
-                a.data->>'_cdm_workerid_value' AS worker, a.data->>'_cdm_jobpositionid_value' AS position
+         SELECT DISTINCT ON (a.ref_id) a.ref_id AS worker, a.data->>'_cdm_jobpositionid_value' AS position
          FROM provider_records a
-         JOIN scoped s ON s.remote_id = a.data->>'_cdm_workerid_value'
+         JOIN scoped s ON s.remote_id = a.ref_id
          WHERE a.linked_account_id = $1 AND a.source_table = $2
            AND coalesce((a.data->>'cdm_validfrom')::timestamptz, '-infinity') <= now()
            AND coalesce((a.data->>'cdm_validto')::timestamptz, 'infinity') > now()
-         ORDER BY a.data->>'_cdm_workerid_value', (a.data->>'cdm_validfrom')::timestamptz DESC
+         ORDER BY a.ref_id, (a.data->>'cdm_validfrom')::timestamptz DESC
        ), employment AS (
          SELECT m.employee_id,
                 min(m.start_date) AS hire_date,
@@ -173,7 +172,7 @@ const planCoverageLevels = (sources: DerivationSources): Derivation => ({
          FROM benefit_plans p
          LEFT JOIN provider_records o
            ON o.linked_account_id = p.linked_account_id AND o.source_table = $2
-          AND o.data->>'_cdm_benefitplanid_value' = p.remote_id
+          AND o.ref_id = p.remote_id
          WHERE p.linked_account_id = $1
          GROUP BY p.id)
        UPDATE benefit_plans p SET coverage_levels_offered = t.levels, modified_at = now()

@@ -236,13 +236,18 @@ export const mapBenefitPlan: RowMapper = (row) => {
   });
 };
 
-/** Auxiliary rows are kept raw; they only need a valid key. */
-export function auxiliaryMapper(keyColumn: string): RowMapper {
+/**
+ * Auxiliary rows are kept raw; they need a valid key, and `refColumn` names the lookup to the record
+ * they hang from (stored as ref_id, indexed, for derivations).
+ */
+export function auxiliaryMapper(keyColumn: string, refColumn?: string): RowMapper {
   const schema = z.object({ [keyColumn]: guid });
   return (row) => {
     const parsed = schema.safeParse(row);
     if (!parsed.success) return invalid(row, keyColumn, parsed.error);
     const base = rowBase.safeParse(row);
-    return record(row, row[keyColumn] as string, base.success ? base.data : {}, {});
+    const mapped = record(row, row[keyColumn] as string, base.success ? base.data : {}, {});
+    const ref = refColumn ? row[refColumn] : undefined;
+    return { ...mapped, refId: typeof ref === 'string' ? ref : null };
   };
 }
