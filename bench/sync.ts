@@ -36,6 +36,7 @@ async function fullSync(sandbox: SandboxProcess, db: Awaited<ReturnType<typeof o
       connection: connection(accountId, sandbox, deps),
       kind: 'full',
       trigger: 'bench',
+      ...(process.env.BENCH_STREAMS ? { streamConcurrency: Number(process.env.BENCH_STREAMS) } : {}),
       onProgress: (progress) => records.set(progress.sourceTable, progress.records),
     }),
   );

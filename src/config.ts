@@ -46,7 +46,7 @@ const configSchema = z.object({
   /** Concurrent requests per Dynamics environment (Dataverse allows 52 per user). */
   DATAVERSE_CONCURRENCY: z.coerce.number().int().min(1).max(52).default(4),
   /** Rows per Dataverse page (odata.maxpagesize; 5000 is Dataverse's maximum). */
-  DATAVERSE_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(5000),
+  DATAVERSE_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(2000),
   /** How long a sync keeps retrying throttling, 5xx and network errors before it fails. */
   SYNC_RETRY_BUDGET_SECONDS: z.coerce.number().min(1).max(3600).default(300),
   /** Extra PEM CA certificate(s) to trust for Dynamics endpoints (e.g. the sandbox's). */

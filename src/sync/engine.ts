@@ -141,7 +141,9 @@ export class SyncEngine {
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.max(1, options.streamConcurrency ?? 4) }, worker));
+      // Two tables at a time keep both the source and PostgreSQL busy; more only adds pages in flight
+      // (memory) without speed on a small machine (docs/PERFORMANCE.md).
+      await Promise.all(Array.from({ length: Math.max(1, options.streamConcurrency ?? 2) }, worker));
       await inTransaction(this.pool, async (client) => {
         for (const derivation of plan.derivations) {
           const started = performance.now();
