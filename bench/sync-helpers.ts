@@ -87,7 +87,7 @@ export function dynamicsDependencies(sandbox: SandboxProcess): DynamicsDependenc
     dispatcher,
     networkClient: createMsalNetworkClient(dispatcher),
     concurrency: Number(process.env.BENCH_CONCURRENCY ?? 4),
-    pageSize: Number(process.env.BENCH_PAGE_SIZE ?? 5000),
+    pageSize: Number(process.env.BENCH_PAGE_SIZE ?? 2000),
     retryBudgetMs: 120_000,
   };
 }
