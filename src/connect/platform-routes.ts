@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DYNAMICS_PROVIDER } from '../accounts/dynamics-accounts.js';
 import { AppError, errorResponseSchema } from '../errors.js';
 import { createConnectLink, DEFAULT_LINK_DAYS, MAX_LINK_DAYS } from './links.js';
-import { exchangePublicToken } from './public-tokens.js';
+import { claimAccountToken, exchangePublicToken } from './public-tokens.js';
 
 /**
  * The platform's side of the connect flow: issue magic links (new account or relink), and
@@ -216,6 +216,51 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
         result.outcome === 'already_exchanged'
           ? 'This public token was already exchanged; each works once. Use the account token you received then.'
           : 'This public token has expired: it must be exchanged within 24 hours of the connection.',
+      );
+    },
+  );
+
+  routes.post(
+    '/v1/linked-accounts/:id/account-token',
+    {
+      config: { accountTokenOptional: true },
+      schema: {
+        operationId: 'claim_account_token',
+        summary: 'Claim the account token of a new linked account',
+        description:
+          'For magic links sent to the admin (no front end of yours receives the public token): once the account appears in GET /v1/linked-accounts, claim its account token here, once, with your API key. Answers 410 when the token was already claimed or exchanged (store it: the gateway cannot produce it again) and 404 for an account of another platform or one not created through a link.',
+        tags: ['Linked accounts'],
+        security: [{ apiKey: [] }],
+        params: z.object({ id: z.uuid().describe('The linked account id from GET /v1/linked-accounts.') }),
+        response: {
+          200: z.object({
+            account_token: z.string().describe('Send as X-Account-Token. Shown once.'),
+            linked_account_id: z.uuid(),
+          }),
+          ...errors,
+          404: errorResponseSchema.describe('No account of yours created through a link has this id.'),
+          410: errorResponseSchema.describe('The account token was already handed over.'),
+        },
+      },
+    },
+    async (request) => {
+      const result = await claimAccountToken(
+        app.db.pool,
+        app.keyring,
+        request.apiKey.platformId,
+        request.params.id,
+      );
+      if (result.outcome === 'exchanged') {
+        return { account_token: result.accountToken, linked_account_id: result.linkedAccountId };
+      }
+      if (result.outcome === 'unknown') {
+        throw new AppError('not_found', 'No linked account of yours created through a link has this id.', [
+          { field: 'id', message: 'not found' },
+        ]);
+      }
+      throw new AppError(
+        'gone',
+        'The account token of this linked account was already handed over (claimed or exchanged); each is handed over once.',
       );
     },
   );

@@ -77,3 +77,33 @@ export async function exchangePublicToken(
   if (!found) return { outcome: 'unknown' };
   return { outcome: found.exchanged ? 'already_exchanged' : 'expired' };
 }
+
+/**
+ * For a plain magic link (no front end of the platform's to receive the public token): the platform
+ * claims the new account's token once, with its API key, by the account id it sees in
+ * GET /v1/linked-accounts. Same single use as the exchange; no 24-hour limit, since nothing of it
+ * travelled through a browser.
+ */
+export async function claimAccountToken(
+  pool: pg.Pool,
+  keyring: Keyring,
+  platformId: string,
+  linkedAccountId: string,
+): Promise<ExchangeResult> {
+  const { rows } = await pool.query<{ account_token: Buffer }>(
+    `UPDATE connect_public_tokens t SET exchanged_at = now(), account_token_encrypted = NULL
+     FROM (SELECT id, account_token_encrypted FROM connect_public_tokens
+           WHERE linked_account_id = $1 AND platform_id = $2 AND exchanged_at IS NULL
+           ORDER BY created_at DESC LIMIT 1 FOR UPDATE) old
+     WHERE t.id = old.id AND t.exchanged_at IS NULL
+     RETURNING old.account_token_encrypted AS account_token`,
+    [linkedAccountId, platformId],
+  );
+  const row = rows[0];
+  if (row) return { outcome: 'exchanged', accountToken: keyring.decrypt(row.account_token), linkedAccountId };
+  const { rows: existing } = await pool.query(
+    'SELECT 1 FROM connect_public_tokens WHERE linked_account_id = $1 AND platform_id = $2',
+    [linkedAccountId, platformId],
+  );
+  return { outcome: existing.length > 0 ? 'already_exchanged' : 'unknown' };
+}

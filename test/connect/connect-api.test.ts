@@ -260,6 +260,33 @@ describe('connecting, the public token and relinking', () => {
     );
   });
 
+  it('lets a platform without a front end claim the new account token once, by account id', async () => {
+    const { body } = await createLink(app, platform.apiKey, { end_user_origin_id: 'employer-claim' });
+    const response = await postAs(body.link_token, 'connect', sandboxForm(tenant));
+    const linked = events(response.payload)[0] as { linked_account_id: string };
+    const url = `/v1/linked-accounts/${linked.linked_account_id}/account-token`;
+    const foreign = await app.inject({
+      method: 'POST',
+      url,
+      headers: { authorization: `Bearer ${other.apiKey}` },
+    });
+    expect(foreign.statusCode).toBe(404);
+    const claimed = await app.inject({ method: 'POST', url, headers: auth });
+    expect(claimed.statusCode).toBe(200);
+    expect(claimed.json()).toEqual({
+      account_token: expect.stringMatching(/^hat_/),
+      linked_account_id: linked.linked_account_id,
+    });
+    const twice = await app.inject({ method: 'POST', url, headers: auth });
+    expect(twice.statusCode).toBe(410);
+    const details = await app.inject({
+      method: 'GET',
+      url: '/v1/account-details',
+      headers: { ...auth, 'x-account-token': claimed.json().account_token },
+    });
+    expect(details.json().id).toBe(linked.linked_account_id);
+  });
+
   it('a used link in a race: only one connect wins', async () => {
     const { body } = await createLink(app, platform.apiKey, { end_user_origin_id: 'race' });
     const { cookie, csrf } = await session(body.link_token);
