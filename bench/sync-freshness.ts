@@ -75,7 +75,9 @@ console.log(
     interval_seconds: 30,
     samples_seconds: latencies.map((value) => Number(value.toFixed(1))),
     max_seconds: Number(Math.max(...latencies).toFixed(1)),
-    median_seconds: Number([...latencies].sort((a, b) => a - b)[Math.floor(latencies.length / 2)]?.toFixed(1)),
+    median_seconds: Number(
+      [...latencies].sort((a, b) => a - b)[Math.floor(latencies.length / 2)]?.toFixed(1),
+    ),
   }),
 );
 await app.close();
