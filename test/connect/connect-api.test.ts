@@ -263,7 +263,7 @@ describe('connecting, the public token and relinking', () => {
   it('lets a platform without a front end claim the new account token once, by account id', async () => {
     const { body } = await createLink(app, platform.apiKey, { end_user_origin_id: 'employer-claim' });
     const response = await postAs(body.link_token, 'connect', sandboxForm(tenant));
-    const linked = events(response.payload)[0] as { linked_account_id: string };
+    const linked = events(response.payload)[0] as unknown as { linked_account_id: string };
     const url = `/v1/linked-accounts/${linked.linked_account_id}/account-token`;
     const foreign = await app.inject({
       method: 'POST',
