@@ -42,6 +42,7 @@ async function fullSync(sandbox: SandboxProcess, db: Awaited<ReturnType<typeof o
   );
   if (measured.result.status !== 'succeeded')
     throw new Error(`full sync failed: ${String(measured.result.error)}`);
+  if (process.env.BENCH_VERBOSE) console.error(`full sync stats ${JSON.stringify(measured.result.stats)}`);
   const total = [...records.values()].reduce((sum, count) => sum + count, 0);
   return { accountId, deps, total, ...measured };
 }

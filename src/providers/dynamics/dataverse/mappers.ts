@@ -206,8 +206,12 @@ export const mapJobPosition: RowMapper = (row, context) => {
   const parsed = jobPositionRow.safeParse(row);
   if (!parsed.success) return invalid(row, 'cdm_jobpositionid', parsed.error);
   const position = parsed.data;
+  // The job lookup's FormattedValue annotation is the job's primary name, i.e. its title, so the
+  // title arrives with the position (derivations.ts corrects it when a job is renamed later).
+  const jobTitle = row['_cdm_jobid_value@OData.Community.Display.V1.FormattedValue'];
   return record(row, position.cdm_jobpositionid, position, {
     position_number: position.cdm_jobpositionnumber ?? null,
+    job_title: typeof jobTitle === 'string' ? jobTitle : null,
     description: position.cdm_description ?? null,
     department_id: context.ref('departments', position._cdm_departmentid_value),
     full_time_equivalent: position.cdm_fulltimeequivalent ?? null,
