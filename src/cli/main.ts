@@ -1,5 +1,3 @@
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { reencryptAllCredentials } from '../connect/reencrypt.js';
@@ -10,6 +8,7 @@ import { migrate } from '../db/migrate.js';
 import { createApiKey, createPlatform, listApiKeys, revokeApiKey } from '../platforms/platform-service.js';
 import { runSandboxCommand } from '../sandbox/cli.js';
 import { seedLinkedAccount } from '../seed/seed-account.js';
+import { isEntryModule } from '../util/entry-module.js';
 import { runDemo } from './demo.js';
 
 /**
@@ -323,14 +322,4 @@ export async function runFromProcess(): Promise<void> {
   });
 }
 
-function isEntryModule(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryModule()) await runFromProcess();
+if (isEntryModule(import.meta.url)) await runFromProcess();

@@ -1,7 +1,6 @@
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { isEntryModule } from '../util/entry-module.js';
 import { type Sandbox, startSandbox } from './index.js';
 
 /**
@@ -124,17 +123,7 @@ export async function runSandboxCommand(argv: string[]): Promise<void> {
   await sandbox.close();
 }
 
-function isDirectRun(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isDirectRun()) {
+if (isEntryModule(import.meta.url)) {
   runSandboxCommand(process.argv.slice(2)).catch((error: unknown) => {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
