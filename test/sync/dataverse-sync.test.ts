@@ -203,6 +203,35 @@ describe('incremental sync', () => {
     });
   });
 
+  it('counts and reports an invalid source row with its key, and stores the rest', async () => {
+    const [broken] = sandbox.controls.updateRecords(
+      'cdm_workers',
+      { count: 1 },
+      { cdm_gender: 'not-a-code' },
+    );
+    const result = await engine.run({
+      linkedAccountId: accountId,
+      connection,
+      kind: 'incremental',
+      trigger: 'test',
+    });
+    expect(result.stats.employees?.invalid).toBe(1);
+    expect(result.stats.employees?.invalidRows).toEqual([
+      { key: broken, reason: expect.stringContaining('cdm_gender') },
+    ]);
+    const run = await db.pool.query('SELECT stats FROM sync_runs WHERE id = $1', [result.runId]);
+    expect(run.rows[0].stats.employees.invalidRows[0].key).toBe(broken);
+    // Fixed at the source, the row syncs again.
+    sandbox.controls.updateRecords('cdm_workers', { ids: [broken!] }, { cdm_gender: 754400001 });
+    const healed = await engine.run({
+      linkedAccountId: accountId,
+      connection,
+      kind: 'incremental',
+      trigger: 'test',
+    });
+    expect(healed.stats.employees?.invalid).toBe(0);
+  });
+
   it('is a no-op when nothing changed', async () => {
     const result = await engine.run({
       linkedAccountId: accountId,
