@@ -27,7 +27,7 @@ afterAll(async () => {
 
 function msal(
   auth: Partial<Configuration['auth']>,
-  authority = tenant.authority,
+  authority = `${tenant.authority}/v2.0`,
 ): ConfidentialClientApplication {
   return new ConfidentialClientApplication({
     auth: {
@@ -250,12 +250,15 @@ describe('Entra ID token endpoint through MSAL Node', () => {
     expect((await post(tampered)).body.error_codes).toEqual([700027]);
   });
 
-  it('publishes OpenID configuration with and without v2.0 and a JWKS', async () => {
-    for (const path of ['v2.0/.well-known/openid-configuration', '.well-known/openid-configuration']) {
-      const { status, body } = await getJson(agent, `${tenant.authority}/${path}`);
-      expect(status).toBe(200);
-      expect(body.token_endpoint).toBe(`${tenant.authority}/oauth2/v2.0/token`);
-    }
+  it('publishes OpenID configuration with and without v2.0, as Entra does, and a JWKS', async () => {
+    const v2 = await getJson(agent, `${tenant.authority}/v2.0/.well-known/openid-configuration`);
+    expect(v2.status).toBe(200);
+    expect(v2.body.token_endpoint).toBe(`${tenant.authority}/oauth2/v2.0/token`);
+    expect(v2.body.issuer).toBe(`${tenant.authority}/v2.0`);
+    const v1 = await getJson(agent, `${tenant.authority}/.well-known/openid-configuration`);
+    expect(v1.status).toBe(200);
+    expect(v1.body.token_endpoint).toBe(`${tenant.authority}/oauth2/token`);
+    expect(v1.body.issuer).toBe(`https://sts.windows.net/${tenant.tenantId}/`);
     const keys = await getJson<{ keys: Array<{ kty: string; kid: string }> }>(
       agent,
       `${tenant.authority}/discovery/v2.0/keys`,

@@ -43,7 +43,9 @@ export class DynamicsTokenSource {
     const isMicrosoftCloud = MICROSOFT_AUTHORITY_HOSTS.has(host);
     const auth: Configuration['auth'] = {
       clientId: credentials.clientId,
-      authority: `${credentials.authorityHost}/${credentials.tenantId}`,
+      // Microsoft's clouds: MSAL knows their metadata. Any other host (the sandbox, a test double) is
+      // used as a plain OIDC authority, whose discovery document lives under /{tenant}/v2.0.
+      authority: `${credentials.authorityHost}/${credentials.tenantId}${isMicrosoftCloud ? '' : '/v2.0'}`,
       ...(isMicrosoftCloud ? {} : { knownAuthorities: [host] }),
     };
     if (credentials.auth.type === 'secret') {

@@ -71,16 +71,21 @@ export async function handleEntraRequest(
   }
   if (rest.endsWith('openid-configuration')) {
     if (request.method !== 'GET') return jsonResponse(405, { error: 'method_not_allowed' });
-    return jsonResponse(200, openIdConfiguration(context.baseUrl, tenant.tenantId));
+    return jsonResponse(
+      200,
+      rest.startsWith('v2.0/')
+        ? openIdConfiguration(context.baseUrl, tenant.tenantId)
+        : openIdConfigurationV1(context.baseUrl, tenant.tenantId),
+    );
   }
   if (request.method !== 'POST') return jsonResponse(405, { error: 'method_not_allowed' });
   return issueToken(request, context, tenant, tenantSegment, fail);
 }
 
 /**
- * Served for both `/{tenant}/v2.0/.well-known/...` and `/{tenant}/.well-known/...`. Real Entra answers the
- * second with v1 endpoints; the sandbox answers both with v2.0 endpoints so MSAL in OIDC protocol mode
- * (which fetches `{authority}/.well-known/openid-configuration`) obtains v2.0 tokens.
+ * `/{tenant}/v2.0/.well-known/openid-configuration`: the v2.0 endpoints. MSAL in OIDC protocol mode
+ * fetches `{authority}/.well-known/openid-configuration`, so clients use `{host}/{tenant}/v2.0` as the
+ * authority, as they would with any OIDC provider (src/providers/dynamics/auth.ts does).
  */
 function openIdConfiguration(baseUrl: string, tenantId: string): Record<string, unknown> {
   const root = `${baseUrl}/${tenantId}`;
@@ -102,6 +107,53 @@ function openIdConfiguration(baseUrl: string, tenantId: string): Record<string, 
     frontchannel_logout_supported: true,
     end_session_endpoint: `${root}/oauth2/v2.0/logout`,
     claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'tid', 'ver', 'oid'],
+    kerberos_endpoint: `${root}/kerberos`,
+    tenant_region_scope: 'NA',
+    cloud_instance_name: 'microsoftonline.com',
+    cloud_graph_host_name: 'graph.windows.net',
+    msgraph_host: 'graph.microsoft.com',
+    rbac_url: 'https://pas.windows.net',
+  };
+}
+
+/**
+ * `/{tenant}/.well-known/openid-configuration` without `v2.0`: like Entra, the v1 document (v1
+ * endpoints, sts.windows.net issuer). The sandbox serves only the v2.0 token endpoint.
+ */
+function openIdConfigurationV1(baseUrl: string, tenantId: string): Record<string, unknown> {
+  const root = `${baseUrl}/${tenantId}`;
+  return {
+    token_endpoint: `${root}/oauth2/token`,
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+    jwks_uri: `${root}/discovery/keys`,
+    response_modes_supported: ['query', 'fragment', 'form_post'],
+    subject_types_supported: ['pairwise'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    response_types_supported: ['code', 'id_token', 'code id_token', 'token id_token', 'token'],
+    scopes_supported: ['openid'],
+    issuer: `https://sts.windows.net/${tenantId}/`,
+    microsoft_multi_refresh_token: true,
+    authorization_endpoint: `${root}/oauth2/authorize`,
+    device_authorization_endpoint: `${root}/oauth2/devicecode`,
+    http_logout_supported: true,
+    frontchannel_logout_supported: true,
+    end_session_endpoint: `${root}/oauth2/logout`,
+    claims_supported: [
+      'sub',
+      'iss',
+      'aud',
+      'exp',
+      'iat',
+      'auth_time',
+      'acr',
+      'amr',
+      'nonce',
+      'email',
+      'tid',
+      'ver',
+    ],
+    check_session_iframe: `${root}/oauth2/checksession`,
+    userinfo_endpoint: `${root}/openid/userinfo`,
     kerberos_endpoint: `${root}/kerberos`,
     tenant_region_scope: 'NA',
     cloud_instance_name: 'microsoftonline.com',
