@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { COMMON_COLUMNS, COVERAGE_TABLE, MODELS, type ModelSpec } from '../unified/models.js';
 import { type ListQuery, MODEL_FILTERS } from './list-query.js';
-import { type Cursor, decodeCursor, type Page, toPage } from './pagination.js';
+import { type Cursor, decodeCursor, toPage } from './pagination.js';
 
 /**
  * Reads of unified records: one keyset query per page, plus one query per expanded reference for
@@ -17,79 +17,79 @@ export interface ReadOptions {
 
 export type ApiRecord = Record<string, unknown> & { id: string };
 
+/** A row as PostgreSQL returns it: the id (for keyset paging) and the record as JSON text. */
+interface JsonRow {
+  id: string;
+  json: string;
+}
+
+/** A page whose records are still JSON text, ready to be written to the response as they are. */
+export interface JsonPage {
+  next: string | null;
+  previous: string | null;
+  count: number;
+  /** The whole `{next, previous, results}` body. */
+  body: string;
+}
+
 const quote = (identifier: string) => `"${identifier}"`;
 
-/** The SELECT list for a model under the read options, aliased to API field names. */
-function selectList(
+const CONTRIBUTION = /^(employee|company)_contribution_(amount_minor|percent_bps|currency)$/;
+
+/**
+ * The record as JSON, built by PostgreSQL (json_build_object, in API field order). Each response row
+ * is then one text column: the gateway neither parses every column into JS values nor serializes them
+ * again, which is most of the cost of a list response.
+ */
+function jsonSelect(
   spec: ModelSpec,
   options: Pick<ReadOptions, 'includeRemoteData' | 'includeSensitiveFields'>,
-) {
-  const columns: string[] = ['t.id', 't.remote_id'];
-  for (const [column, type] of Object.entries(spec.columns)) {
+): string {
+  const pairs: string[] = ["'id', t.id", "'remote_id', t.remote_id"];
+  for (const column of Object.keys(spec.columns)) {
     if (!options.includeSensitiveFields && spec.sensitiveFields.includes(column)) continue;
-    // pg has no parser for enum arrays (their type oid is per database): read them as text[].
-    columns.push(
-      type === 'coverage_level[]' ? `t.${quote(column)}::text[] AS ${quote(column)}` : `t.${quote(column)}`,
-    );
+    const contribution = CONTRIBUTION.exec(column);
+    if (contribution) {
+      // Enrollment contributions nest: { amount_minor, currency, percent_basis_points } or null.
+      if (contribution[2] !== 'amount_minor') continue;
+      const prefix = `t.${contribution[1]}_contribution`;
+      pairs.push(
+        `'${contribution[1]}_contribution', CASE WHEN ${prefix}_amount_minor IS NULL AND ${prefix}_percent_bps IS NULL THEN NULL
+          ELSE json_build_object('amount_minor', ${prefix}_amount_minor, 'currency', ${prefix}_currency,
+                                 'percent_basis_points', ${prefix}_percent_bps) END`,
+      );
+      continue;
+    }
+    pairs.push(`'${column}', t.${quote(column)}`);
   }
   if (spec.name === 'benefit_enrollments') {
-    columns.push(
-      `ARRAY(SELECT c.dependent_id FROM ${COVERAGE_TABLE} c WHERE c.benefit_enrollment_id = t.id ORDER BY c.dependent_id) AS covered_dependent_ids`,
+    pairs.push(
+      `'covered_dependent_ids', ARRAY(SELECT c.dependent_id FROM ${COVERAGE_TABLE} c WHERE c.benefit_enrollment_id = t.id ORDER BY c.dependent_id)`,
     );
   }
-  if (options.includeRemoteData) columns.push('t.remote_data');
+  if (options.includeRemoteData) pairs.push("'remote_data', t.remote_data");
   for (const column of Object.keys(COMMON_COLUMNS)) {
     if (['id', 'linked_account_id', 'remote_id', 'remote_data'].includes(column)) continue;
-    columns.push(`t.${column}`);
+    pairs.push(`'${column}', t.${column}`);
   }
-  return columns.join(', ');
+  return `t.id, json_build_object(${pairs.join(', ')})::text AS json`;
 }
 
-/** Nests the flat contribution columns of enrollments; other models pass through. */
-function present(spec: ModelSpec, row: ApiRecord): ApiRecord {
-  if (spec.name !== 'benefit_enrollments') return row;
-  const {
-    employee_contribution_amount_minor,
-    employee_contribution_percent_bps,
-    employee_contribution_currency,
-  } = row;
-  const {
-    company_contribution_amount_minor,
-    company_contribution_percent_bps,
-    company_contribution_currency,
-  } = row;
-  const presented: ApiRecord = { id: row.id };
-  for (const [key, value] of Object.entries(row)) {
-    if (key.startsWith('employee_contribution_') || key.startsWith('company_contribution_')) continue;
-    presented[key] = value;
-    if (key === 'end_date') {
-      presented.employee_contribution = contribution(
-        employee_contribution_amount_minor,
-        employee_contribution_currency,
-        employee_contribution_percent_bps,
-      );
-      presented.company_contribution = contribution(
-        company_contribution_amount_minor,
-        company_contribution_currency,
-        company_contribution_percent_bps,
-      );
-    }
-  }
-  return presented;
+function parse(rows: JsonRow[]): ApiRecord[] {
+  return rows.map((row) => JSON.parse(row.json) as ApiRecord);
 }
 
-function contribution(amount: unknown, currency: unknown, percent: unknown) {
-  if (amount === null && percent === null) return null;
-  return { amount_minor: amount, currency, percent_basis_points: percent };
-}
-
+/**
+ * A page of records. Without expand, the page stays JSON text from PostgreSQL to the socket; with
+ * expand, records are parsed so the referenced ones can be inlined.
+ */
 export async function listRecords(
   pool: pg.Pool,
   spec: ModelSpec,
   linkedAccountId: string,
   query: ListQuery,
   options: ReadOptions,
-): Promise<Page<ApiRecord>> {
+): Promise<JsonPage> {
   const cursor: Cursor | undefined = query.cursor ? decodeCursor(query.cursor) : undefined;
   const params: unknown[] = [linkedAccountId];
   const where = ['t.linked_account_id = $1'];
@@ -109,13 +109,24 @@ export async function listRecords(
   }
   if (cursor) add(cursor.d === 'n' ? 't.id > ?' : 't.id < ?', cursor.id);
   params.push(query.page_size + 1);
-  const sql = `SELECT ${selectList(spec, options)} FROM ${spec.table} t WHERE ${where.join(' AND ')}
+  const sql = `SELECT ${jsonSelect(spec, options)} FROM ${spec.table} t WHERE ${where.join(' AND ')}
     ORDER BY t.id ${cursor?.d === 'p' ? 'DESC' : 'ASC'} LIMIT $${params.length}`;
-  const { rows } = await pool.query<ApiRecord>(sql, params);
+  const { rows } = await pool.query<JsonRow>(sql, params);
   const page = toPage(rows, query.page_size, cursor);
-  const results = page.results.map((row) => present(spec, row));
-  await expandReferences(pool, spec, linkedAccountId, results, options);
-  return { ...page, results };
+  let results: string;
+  if (options.expand.length === 0) {
+    results = `[${page.results.map((row) => row.json).join(',')}]`;
+  } else {
+    const records = parse(page.results);
+    await expandReferences(pool, spec, linkedAccountId, records, options);
+    results = JSON.stringify(records);
+  }
+  return {
+    next: page.next,
+    previous: page.previous,
+    count: page.results.length,
+    body: `{"next":${JSON.stringify(page.next)},"previous":${JSON.stringify(page.previous)},"results":${results}}`,
+  };
 }
 
 export async function getRecord(
@@ -125,13 +136,12 @@ export async function getRecord(
   id: string,
   options: ReadOptions,
 ): Promise<ApiRecord | undefined> {
-  const { rows } = await pool.query<ApiRecord>(
-    `SELECT ${selectList(spec, options)} FROM ${spec.table} t WHERE t.linked_account_id = $1 AND t.id = $2`,
+  const { rows } = await pool.query<JsonRow>(
+    `SELECT ${jsonSelect(spec, options)} FROM ${spec.table} t WHERE t.linked_account_id = $1 AND t.id = $2`,
     [linkedAccountId, id],
   );
-  const row = rows[0];
-  if (!row) return undefined;
-  const record = present(spec, row);
+  const [record] = parse(rows);
+  if (!record) return undefined;
   await expandReferences(pool, spec, linkedAccountId, [record], options);
   return record;
 }
@@ -145,11 +155,11 @@ async function recordsById(
   options: ReadOptions,
 ): Promise<Map<string, ApiRecord>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await pool.query<ApiRecord>(
-    `SELECT ${selectList(spec, options)} FROM ${spec.table} t WHERE t.linked_account_id = $1 AND t.id = ANY($2::uuid[])`,
+  const { rows } = await pool.query<JsonRow>(
+    `SELECT ${jsonSelect(spec, options)} FROM ${spec.table} t WHERE t.linked_account_id = $1 AND t.id = ANY($2::uuid[])`,
     [linkedAccountId, ids],
   );
-  return new Map(rows.map((row) => [row.id, present(spec, row)]));
+  return new Map(parse(rows).map((record) => [record.id, record]));
 }
 
 async function expandReferences(

@@ -32,7 +32,9 @@ const typeParsers: pg.CustomTypesConfig = {
 };
 
 export function createPool(url: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, types: typeParsers });
+  // UTC sessions: timestamps PostgreSQL renders as JSON (the API's records) carry +00:00 whatever
+  // the server's own TimeZone setting.
+  const pool = new pg.Pool({ connectionString: url, max, types: typeParsers, options: '-c TimeZone=UTC' });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => undefined);
   return pool;

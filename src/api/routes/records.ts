@@ -87,13 +87,13 @@ export async function recordRoutes(app: FastifyInstance): Promise<void> {
           },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const options = readOptions(request.query, request.apiKey.sensitive);
         const page = await listRecords(app.db.pool, spec, request.account.id, request.query, options);
-        await app.auditSensitiveRead(request, spec, options, page.results.length);
-        // Rows come from SQL built off the same model descriptors as the schema; the API tests
-        // parse real responses with RECORD_SCHEMAS, which the compiler cannot do here.
-        return page as never;
+        await app.auditSensitiveRead(request, spec, options, page.count);
+        // The body is JSON text built by PostgreSQL from the same model descriptors as the schema;
+        // the API tests parse real responses with RECORD_SCHEMAS, which the compiler cannot do here.
+        return reply.type('application/json; charset=utf-8').send(page.body as never);
       },
     );
 
