@@ -1,7 +1,8 @@
 /**
  * Sync benchmarks (issue 4), in one run:
- *  1. Full sync of a BENCH_WORKERS (default 100,000) worker sandbox tenant, all Dataverse models:
- *     records/s and peak RSS of this process.
+ *  1. Full sync of a BENCH_WORKERS (default 100,000) worker sandbox tenant, all Dataverse models, in
+ *     a worker process of its own (bench/sync-worker.ts): records/s and that process's peak RSS
+ *     (BENCH_NODE_FLAGS, e.g. "--max-old-space-size=160", are passed to it).
  *  2. The floor: the same pages fetched and mapped without storing, plus the same rows bulk-loaded
  *     with COPY into copies of the tables (indexes included); floor time = fetch + COPY.
  *  3. Incremental sync of 100 changed workers, on this tenant and on a 10,000-worker one.
@@ -9,6 +10,7 @@
  * Usage: npx tsx bench/sync.ts   (BENCH_WORKERS=20000 for a quicker run; BENCH_DATABASE_URL to use
  * another PostgreSQL). The sandbox runs in a child process.
  */
+import { spawn } from 'node:child_process';
 import { copyRows } from '../src/db/copy-rows.js';
 import { SyncEngine } from '../src/sync/engine.js';
 import { toUnifiedRows } from '../src/sync/store.js';
@@ -16,35 +18,57 @@ import { MODELS } from '../src/unified/models.js';
 import {
   connection,
   control,
+  credentialsOf,
   dynamicsDependencies,
   linkAccount,
   openBenchDatabase,
   type SandboxProcess,
   startSandboxProcess,
-  withPeakRss,
 } from './sync-helpers.js';
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 100_000);
 
+/** The full sync runs in a worker process of its own (bench/sync-worker.ts), which reports its peak RSS. */
 async function fullSync(sandbox: SandboxProcess, db: Awaited<ReturnType<typeof openBenchDatabase>>) {
   const accountId = await linkAccount(db, sandbox);
   const deps = dynamicsDependencies(sandbox);
-  const records = new Map<string, number>();
-  const measured = await withPeakRss(() =>
-    new SyncEngine(db.pool).run({
-      linkedAccountId: accountId,
-      connection: connection(accountId, sandbox, deps),
-      kind: 'full',
-      trigger: 'bench',
-      ...(process.env.BENCH_STREAMS ? { streamConcurrency: Number(process.env.BENCH_STREAMS) } : {}),
-      onProgress: (progress) => records.set(progress.sourceTable, progress.records),
-    }),
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      'bench/sync-worker.ts',
+    ],
+    {
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        ACCOUNT_ID: accountId,
+        CREDENTIALS: JSON.stringify(credentialsOf(sandbox)),
+        CA_PEM: sandbox.caCertPem,
+        PAGE_SIZE: process.env.BENCH_PAGE_SIZE ?? '2000',
+        ...(process.env.BENCH_STREAMS ? { STREAMS: process.env.BENCH_STREAMS } : {}),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
   );
-  if (measured.result.status !== 'succeeded')
-    throw new Error(`full sync failed: ${String(measured.result.error)}`);
-  if (process.env.BENCH_VERBOSE) console.error(`full sync stats ${JSON.stringify(measured.result.stats)}`);
-  const total = [...records.values()].reduce((sum, count) => sum + count, 0);
-  return { accountId, deps, total, ...measured };
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  await new Promise((resolve) => child.once('exit', resolve));
+  const report = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as {
+    status: string;
+    error?: string;
+    seconds: number;
+    records: number;
+    peakRssMb: number;
+    stats: unknown;
+  };
+  if (report.status !== 'succeeded') throw new Error(`full sync failed: ${report.error}`);
+  if (process.env.BENCH_VERBOSE) console.error(`full sync stats ${JSON.stringify(report.stats)}`);
+  return { accountId, deps, total: report.records, seconds: report.seconds, peakRssMb: report.peakRssMb };
 }
 
 async function floor(sandbox: SandboxProcess, db: Awaited<ReturnType<typeof openBenchDatabase>>) {

@@ -32,15 +32,22 @@ export async function connectAccount(
   deps: ProviderDependencies,
   linkedAccountId: string,
 ): Promise<ProviderConnection> {
-  const account = await db.prisma.linkedAccount.findUniqueOrThrow({ where: { id: linkedAccountId } });
+  // Plain SQL on purpose: a worker process that only syncs then never loads Prisma's query compiler
+  // (~64 MB resident), which keeps sync workers small.
+  const { rows } = await db.pool.query<{ provider: string; credentials_encrypted: Buffer | null }>(
+    'SELECT provider, credentials_encrypted FROM linked_accounts WHERE id = $1',
+    [linkedAccountId],
+  );
+  const account = rows[0];
+  if (!account) throw new UnsyncableAccountError(`linked account ${linkedAccountId} does not exist`);
   const factory = PROVIDERS[account.provider];
   if (!factory) {
     throw new UnsyncableAccountError(
       `linked account ${linkedAccountId} uses provider "${account.provider}", which has nothing to sync`,
     );
   }
-  if (!account.credentialsEncrypted) {
+  if (!account.credentials_encrypted) {
     throw new UnsyncableAccountError(`linked account ${linkedAccountId} has no credentials`);
   }
-  return factory(linkedAccountId, JSON.parse(keyring.decrypt(account.credentialsEncrypted)), deps);
+  return factory(linkedAccountId, JSON.parse(keyring.decrypt(account.credentials_encrypted)), deps);
 }
