@@ -1,15 +1,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
+import { createDynamicsAccount } from '../../src/accounts/dynamics-accounts.js';
+import { createKeyring, parseKeys } from '../../src/crypto/credentials.js';
+import { createPlatform } from '../../src/platforms/platform-service.js';
+import { SyncService } from '../../src/sync/sync-service.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { sandboxCredentials, sandboxDependencies, startFileSandbox } from '../helpers/sandbox.js';
 
 const db = await createTestDatabase();
 
 /** `npm start -- --role <role>` as a real process on the test database; collects its log lines. */
-function startServer(role: string) {
+function startServer(role: string, env: Record<string, string> = {}) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--role', role], {
     env: {
       ...process.env,
@@ -17,6 +23,7 @@ function startServer(role: string) {
       DATA_DIR: mkdtempSync(join(tmpdir(), 'hris-role-')),
       PORT: '0',
       LOG_LEVEL: 'info',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -64,5 +71,51 @@ describe('--role', () => {
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(2);
     expect(lines.join('\n')).toMatch(/ROLE/);
+  });
+
+  it('worker: runs a sync that another process queued, through the shared Postgres queue', async () => {
+    const sandbox = await startFileSandbox({ workers: 40, seed: 4 });
+    const key = randomBytes(32).toString('base64');
+    const keyring = createKeyring(parseKeys(key));
+    const { platform } = await createPlatform(db.prisma, 'Queue Co');
+    const { account } = await createDynamicsAccount(db, keyring, {
+      platformId: platform.id,
+      endUserOriginId: 'queued',
+      organizationName: 'Queued Ltd',
+      credentials: sandboxCredentials(sandbox.defaultTenant),
+    });
+    // This process only enqueues (as an `--role api` process would); the worker process runs it.
+    const quiet = { info() {}, warn() {}, error() {} };
+    const queue = new SyncService({
+      db,
+      keyring,
+      providers: { dynamics: sandboxDependencies(sandbox) },
+      intervalMinutes: 60,
+      fullIntervalHours: 24,
+      log: quiet,
+    });
+    await queue.start();
+    const { run_id: runId } = await queue.requestSync(account.id, 'full', 'api');
+    const { child, lines } = startServer('worker', {
+      ENCRYPTION_KEY: key,
+      DYNAMICS_CA_FILE: sandbox.caCertPath,
+    });
+    try {
+      const deadline = Date.now() + 60_000;
+      let status = 'queued';
+      while (!['succeeded', 'failed'].includes(status) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        status = (await db.pool.query('SELECT status FROM sync_runs WHERE id = $1', [runId])).rows[0]?.status;
+      }
+      expect(status, lines.join('\n')).toBe('succeeded');
+      const employees = await db.pool.query(
+        'SELECT count(*)::int AS n FROM employees WHERE linked_account_id = $1',
+        [account.id],
+      );
+      expect(employees.rows[0].n).toBe(sandbox.truth.workers.length);
+    } finally {
+      expect(await stop(child)).toBe(0);
+      await queue.stop();
+    }
   });
 });
