@@ -12,53 +12,30 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { connectDatabase, openDatabase } from '../src/db/database.js';
 import { createLinkedAccount, createPlatform } from '../src/platforms/platform-service.js';
 import { DynamicsConnection } from '../src/providers/dynamics/connection.js';
 import type { DynamicsCredentials } from '../src/providers/dynamics/credentials.js';
 import { createDynamicsHttp, createMsalNetworkClient } from '../src/providers/dynamics/http-client.js';
 import { SyncEngine } from '../src/sync/engine.js';
+import { type SandboxProcess, startSandboxProcess } from './sync-helpers.js';
 
 const workers = Number(process.argv[2] ?? 100_000);
 // Step 1 runs in a child process (BENCH_STEP=warmup), so step 2's RSS is that of a fresh process.
 const warmupStep = process.env.BENCH_STEP === 'warmup';
-const dataDir = warmupStep ? '' : await mkdtemp(join(tmpdir(), 'hris-bench-fno-'));
 
 let facts: Record<string, string>;
-let sandboxProcess: ReturnType<typeof spawn> | undefined;
+let sandboxProcess: SandboxProcess | undefined;
 if (warmupStep) {
   facts = JSON.parse(process.env.BENCH_FACTS as string) as Record<string, string>;
 } else {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/sandbox/cli.ts',
-      '--workers',
-      String(workers),
-      '--seed',
-      '42',
-      '--port',
-      '0',
-      '--json',
-      '--data-dir',
-      join(dataDir, 'sandbox'),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  sandboxProcess = child;
-  const firstLine = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
-  });
-  facts = JSON.parse(firstLine) as Record<string, string>;
+  sandboxProcess = await startSandboxProcess(workers);
+  facts = sandboxProcess.facts as unknown as Record<string, string>;
   // The sandbox child must not outlive a failed run.
+  const child = sandboxProcess.child;
   process.once('exit', () => child.kill('SIGTERM'));
 }
 
@@ -277,7 +254,5 @@ console.log(
 await dispatcher.close();
 await db.close();
 if (sandboxProcess) {
-  sandboxProcess.kill('SIGTERM');
-  await once(sandboxProcess, 'exit');
+  await sandboxProcess.stop();
 }
-await rm(dataDir, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { request } from 'undici';
 import { createDynamicsHttp } from '../src/providers/dynamics/http-client.js';
 import { generateOrganisation } from '../src/sandbox/data/generator.js';
 import { startSandbox } from '../src/sandbox/index.js';
+import { requestSandboxToken } from '../src/sandbox/token.js';
 
 const workers = Number(process.argv[2] ?? 100_000);
 
@@ -51,18 +52,7 @@ console.log(
 const sandbox = await startSandbox({ workers, dataDir: mkdtempSync(join(tmpdir(), 'hris-sandbox-bench-')) });
 const agent = createDynamicsHttp({ caCertPem: sandbox.caCertPem, connections: 4 });
 const tenant = sandbox.defaultTenant;
-const tokenResponse = await request(`${tenant.authority}/oauth2/v2.0/token`, {
-  method: 'POST',
-  dispatcher: agent,
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  body: new URLSearchParams({
-    grant_type: 'client_credentials',
-    client_id: tenant.clientId,
-    client_secret: tenant.clientSecret,
-    scope: `${tenant.dataverseUrl}/.default`,
-  }).toString(),
-});
-const { access_token: token } = (await tokenResponse.body.json()) as { access_token: string };
+const token = await requestSandboxToken(agent, tenant, tenant.dataverseUrl);
 
 async function serveAll(label: string, firstUrl: string, prefer: string): Promise<void> {
   let url: string | undefined = firstUrl;
@@ -108,20 +98,7 @@ await serveAll(
 
 // DMF: export every F&O entity (workers, dependents, enrollments, covered beneficiaries) and stream the zip.
 sandbox.controls.setDmfExportBehaviour({ durationMs: 0 });
-const fnoToken = await (async () => {
-  const response = await request(`${tenant.authority}/oauth2/v2.0/token`, {
-    method: 'POST',
-    dispatcher: agent,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: tenant.clientId,
-      client_secret: tenant.clientSecret,
-      scope: `${tenant.fnoUrl}/.default`,
-    }).toString(),
-  });
-  return ((await response.body.json()) as { access_token: string }).access_token;
-})();
+const fnoToken = await requestSandboxToken(agent, tenant, tenant.fnoUrl);
 const dmf = async (action: string, body: unknown): Promise<string> => {
   const response = await request(
     `${tenant.fnoUrl}/data/DataManagementDefinitionGroups/Microsoft.Dynamics.DataEntities.${action}`,

@@ -44,6 +44,14 @@ const SCHEDULED_STATUSES: LinkedAccountStatus[] = [
   'error_config',
 ];
 
+export interface RunNowOptions {
+  kind: SyncKind;
+  trigger: string;
+  /** Use this run id (a run queued through requestSync). */
+  runId?: string;
+  onProgress?: (progress: SyncProgress) => void;
+}
+
 interface SyncJob {
   linkedAccountId: string;
   kind: SyncKind;
@@ -146,15 +154,7 @@ export class SyncService {
    * Runs a sync in this process and waits for it. Returns undefined when another process holds the
    * account's sync (the caller joined a sync it does not run).
    */
-  async runNow(
-    linkedAccountId: string,
-    options: {
-      kind: SyncKind;
-      trigger: string;
-      runId?: string;
-      onProgress?: (progress: SyncProgress) => void;
-    },
-  ): Promise<SyncResult | undefined> {
+  async runNow(linkedAccountId: string, options: RunNowOptions): Promise<SyncResult | undefined> {
     const inProcess = this.running.get(linkedAccountId);
     if (inProcess) return inProcess;
     const run = this.runLocked(linkedAccountId, options).finally(() => this.running.delete(linkedAccountId));
@@ -162,15 +162,7 @@ export class SyncService {
     return run;
   }
 
-  private async runLocked(
-    linkedAccountId: string,
-    options: {
-      kind: SyncKind;
-      trigger: string;
-      runId?: string;
-      onProgress?: (progress: SyncProgress) => void;
-    },
-  ): Promise<SyncResult | undefined> {
+  private async runLocked(linkedAccountId: string, options: RunNowOptions): Promise<SyncResult | undefined> {
     const { db, keyring, providers, log } = this.options;
     const lockClient = await db.pool.connect();
     const [classId, objectId] = lockKeys(linkedAccountId);

@@ -10,6 +10,7 @@ import {
   type SandboxTenant,
   startSandbox,
 } from '../../src/sandbox/index.js';
+import { requestSandboxToken } from '../../src/sandbox/token.js';
 
 /** A sandbox on a random port with its own data dir, plus an undici agent that trusts its CA. */
 export async function startTestSandbox(
@@ -20,21 +21,8 @@ export async function startTestSandbox(
   return { sandbox, agent: createDynamicsHttp({ caCertPem: sandbox.caCertPem }) };
 }
 
-export async function fetchToken(agent: Agent, tenant: SandboxTenant, resource: string): Promise<string> {
-  const response = await request(`${tenant.authority}/oauth2/v2.0/token`, {
-    method: 'POST',
-    dispatcher: agent,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: tenant.clientId,
-      client_secret: tenant.clientSecret,
-      scope: `${resource}/.default`,
-    }).toString(),
-  });
-  const body = (await response.body.json()) as { access_token?: string };
-  if (!body.access_token) throw new Error(`token request failed: ${JSON.stringify(body)}`);
-  return body.access_token;
+export function fetchToken(agent: Agent, tenant: SandboxTenant, resource: string): Promise<string> {
+  return requestSandboxToken(agent, tenant, resource);
 }
 
 export interface JsonResponse<T = Record<string, unknown>> {
