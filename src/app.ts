@@ -1,27 +1,39 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import {
   createJsonSchemaTransform,
   createJsonSchemaTransformObject,
   hasZodFastifySchemaValidationErrors,
   validatorCompiler,
+  type ZodFastifySchemaValidationError,
 } from 'fastify-type-provider-zod';
+import { refuseInvalidText } from './api/input-guard.js';
 import { healthRoutes } from './api/routes/health.js';
 import { v1Api } from './api/v1.js';
 import type { Config } from './config.js';
 import type { Keyring } from './crypto/credentials.js';
 import type { Database } from './db/database.js';
-import { AppError, type ErrorDetail, errorBody } from './errors.js';
+import { AppError, ERROR_CODES, type ErrorCode, type ErrorDetail, errorBody } from './errors.js';
 import { loggerOptions } from './logging.js';
 import type { SyncService } from './sync/sync-service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** Every route the app registered (method and URL pattern), in order. */
+    routeTable: readonly { method: string; url: string }[];
     config: Config;
     db: Database;
     keyring: Keyring;
@@ -41,6 +53,73 @@ export interface AppDependencies {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
+
+/** Framework-raised 4xx statuses and the documented code each answers with. */
+const FRAMEWORK_ERROR_CODES: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  431: 'headers_too_large',
+};
+
+const VALIDATION_CODES: Record<string, ErrorCode> = {
+  body: 'invalid_request_body',
+  params: 'invalid_path_params',
+  querystring: 'invalid_query_params',
+};
+
+/** A zod validation failure as a 400 naming every field at fault. */
+function sendValidationError(
+  error: FastifyError & { validation: ZodFastifySchemaValidationError[] },
+  reply: FastifyReply,
+) {
+  const context = error.validationContext ?? 'querystring';
+  const noun = context === 'body' ? 'body' : context === 'params' ? 'path' : 'query';
+  const details: ErrorDetail[] = error.validation.flatMap((issue) => {
+    const params = issue.params as { keys?: string[] };
+    if (issue.keyword === 'unrecognized_keys' && params.keys) {
+      return params.keys.map((key) => ({ field: key, message: `unknown ${noun} parameter` }));
+    }
+    const field = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    return [{ ...(field ? { field } : {}), message: issue.message ?? 'invalid' }];
+  });
+  const summary = details.map((detail) =>
+    detail.field ? `${detail.field}: ${detail.message}` : detail.message,
+  );
+  return reply
+    .code(400)
+    .send(errorBody(VALIDATION_CODES[context] ?? 'invalid_query_params', summary.join('; '), details));
+}
+
+/**
+ * Errors Fastify meets before any route or hook runs (a malformed percent-encoding in the URL), and
+ * those Node's HTTP parser meets before Fastify (over-large headers, a malformed request line): both
+ * answer in the one documented error shape, not the framework's own bodies.
+ */
+function frameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+  const code = FRAMEWORK_ERROR_CODES[status] ?? 'bad_request';
+  const message =
+    error.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid: malformed percent-encoding.' : error.message;
+  reply.code(ERROR_CODES[code]).send(errorBody(code, message));
+}
+
+function clientError(error: Error & { code?: string }, socket: Socket) {
+  if (!socket.writable) return;
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : error.code === 'HPE_URI_TOO_LONG' ? 414 : 400;
+  const code = FRAMEWORK_ERROR_CODES[status] ?? 'bad_request';
+  const message = tooLarge ? 'The request headers are too large.' : 'The request could not be parsed.';
+  const body = JSON.stringify(errorBody(code, message));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
 
 /** The database as a named plugin, so route plugins can declare they depend on it. */
 const databasePlugin = fp(
@@ -82,6 +161,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     requestIdHeader: false,
     trustProxy: deps.config.NODE_ENV === 'production',
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
+  });
+  // Collected as routes are added, so tests (test/api/security.test.ts) can prove that every route
+  // but the documented public ones refuses a request without credentials.
+  const routeTable: { method: string; url: string }[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
   });
   app.decorate('config', deps.config);
   app.decorate('keyring', deps.keyring);
@@ -97,32 +185,18 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
-      return reply.code(error.status).send(errorBody(error.code, error.message, error.details));
+      return reply
+        .code(error.status)
+        .headers(error.headers)
+        .send(errorBody(error.code, error.message, error.details));
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
-      const where = error.validationContext === 'body' ? 'body' : 'query';
-      const details: ErrorDetail[] = error.validation.flatMap((issue) => {
-        const params = issue.params as { keys?: string[] };
-        if (issue.keyword === 'unrecognized_keys' && params.keys) {
-          return params.keys.map((key) => ({ field: key, message: `unknown ${where} parameter` }));
-        }
-        const field = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
-        return [{ ...(field ? { field } : {}), message: issue.message ?? 'invalid' }];
-      });
-      const code = error.validationContext === 'body' ? 'invalid_request_body' : 'invalid_query_params';
-      const summary = details.map((detail) =>
-        detail.field ? `${detail.field}: ${detail.message}` : detail.message,
-      );
-      return reply.code(400).send(errorBody(code, summary.join('; '), details));
+      return sendValidationError(error, reply);
     }
     const status = error.statusCode ?? 500;
-    if (status === 429) {
-      return reply.code(429).send(errorBody('rate_limited', error.message));
-    }
-    if (status === 413) return reply.code(413).send(errorBody('payload_too_large', error.message));
-    if (status === 415) return reply.code(415).send(errorBody('unsupported_media_type', error.message));
     if (status >= 400 && status < 500) {
-      return reply.code(400).send(errorBody('invalid_request_body', error.message));
+      const code = FRAMEWORK_ERROR_CODES[status] ?? 'bad_request';
+      return reply.code(ERROR_CODES[code]).send(errorBody(code, error.message));
     }
     request.log.error({ err: error }, 'unhandled error');
     return reply
@@ -133,6 +207,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`));
   });
+
+  // Every text input is checked for NUL and lone surrogates before any route's own validation.
+  app.addHook('preValidation', refuseInvalidText);
 
   await app.register(helmet, {
     // Swagger UI (/docs) runs its own scripts and styles from this origin only.
@@ -149,8 +226,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(rateLimit, {
     max: deps.config.RATE_LIMIT_PER_MINUTE,
     timeWindow: 60_000,
-    // Per API key (hashed by the plugin's store key), falling back to the client address.
-    keyGenerator: (request) => request.headers.authorization ?? request.ip,
+    // The plugin's hook is bound to each route, so it runs after the /v1 scope's authentication:
+    // authenticated calls count per API key (by id: the key itself is never held in the store), public
+    // ones per client address. Failed authentications are limited per address by the Authenticator.
+    keyGenerator: (request) => (request.apiKey ? `key:${request.apiKey.keyId}` : `ip:${request.ip}`),
     errorResponseBuilder: (_request, context) => {
       const error = new AppError(
         'rate_limited',

@@ -27,6 +27,8 @@ const configSchema = z.object({
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** Requests per minute per API key before 429. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  /** Requests per minute per client address that fail authentication before every request from it gets 429. */
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   /** Seconds an authenticated (API key, account token) pair is cached; revocation takes effect within it. */
   AUTH_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   /** Serve Swagger UI at /docs. */

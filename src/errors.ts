@@ -5,7 +5,9 @@ import { z } from 'zod';
  * documented; messages are for people; details name the offending field when there is one.
  */
 export const ERROR_CODES = {
+  bad_request: 400,
   invalid_query_params: 400,
+  invalid_path_params: 400,
   invalid_request_body: 400,
   invalid_cursor: 400,
   missing_api_key: 401,
@@ -17,8 +19,10 @@ export const ERROR_CODES = {
   conflict: 409,
   gone: 410,
   payload_too_large: 413,
+  uri_too_long: 414,
   unsupported_media_type: 415,
   rate_limited: 429,
+  headers_too_large: 431,
   internal_error: 500,
   service_unavailable: 503,
 } as const;
@@ -36,6 +40,8 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details: ErrorDetail[] = [],
+    /** Response headers that go with the error (e.g. Retry-After on a 429). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'AppError';

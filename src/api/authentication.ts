@@ -52,19 +52,92 @@ class TtlCache<T> {
   }
 }
 
+/**
+ * Failed authentications per client address in a fixed one-minute window. Authenticated traffic is
+ * limited per API key (app.ts); this is what makes guessing keys or account tokens cost something,
+ * since every wrong guess would otherwise start a fresh per-key bucket. Counted per process.
+ */
+class FailureWindow {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  constructor(
+    private readonly maxPerMinute: number,
+    private readonly maxAddresses = 50_000,
+  ) {}
+
+  /** Refuses an address that already failed too often in its current window. */
+  check(address: string): void {
+    const window = this.windows.get(address);
+    if (!window) return;
+    const now = Date.now();
+    if (window.resetAt <= now) {
+      this.windows.delete(address);
+      return;
+    }
+    if (window.count >= this.maxPerMinute) {
+      const retryAfter = Math.ceil((window.resetAt - now) / 1000);
+      throw new AppError(
+        'rate_limited',
+        `Too many requests with missing or invalid credentials from this address; retry in ${retryAfter} s.`,
+        [],
+        { 'retry-after': String(retryAfter) },
+      );
+    }
+  }
+
+  record(address: string): void {
+    const now = Date.now();
+    const window = this.windows.get(address);
+    if (window && window.resetAt > now) {
+      window.count++;
+      return;
+    }
+    if (this.windows.size >= this.maxAddresses) this.windows.clear();
+    this.windows.set(address, { count: 1, resetAt: now + 60_000 });
+  }
+}
+
 export class Authenticator {
   private readonly keys: TtlCache<ApiKeyPrincipal>;
   private readonly accounts: TtlCache<AccountPrincipal>;
+  private readonly failures: FailureWindow;
 
   constructor(
     private readonly pool: pg.Pool,
     cacheSeconds: number,
+    failuresPerMinute: number,
   ) {
     this.keys = new TtlCache(cacheSeconds * 1000);
     this.accounts = new TtlCache(cacheSeconds * 1000);
+    this.failures = new FailureWindow(failuresPerMinute);
   }
 
-  async authenticateKey(authorization: string | undefined): Promise<ApiKeyPrincipal> {
+  /** The caller's API key; `address` (the client's) is refused after too many failures. */
+  async authenticateKey(authorization: string | undefined, address: string): Promise<ApiKeyPrincipal> {
+    this.failures.check(address);
+    try {
+      return await this.lookUpKey(authorization);
+    } catch (error) {
+      if (error instanceof AppError) this.failures.record(address);
+      throw error;
+    }
+  }
+
+  /** The linked account named by X-Account-Token, which must belong to the key's platform. */
+  async authenticateAccount(
+    token: string | undefined,
+    platformId: string,
+    address: string,
+  ): Promise<AccountPrincipal> {
+    this.failures.check(address);
+    try {
+      return await this.lookUpAccount(token, platformId);
+    } catch (error) {
+      if (error instanceof AppError) this.failures.record(address);
+      throw error;
+    }
+  }
+
+  private async lookUpKey(authorization: string | undefined): Promise<ApiKeyPrincipal> {
     if (!authorization) {
       throw new AppError('missing_api_key', 'Send your API key as `Authorization: Bearer <api key>`.', [
         { field: 'Authorization', message: 'header missing' },
@@ -96,7 +169,7 @@ export class Authenticator {
     return principal;
   }
 
-  async authenticateAccount(token: string | undefined, platformId: string): Promise<AccountPrincipal> {
+  private async lookUpAccount(token: string | undefined, platformId: string): Promise<AccountPrincipal> {
     if (!token) {
       throw new AppError('missing_account_token', "Send the linked account's token as `X-Account-Token`.", [
         { field: 'X-Account-Token', message: 'header missing' },

@@ -36,10 +36,36 @@ export function expandNames(spec: ModelSpec): string[] {
   return names;
 }
 
+/**
+ * Free text from a query: at least one character, bounded, and without NUL (which PostgreSQL cannot
+ * store). The pattern is in the OpenAPI document too, so the document allows nothing we refuse.
+ */
+export function textParam(maxLength = 255) {
+  return (
+    z
+      .string()
+      .min(1, { error: 'must not be empty' })
+      .max(maxLength)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing NUL is the point.
+      .regex(/^[^\u0000]+$/, { error: 'must not contain the NUL character' })
+  );
+}
+
+/** Our ids: any 8-4-4-4-12 hex string (what PostgreSQL's uuid type reads), not only RFC 9562 versions. */
+export const idParam = z.guid({ error: 'must be a UUID' });
+
 /** cursor and page_size, shared by every paginated list. */
 export function pageParams(noun: string) {
   return {
-    cursor: z.string().max(200).optional().describe('The `next` or `previous` value of an earlier page.'),
+    cursor: z
+      .string()
+      .min(1, { error: 'must not be empty (omit it for the first page)' })
+      .max(200)
+      .regex(/^[A-Za-z0-9_-]+$/, { error: 'must be a `next` or `previous` value of an earlier page' })
+      .optional()
+      .describe(
+        'The `next` or `previous` value of an earlier page (opaque; any other value is refused with 400 invalid_cursor).',
+      ),
     page_size: z.coerce
       .number({ error: 'must be an integer' })
       .int()
@@ -54,46 +80,97 @@ const booleanParam = z
   .enum(['true', 'false'], { error: 'must be true or false' })
   .transform((value) => value === 'true');
 
-/** An ISO 8601 date-time with offset, or a date (midnight UTC). */
+/**
+ * An RFC 3339 date-time (what OpenAPI's `format: date-time` means: `T` or `t`, `Z`, `z` or an
+ * offset, a leap second) or, for convenience, a date alone (midnight UTC).
+ */
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2})))?$/;
+
+export function parseInstant(text: string): Date | undefined {
+  const match = RFC3339.exec(text);
+  if (!match) return undefined;
+  const [year, month, day, hour = 0, minute = 0, second = 0] = match
+    .slice(1, 7)
+    .map((part) => Number(part ?? 0));
+  const offsetSign = match[9] === '-' ? -1 : 1;
+  const offsetHours = Number(match[10] ?? 0);
+  const offsetMinutes = Number(match[11] ?? 0);
+  if (hour > 23 || minute > 59 || second > 60 || offsetHours > 23 || offsetMinutes > 59) return undefined;
+  const date = new Date(0);
+  // setUTCFullYear, not Date.UTC: the latter reads years 0-99 as 1900-1999.
+  date.setUTCFullYear(year as number, (month as number) - 1, day);
+  if (date.getUTCMonth() !== (month as number) - 1 || date.getUTCDate() !== day) return undefined;
+  const fraction = match[7] ? Math.floor(Number(match[7]) * 1000) : 0;
+  // A leap second (…:60) is read as the last millisecond of its minute.
+  date.setUTCHours(
+    hour as number,
+    minute as number,
+    Math.min(second as number, 59),
+    second === 60 ? 999 : fraction,
+  );
+  return new Date(date.getTime() - offsetSign * (offsetHours * 60 + offsetMinutes) * 60_000);
+}
+
 const instantParam = z
   .string()
-  .refine((value) => /^\d{4}-\d{2}-\d{2}(T.+)?$/.test(value) && !Number.isNaN(Date.parse(value)), {
-    message: 'must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z',
+  .transform((value, context) => {
+    const instant = parseInstant(value);
+    if (!instant) {
+      context.addIssue({
+        code: 'custom',
+        message: 'must be an RFC 3339 date-time or a date, e.g. 2026-01-31T12:00:00Z or 2026-01-31',
+      });
+      return z.NEVER;
+    }
+    return instant;
   })
-  .transform((value) => new Date(value));
+  .meta({ format: 'date-time' });
 
 function expandParam(spec: ModelSpec) {
   const allowed = expandNames(spec);
   return z
     .string()
     .transform((value, context) => {
-      const requested = [...new Set(value.split(',').map((part) => part.trim()))].filter(Boolean);
+      const parts = value.split(',').map((part) => part.trim());
+      if (parts.some((part) => part === '')) {
+        context.addIssue({
+          code: 'custom',
+          message: `must be a comma-separated list of ${allowed.join(', ')}, without empty names`,
+        });
+        return z.NEVER;
+      }
+      const requested = [...new Set(parts)];
       const unknown = requested.filter((name) => !allowed.includes(name));
       if (unknown.length > 0) {
         context.addIssue({
           code: 'custom',
-          message:
-            allowed.length > 0
-              ? `unknown expand ${unknown.map((name) => `'${name}'`).join(', ')}; allowed: ${allowed.join(', ')}`
-              : `${spec.name} has nothing to expand`,
+          message: `unknown expand ${unknown.map((name) => `'${name}'`).join(', ')}; allowed: ${allowed.join(', ')}`,
         });
         return z.NEVER;
       }
       return requested;
     })
-    .describe(
-      allowed.length > 0
-        ? `Comma-separated related objects to inline: ${allowed.join(', ')}.`
-        : 'Nothing to expand on this model.',
-    );
+    .meta({ pattern: `^(${allowed.join('|')})(,(${allowed.join('|')}))*$` })
+    .describe(`Comma-separated related objects to inline: ${allowed.join(', ')}.`);
+}
+
+/**
+ * The expand parameter, on models that have something to expand. Typed as always present so every
+ * model's query type has `expand?: string[]`; on the others it is absent, so `expand` is an unknown
+ * parameter there (a 400), and the OpenAPI document does not offer it.
+ */
+function expandParams(spec: ModelSpec) {
+  const expand = expandParam(spec).optional();
+  return (expandNames(spec).length > 0 ? { expand } : {}) as { expand: typeof expand };
 }
 
 function filterParam(spec: ModelSpec, column: string) {
   const type = spec.columns[column];
   const enumeration = type ? enumValues(type) : undefined;
   if (enumeration) return z.enum(enumeration).describe(`Only records with this ${column}.`);
-  if (type === 'uuid') return z.uuid().describe(`Only records with this ${column} (our id).`);
-  return z.string().min(1).describe(`Only records with this ${column}.`);
+  if (type === 'uuid') return idParam.describe(`Only records with this ${column} (our id).`);
+  return textParam().describe(`Only records with this ${column}.`);
 }
 
 const commonReadParams = {
@@ -106,7 +183,7 @@ const commonReadParams = {
 };
 
 export function detailQuerySchema(spec: ModelSpec) {
-  return z.object({ ...commonReadParams, expand: expandParam(spec).optional() }).strict();
+  return z.object({ ...commonReadParams, ...expandParams(spec) }).strict();
 }
 
 export function listQuerySchema(spec: ModelSpec) {
@@ -124,12 +201,12 @@ export function listQuerySchema(spec: ModelSpec) {
         .describe('Only records whose modified_at is before this instant.'),
       created_after: instantParam.optional().describe('Only records first stored after this instant.'),
       created_before: instantParam.optional().describe('Only records first stored before this instant.'),
-      remote_id: z.string().min(1).optional().describe("Only the record with this provider's id."),
+      remote_id: textParam().optional().describe("Only the record with this provider's id."),
       include_deleted_data: booleanParam
         .optional()
         .describe('Also return records deleted at the provider (remote_was_deleted=true).'),
       ...commonReadParams,
-      expand: expandParam(spec).optional(),
+      ...expandParams(spec),
       ...filters,
     })
     .strict();

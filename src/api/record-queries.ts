@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { SENSITIVE_REMOTE_FIELDS } from '../providers/registry.js';
 import { COMMON_COLUMNS, COVERAGE_TABLE, MODELS, type ModelSpec } from '../unified/models.js';
 import { type ListQuery, MODEL_FILTERS } from './list-query.js';
 import { type Cursor, decodeCursor, toPage } from './pagination.js';
@@ -67,12 +68,35 @@ function jsonSelect(
       `'covered_dependent_ids', ARRAY(SELECT c.dependent_id FROM ${COVERAGE_TABLE} c WHERE c.benefit_enrollment_id = t.id ORDER BY c.dependent_id)`,
     );
   }
-  if (options.includeRemoteData) pairs.push("'remote_data', t.remote_data");
+  if (options.includeRemoteData)
+    pairs.push(`'remote_data', ${remoteDataSql(spec, options.includeSensitiveFields)}`);
   for (const column of Object.keys(COMMON_COLUMNS)) {
     if (['id', 'linked_account_id', 'remote_id', 'remote_data'].includes(column)) continue;
     pairs.push(`'${column}', t.${column}`);
   }
   return `t.id, json_build_object(${pairs.join(', ')})::text AS json`;
+}
+
+/** A SQL text[] literal of catalog names (plain identifiers, checked). */
+function textArrayLiteral(names: readonly string[]): string {
+  for (const name of names) {
+    if (!/^\w+$/.test(name)) throw new Error(`not a plain column name: ${name}`);
+  }
+  return `'{${names.join(',')}}'::text[]`;
+}
+
+/**
+ * remote_data as the caller may see it. Without sensitive reads, the provider's sensitive columns are
+ * cut, and so are their OData annotations (`cdm_birthdate@OData.Community.Display.V1.FormattedValue`
+ * spells the same birth date), which is why keys are compared up to their `@`.
+ */
+function remoteDataSql(spec: ModelSpec, includeSensitiveFields: boolean): string {
+  const sensitive = SENSITIVE_REMOTE_FIELDS[spec.name] ?? [];
+  if (includeSensitiveFields || sensitive.length === 0) return 't.remote_data';
+  return `CASE WHEN jsonb_typeof(t.remote_data) = 'object' THEN COALESCE(
+      (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(t.remote_data) e
+        WHERE split_part(e.key, '@', 1) <> ALL(${textArrayLiteral(sensitive)})), '{}'::jsonb)
+    ELSE t.remote_data END`;
 }
 
 function parse(rows: JsonRow[]): ApiRecord[] {
@@ -202,13 +226,19 @@ async function expandReferences(
 /** Sensitive fields a response with these options contains (for the audit record). */
 export function sensitiveFieldsRead(spec: ModelSpec, options: ReadOptions): string[] {
   if (!options.includeSensitiveFields) return [];
-  const fields = spec.sensitiveFields.map((field) => `${spec.name}.${field}`);
+  const models = [spec];
   for (const name of options.expand) {
-    const model =
+    models.push(
       name === 'covered_dependents'
         ? MODELS.dependents
-        : MODELS[spec.references.find((reference) => reference.expand === name)?.model ?? spec.name];
-    fields.push(...model.sensitiveFields.map((field) => `${model.name}.${field}`));
+        : MODELS[spec.references.find((reference) => reference.expand === name)?.model ?? spec.name],
+    );
   }
+  const fields = models.flatMap((model) => [
+    ...model.sensitiveFields.map((field) => `${model.name}.${field}`),
+    ...(options.includeRemoteData
+      ? (SENSITIVE_REMOTE_FIELDS[model.name] ?? []).map((field) => `${model.name}.remote_data.${field}`)
+      : []),
+  ]);
   return [...new Set(fields)];
 }

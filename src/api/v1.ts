@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { connectRoutes } from '../connect/index.js';
+import { connectPage } from '../connect/index.js';
+import { connectPlatformRoutes } from '../connect/platform-routes.js';
 import type { ModelSpec } from '../unified/models.js';
 import { type AccountPrincipal, type ApiKeyPrincipal, Authenticator } from './authentication.js';
 import { type ReadOptions, sensitiveFieldsRead } from './record-queries.js';
@@ -31,10 +32,14 @@ declare module 'fastify' {
   }
 }
 
-/** The /v1 API: authentication on every route, then the routes. */
+/** The /v1 API: authentication bound to every route of it, then the routes; and the public connect page. */
 export const v1Api = fp(
   async (app: FastifyInstance) => {
-    const authenticator = new Authenticator(app.db.pool, app.config.AUTH_CACHE_SECONDS);
+    const authenticator = new Authenticator(
+      app.db.pool,
+      app.config.AUTH_CACHE_SECONDS,
+      app.config.AUTH_FAILURES_PER_MINUTE,
+    );
     app.decorate('authenticator', authenticator);
     app.decorateRequest('apiKey', null as unknown as ApiKeyPrincipal);
     app.decorateRequest('account', null as unknown as AccountPrincipal);
@@ -52,23 +57,29 @@ export const v1Api = fp(
       },
     );
 
-    // Authentication runs before validation, so a caller without a key learns that first.
-    app.addHook('onRequest', async (request) => {
-      if (!request.url.startsWith('/v1/')) return;
-      if (request.routeOptions.url === undefined) return; // unknown route: let the 404 handler answer
-      request.apiKey = await authenticator.authenticateKey(request.headers.authorization);
-      if (request.routeOptions.config.accountTokenOptional) return;
-      const token = request.headers['x-account-token'];
-      request.account = await authenticator.authenticateAccount(
-        Array.isArray(token) ? token[0] : token,
-        request.apiKey.platformId,
-      );
+    // Every authenticated route lives in this one encapsulated scope, whose onRequest hook runs for
+    // each of its routes whatever spelling of the URL reached it (the router decodes `%761` to `v1`;
+    // a URL-prefix test would not). A route outside this scope is public: test/api/auth-coverage
+    // enumerates every route and proves which ones refuse a request without credentials.
+    await app.register(async (authenticated) => {
+      // Authentication runs before validation, so a caller without a key learns that first.
+      authenticated.addHook('onRequest', async (request) => {
+        request.apiKey = await authenticator.authenticateKey(request.headers.authorization, request.ip);
+        if (request.routeOptions.config.accountTokenOptional) return;
+        const token = request.headers['x-account-token'];
+        request.account = await authenticator.authenticateAccount(
+          Array.isArray(token) ? token[0] : token,
+          request.apiKey.platformId,
+          request.ip,
+        );
+      });
+      await authenticated.register(recordRoutes);
+      await authenticated.register(linkedAccountRoutes);
+      await authenticated.register(syncRoutes);
+      await authenticated.register(connectPlatformRoutes);
     });
-
-    await app.register(recordRoutes);
-    await app.register(linkedAccountRoutes);
-    await app.register(syncRoutes);
-    await app.register(connectRoutes);
+    // The hosted connect page: public by design (the link token in its URL is the credential).
+    await app.register(connectPage);
   },
   { name: 'v1-api', dependencies: ['database'] },
 );

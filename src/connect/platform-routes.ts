@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DYNAMICS_PROVIDER } from '../accounts/dynamics-accounts.js';
+import { idParam } from '../api/list-query.js';
 import { AppError, errorResponseSchema } from '../errors.js';
 import { createConnectLink, DEFAULT_LINK_DAYS, MAX_LINK_DAYS } from './links.js';
 import { claimAccountToken, exchangePublicToken } from './public-tokens.js';
@@ -111,7 +112,7 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
           'Creates a magic link that replaces the credentials of an existing linked account, e.g. when its client secret or certificate expires (status expiring_soon or needs_reauth). The account keeps its id, its data and its account token. The page runs the same live checks before saving. Needs only the API key.',
         tags: ['Linked accounts'],
         security: [{ apiKey: [] }],
-        params: z.object({ id: z.uuid().describe('The linked account id.') }),
+        params: z.object({ id: idParam.describe('The linked account id.') }),
         body: z
           .object({ expires_in_days: expiresInDays })
           .strict()
@@ -231,7 +232,7 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
           'For magic links sent to the admin (no front end of yours receives the public token): once the account appears in GET /v1/linked-accounts, claim its account token here, once, with your API key. Answers 410 when the token was already claimed or exchanged (store it: the gateway cannot produce it again) and 404 for an account of another platform or one not created through a link.',
         tags: ['Linked accounts'],
         security: [{ apiKey: [] }],
-        params: z.object({ id: z.uuid().describe('The linked account id from GET /v1/linked-accounts.') }),
+        params: z.object({ id: idParam.describe('The linked account id from GET /v1/linked-accounts.') }),
         response: {
           200: z.object({
             account_token: z.string().describe('Send as X-Account-Token. Shown once.'),

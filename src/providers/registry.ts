@@ -1,7 +1,9 @@
 import type { Keyring } from '../crypto/credentials.js';
 import type { Database } from '../db/database.js';
+import type { ModelName } from '../unified/models.js';
 import { DynamicsConnection, type DynamicsDependencies } from './dynamics/connection.js';
 import { dynamicsCredentialsSchema } from './dynamics/credentials.js';
+import { dynamicsSensitiveColumns } from './dynamics/sensitive-columns.js';
 import type { ProviderConnection } from './types.js';
 
 /**
@@ -22,6 +24,14 @@ export const PROVIDERS: Record<string, ProviderFactory> = {
   dynamics365: (linkedAccountId, credentials, deps) =>
     new DynamicsConnection(linkedAccountId, dynamicsCredentialsSchema.parse(credentials), deps.dynamics),
 };
+
+/**
+ * Raw provider fields, per unified model and across every provider, that carry sensitive data. The
+ * API cuts them (and their annotations) from remote_data unless the key may and the request asks to
+ * read sensitive fields, so the raw row is never a side door around ModelSpec.sensitiveFields.
+ */
+export const SENSITIVE_REMOTE_FIELDS: Partial<Record<ModelName, readonly string[]>> =
+  dynamicsSensitiveColumns();
 
 export class UnsyncableAccountError extends Error {}
 

@@ -23,6 +23,11 @@ export interface DataverseTable {
   key: string;
   /** Columns to $select (lookups as _x_value, as the Web API names them). */
   select: string[];
+  /**
+   * Selected columns that carry a sensitive unified field (see ModelSpec.sensitiveFields): they are
+   * cut from remote_data, annotations included, unless the caller may and asks to read sensitive data.
+   */
+  sensitive: string[];
   map: RowMapper;
 }
 
@@ -34,6 +39,7 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
     target: 'companies',
     key: 'cdm_companyid',
     select: ['cdm_companyid', 'cdm_name', 'cdm_companycode', ...AUDIT],
+    sensitive: [],
     map: mapCompany,
   },
   {
@@ -41,6 +47,7 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
     target: 'departments',
     key: 'cdm_departmentid',
     select: ['cdm_departmentid', 'cdm_name', 'cdm_departmentnumber', '_cdm_companyid_value', ...AUDIT],
+    sensitive: [],
     map: mapDepartment,
   },
   {
@@ -48,6 +55,7 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
     target: 'auxiliary',
     key: 'cdm_jobid',
     select: ['cdm_jobid', 'cdm_name', ...AUDIT],
+    sensitive: [],
     map: auxiliaryMapper('cdm_jobid'),
   },
   {
@@ -65,6 +73,7 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
       'cdm_validto',
       ...AUDIT,
     ],
+    sensitive: [],
     map: mapJobPosition,
   },
   {
@@ -79,6 +88,7 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
       'cdm_validto',
       ...AUDIT,
     ],
+    sensitive: [],
     map: auxiliaryMapper('cdm_positionworkerassignmentmapid', '_cdm_workerid_value'),
   },
   {
@@ -101,6 +111,7 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
       'cdm_status',
       ...AUDIT,
     ],
+    sensitive: ['cdm_birthdate'],
     map: mapWorker,
   },
   {
@@ -116,6 +127,7 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
       'cdm_employmentenddate',
       ...AUDIT,
     ],
+    sensitive: [],
     map: mapEmployment,
   },
   {
@@ -124,6 +136,7 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
     key: 'cdm_benefittypeid',
     // cdm_benefittype's columns are undocumented (reference §5): cdm_category is the sandbox's.
     select: ['cdm_benefittypeid', 'cdm_name', 'cdm_category', ...AUDIT],
+    sensitive: [],
     map: auxiliaryMapper('cdm_benefittypeid'),
   },
   {
@@ -143,6 +156,7 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
       'cdm_coverageenddate',
       ...AUDIT,
     ],
+    sensitive: [],
     map: mapBenefitPlan,
   },
   {
@@ -150,6 +164,7 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
     target: 'auxiliary',
     key: 'cdm_benefitoptionid',
     select: ['cdm_benefitoptionid', 'cdm_optionid', 'cdm_name', '_cdm_benefitplanid_value', ...AUDIT],
+    sensitive: [],
     map: auxiliaryMapper('cdm_benefitoptionid', '_cdm_benefitplanid_value'),
   },
 ];

@@ -29,6 +29,8 @@ export interface FnoEntity {
   /** The entity's name in DMF (data project), i.e. the package's data file name without `.csv`. */
   dmfEntityName: string;
   fields: readonly string[];
+  /** Fields that carry a sensitive unified field: cut from remote_data unless sensitive reads are allowed. */
+  sensitive: readonly string[];
   numericFields: readonly string[];
   /** Company-specific entities need `cross-company=true` to return every legal entity. */
   companySpecific: boolean;
@@ -44,6 +46,7 @@ export const FNO_ENTITIES: readonly FnoEntity[] = [
     signature: ['PersonnelNumber', 'FirstName', 'LastName'],
     dmfEntityName: 'Worker',
     fields: workerFields,
+    sensitive: ['BirthDate'],
     numericFields: [],
     companySpecific: false,
     map: mapFnoWorker,
@@ -56,6 +59,7 @@ export const FNO_ENTITIES: readonly FnoEntity[] = [
     signature: ['WorkerPersonnelNumber', 'ContactPersonPartyNumber', 'IsDependent'],
     dmfEntityName: 'Worker personal contact person',
     fields: personalContactFields,
+    sensitive: ['BirthDate'],
     numericFields: [],
     companySpecific: false,
     map: mapPersonalContact,
@@ -68,6 +72,7 @@ export const FNO_ENTITIES: readonly FnoEntity[] = [
     signature: ['EnrolledBenefitRecordId', 'WorkerPersonnelNumber', 'BenefitPlanId'],
     dmfEntityName: 'Worker enrolled benefit',
     fields: enrolledBenefitFields,
+    sensitive: [],
     numericFields: ['EnrolledBenefitRecordId', 'EmployeeContributionAmount', 'EmployerContributionAmount'],
     companySpecific: true,
     map: mapEnrolledBenefit,
@@ -80,6 +85,7 @@ export const FNO_ENTITIES: readonly FnoEntity[] = [
     signature: ['WorkerEnrolledBenefitRecordID', 'ChildParty'],
     dmfEntityName: 'Covered beneficiary relationship',
     fields: coveredBeneficiaryFields,
+    sensitive: [],
     numericFields: ['WorkerEnrolledBenefitRecordID', 'Percentage'],
     companySpecific: true,
     map: mapCoveredBeneficiary,
