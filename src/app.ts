@@ -20,6 +20,7 @@ import {
   validatorCompiler,
   type ZodFastifySchemaValidationError,
 } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { refuseInvalidText } from './api/input-guard.js';
 import { healthRoutes } from './api/routes/health.js';
 import { v1Api } from './api/v1.js';
@@ -170,6 +171,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
+    // An API route that takes no query parameters still refuses unknown ones (a typo is never
+    // silently ignored), like the routes whose schemas list theirs.
+    if (route.url.startsWith('/v1/') && route.schema && !route.schema.querystring) {
+      route.schema.querystring = z.object({}).strict();
+    }
   });
   app.decorate('config', deps.config);
   app.decorate('keyring', deps.keyring);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MODELS, type ModelName, type ModelSpec } from '../unified/models.js';
 import { enumValues } from '../unified/schemas.js';
+import { idInput, textInput } from './input-schemas.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.js';
 
 /**
@@ -35,24 +36,6 @@ export function expandNames(spec: ModelSpec): string[] {
   if (spec.name === 'benefit_enrollments') names.push('covered_dependents');
   return names;
 }
-
-/**
- * Free text from a query: at least one character, bounded, and without NUL (which PostgreSQL cannot
- * store). The pattern is in the OpenAPI document too, so the document allows nothing we refuse.
- */
-export function textParam(maxLength = 255) {
-  return (
-    z
-      .string()
-      .min(1, { error: 'must not be empty' })
-      .max(maxLength)
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing NUL is the point.
-      .regex(/^[^\u0000]+$/, { error: 'must not contain the NUL character' })
-  );
-}
-
-/** Our ids: any 8-4-4-4-12 hex string (what PostgreSQL's uuid type reads), not only RFC 9562 versions. */
-export const idParam = z.guid({ error: 'must be a UUID' });
 
 /** cursor and page_size, shared by every paginated list. */
 export function pageParams(noun: string) {
@@ -169,8 +152,8 @@ function filterParam(spec: ModelSpec, column: string) {
   const type = spec.columns[column];
   const enumeration = type ? enumValues(type) : undefined;
   if (enumeration) return z.enum(enumeration).describe(`Only records with this ${column}.`);
-  if (type === 'uuid') return idParam.describe(`Only records with this ${column} (our id).`);
-  return textParam().describe(`Only records with this ${column}.`);
+  if (type === 'uuid') return idInput.describe(`Only records with this ${column} (our id).`);
+  return textInput().describe(`Only records with this ${column}.`);
 }
 
 const commonReadParams = {
@@ -201,7 +184,7 @@ export function listQuerySchema(spec: ModelSpec) {
         .describe('Only records whose modified_at is before this instant.'),
       created_after: instantParam.optional().describe('Only records first stored after this instant.'),
       created_before: instantParam.optional().describe('Only records first stored before this instant.'),
-      remote_id: textParam().optional().describe("Only the record with this provider's id."),
+      remote_id: textInput().optional().describe("Only the record with this provider's id."),
       include_deleted_data: booleanParam
         .optional()
         .describe('Also return records deleted at the provider (remote_was_deleted=true).'),

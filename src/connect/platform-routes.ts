@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DYNAMICS_PROVIDER } from '../accounts/dynamics-accounts.js';
-import { idParam } from '../api/list-query.js';
+import { idInput, textInput } from '../api/input-schemas.js';
 import { AppError, errorResponseSchema } from '../errors.js';
 import { createConnectLink, DEFAULT_LINK_DAYS, MAX_LINK_DAYS } from './links.js';
 import { claimAccountToken, exchangePublicToken } from './public-tokens.js';
@@ -63,8 +63,8 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
         security: [{ apiKey: [] }],
         body: z
           .object({
-            end_user_origin_id: z.string().min(1).max(200).describe('Your id for the employer.'),
-            organization_name: z.string().min(1).max(200).describe('Shown to the admin on the page.'),
+            end_user_origin_id: textInput(200).describe('Your id for the employer.'),
+            organization_name: textInput(200).describe('Shown to the admin on the page.'),
             end_user_email: z.email().max(320).optional().describe("The admin's email, for your records."),
             provider: z.literal(DYNAMICS_PROVIDER).describe('The HR system: dynamics365.'),
             expires_in_days: expiresInDays,
@@ -112,7 +112,7 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
           'Creates a magic link that replaces the credentials of an existing linked account, e.g. when its client secret or certificate expires (status expiring_soon or needs_reauth). The account keeps its id, its data and its account token. The page runs the same live checks before saving. Needs only the API key.',
         tags: ['Linked accounts'],
         security: [{ apiKey: [] }],
-        params: z.object({ id: idParam.describe('The linked account id.') }),
+        params: z.object({ id: idInput.describe('The linked account id.') }),
         body: z
           .object({ expires_in_days: expiresInDays })
           .strict()
@@ -178,7 +178,7 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
         tags: ['Linked accounts'],
         security: [{ apiKey: [] }],
         body: z
-          .object({ public_token: z.string().min(1).max(200).describe('From the finished connect page.') })
+          .object({ public_token: textInput(200).describe('From the finished connect page.') })
           .strict()
           .meta({ example: { public_token: 'hpt_Zx8Kq2Lm4Np6Rt1Vw3Yb5Dc7Fg9Hj0Ks2Lm4Np6Qr8' } }),
         response: {
@@ -232,7 +232,7 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
           'For magic links sent to the admin (no front end of yours receives the public token): once the account appears in GET /v1/linked-accounts, claim its account token here, once, with your API key. Answers 410 when the token was already claimed or exchanged (store it: the gateway cannot produce it again) and 404 for an account of another platform or one not created through a link.',
         tags: ['Linked accounts'],
         security: [{ apiKey: [] }],
-        params: z.object({ id: idParam.describe('The linked account id from GET /v1/linked-accounts.') }),
+        params: z.object({ id: idInput.describe('The linked account id from GET /v1/linked-accounts.') }),
         response: {
           200: z.object({
             account_token: z.string().describe('Send as X-Account-Token. Shown once.'),

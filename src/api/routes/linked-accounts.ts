@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponseSchema } from '../../errors.js';
 import { LinkedAccountStatus } from '../../generated/prisma/enums.js';
+import { textInput } from '../input-schemas.js';
 import { pageParams } from '../list-query.js';
 import { decodeCursor, toPage } from '../pagination.js';
 
@@ -72,9 +73,7 @@ export async function linkedAccountRoutes(app: FastifyInstance): Promise<void> {
           .object({
             ...pageParams('Accounts'),
             status: linkedAccountSchema.shape.status.optional().describe('Only accounts with this status.'),
-            end_user_origin_id: z
-              .string()
-              .min(1)
+            end_user_origin_id: textInput(200)
               .optional()
               .describe('Only accounts with your id for the employer.'),
           })

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { AppError, errorResponseSchema } from '../../errors.js';
 import { MODEL_NAMES, MODELS, type ModelSpec } from '../../unified/models.js';
 import { RECORD_SCHEMAS } from '../../unified/schemas.js';
-import { detailQuerySchema, expandNames, idParam, LIST_QUERY_SCHEMAS, MODEL_FILTERS } from '../list-query.js';
+import { idInput } from '../input-schemas.js';
+import { detailQuerySchema, expandNames, LIST_QUERY_SCHEMAS, MODEL_FILTERS } from '../list-query.js';
 import { getRecord, listRecords, type ReadOptions } from '../record-queries.js';
 
 /** GET /v1/<model> and GET /v1/<model>/{id} for every unified model. */
@@ -106,7 +107,7 @@ export async function recordRoutes(app: FastifyInstance): Promise<void> {
           description: `Returns one ${spec.singular} of the linked account by our id, including one deleted at the provider (see remote_was_deleted).`,
           tags: [tag],
           security: [{ apiKey: [], accountToken: [] }],
-          params: z.object({ id: idParam.describe(`Our id of the ${spec.singular}.`) }),
+          params: z.object({ id: idInput.describe(`Our id of the ${spec.singular}.`) }),
           querystring: detailQuerySchema(spec),
           response: { 200: record, ...errors },
         },
