@@ -21,7 +21,6 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import type pg from 'pg';
@@ -30,6 +29,7 @@ import { loadConfig } from '../src/config.js';
 import { createPool, openDatabase } from '../src/db/database.js';
 import { seedLinkedAccount } from '../src/seed/seed-account.js';
 import { createServices } from '../src/services.js';
+import { driveLoad, type LoadResult } from './autocannon.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,46 +52,8 @@ const LATE_PAGE = Math.max(2, Math.min(900, Math.floor((EMPLOYEES / PAGE_SIZE) *
 
 const log = (message: string) => console.error(`[bench] ${message}`);
 
-interface LoadResult {
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  non2xx: number;
-  errors: number;
-}
-
-/**
- * autocannon runs in its own process (its CLI, JSON output): in this process it would share the
- * event loop with the servers it measures and slow them down.
- */
-async function drive(url: string, headers: Record<string, string>, seconds: number): Promise<LoadResult> {
-  const cli = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
-  const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}=${value}`]);
-  const child = spawn(
-    process.execPath,
-    [cli, '-j', '-c', String(CONNECTIONS), '-d', String(seconds), ...headerArgs, url],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`autocannon exited with ${code}`);
-  const result = JSON.parse(output) as {
-    requests: { average: number };
-    latency: { p50: number; p99: number };
-    non2xx: number;
-    errors: number;
-  };
-  return {
-    requestsPerSecond: Math.round(result.requests.average),
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-  };
-}
+const drive = (url: string, headers: Record<string, string>, seconds: number) =>
+  driveLoad({ url, headers, seconds, connections: CONNECTIONS });
 
 /** Warm-up (JIT, pool connections, PostgreSQL buffers), then the measured run. */
 async function measure(
