@@ -12,8 +12,8 @@ import { type DataverseEnvironment, findTableBySetName } from './environment.js'
 import { DataverseError, dataverseErrors } from './errors.js';
 
 /**
- * Dataverse Web API at `https://host:port/{org}/api/data/v9.2/` (the environment URL is
- * `https://host:port/{org}`, which is also the token audience). Order of checks follows Dataverse:
+ * Dataverse Web API at `{environment URL}/api/data/v9.2/`; the environment URL (an origin of its own,
+ * `https://host:port`) is also the token audience. Order of checks follows Dataverse:
  * token (401), application user (403), service protection (429), then the resource.
  */
 export interface DataverseRouteContext {
@@ -70,10 +70,10 @@ function route(
   hasRole: boolean,
   now: Date,
 ): SandboxResponse {
-  // segments: [org, 'api', 'data', 'v9.2', resource, sub?]
-  const [, api, data, version, resource, subSegment] = request.segments;
+  // segments: ['api', 'data', 'v9.2', resource, sub?]
+  const [api, data, version, resource, subSegment] = request.segments;
   if (api !== 'api' || data !== 'data' || version !== 'v9.2') {
-    throw dataverseErrors.resourceNotFound(request.segments.slice(1).join('/'));
+    throw dataverseErrors.resourceNotFound(request.segments.join('/'));
   }
   if (resource === undefined) {
     return jsonResponse(200, { '@odata.context': `${environment.serviceRoot}$metadata`, value: [] });

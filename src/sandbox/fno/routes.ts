@@ -21,7 +21,7 @@ import type { DmfExecution, FnoEnvironment } from './environment.js';
 import { packageStream, rowsForExport } from './package.js';
 
 /**
- * Finance & Operations at `https://host:port/{env}/data/` (environment URL `https://host:port/{env}`, the
+ * Finance & Operations at `{environment URL}/data/` (the environment URL, an origin of its own, is the
  * token audience): OData entities with cross-company and paging, and the DMF package API (reference §6).
  */
 export interface FnoRouteContext {
@@ -56,7 +56,7 @@ export function handleFnoRequest(
   if (!check.ok || check.claims.tid !== fno.tenantId) {
     return { status: 401, headers: { 'www-authenticate': 'Bearer', 'content-length': '0' }, body: '' };
   }
-  const [, data, resource, action] = request.segments;
+  const [data, resource, action] = request.segments;
   if (data !== 'data')
     return fnoError(
       404,
