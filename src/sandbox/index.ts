@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { loadOrCreateTlsMaterial } from './certs.js';
+import { loadOrCreateTlsMaterial, loadOrCreateTokenSigningMaterial } from './certs.js';
 import { createTenantControls, type TenantControls } from './controls.js';
 import { handleControlRequest } from './controls-http.js';
 import { generateOrganisation } from './data/generator.js';
@@ -77,7 +77,7 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
       ? { certPath: options.certPath, keyPath: options.keyPath }
       : undefined,
   );
-  const signingKey = createTokenSigningKey();
+  const signingKey = createTokenSigningKey(await loadOrCreateTokenSigningMaterial(dataDir));
   const faults = createFaultInjector(options.seed);
   let clockOffsetMs = 0;
   const now = (): Date => new Date(Date.now() + clockOffsetMs);
