@@ -199,7 +199,8 @@ function typeSpecific(column: ColumnDefinition): Json {
     case 'Integer':
       return { MinValue: -2147483648, MaxValue: 2147483647, Format: 'None' };
     case 'BigInt':
-      return { MinValue: -9223372036854775808, MaxValue: 9223372036854775807 };
+      // MinValue/MaxValue are Edm.Int64 bounds that a JSON number cannot carry exactly: left out.
+      return {};
     case 'Decimal':
       return { MinValue: -100000000000, MaxValue: 100000000000, Precision: 2, ImeMode: 'Auto' };
     case 'Picklist':

@@ -1,6 +1,5 @@
 import { checkAccessToken, type TokenSigningKey } from '../entra/directory.js';
 import {
-  jsonResponse,
   odataJsonContentType,
   type SandboxRequest,
   type SandboxResponse,
