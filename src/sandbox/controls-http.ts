@@ -71,6 +71,10 @@ const actions: Record<string, Action> = {
     const { table, enabled } = tableSchema.extend({ enabled: z.boolean() }).parse(body);
     controls.setChangeTracking(table, enabled);
   },
+  'entity-definitions-shape': (controls, body) => {
+    const { shape } = z.object({ shape: z.enum(['entity', 'collection']) }).parse(body);
+    controls.setEntityDefinitionsShape(shape);
+  },
   'client-secret/expire': (controls) => controls.expireClientSecret(),
   'client-secret/restore': (controls) => controls.restoreClientSecret(),
   'client-secret/rotate': (controls) => controls.rotateClientSecret(),

@@ -58,6 +58,8 @@ export interface TenantControls {
     changes: Record<string, unknown>,
   ): string[];
   deleteFnoRecords(entitySet: FnoEntitySetName, selection: { count: number }): string[];
+  /** Answer keyed EntityDefinitions requests as a one-item collection (`value: [...]`) or as one entity. */
+  setEntityDefinitionsShape(shape: 'entity' | 'collection'): void;
   /** How DMF exports end, and how long they stay Executing. */
   setDmfExportBehaviour(behaviour: { outcome?: FnoExportOutcome; durationMs?: number }): void;
 }
@@ -145,6 +147,9 @@ export function createTenantControls(options: {
     },
     restoreTable: (name) => {
       tableFor(name).present = true;
+    },
+    setEntityDefinitionsShape: (shape) => {
+      dataverse.entityDefinitionsShape = shape;
     },
     setChangeTracking: (name, enabled) => {
       tableFor(name).changeTrackingEnabled = enabled;

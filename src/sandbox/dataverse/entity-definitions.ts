@@ -404,6 +404,12 @@ export function handleEntityDefinitions(
   if (!table) throw dataverseErrors.entityDefinitionNotFound(keyMatch[1] ?? keyMatch[2] ?? '');
   const [navigation, ...afterNavigation] = rest;
   if (navigation === undefined) {
+    if (environment.entityDefinitionsShape === 'collection') {
+      return respond({
+        '@odata.context': `${root}$metadata#EntityDefinitions${contextSuffix(query)}`,
+        value: [render(table, query)],
+      });
+    }
     return respond({
       '@odata.context': `${root}$metadata#EntityDefinitions${contextSuffix(query)}/$entity`,
       ...render(table, query),

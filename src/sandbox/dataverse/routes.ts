@@ -1,9 +1,5 @@
 import { checkAccessToken, type TokenSigningKey } from '../entra/directory.js';
-import {
-  odataJsonContentType,
-  type SandboxRequest,
-  type SandboxResponse,
-} from '../http/types.js';
+import { odataJsonContentType, type SandboxRequest, type SandboxResponse } from '../http/types.js';
 import { parsePrefer, parseRawQuery } from '../odata/query-options.js';
 import { executeBatch, parseBatch } from './batch.js';
 import { handleCollectionGet, handleCountSegment, handleSingleGet } from './collection.js';
