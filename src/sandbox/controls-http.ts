@@ -102,6 +102,8 @@ const actions: Record<string, Action> = {
         .object({
           outcome: z.enum(['Succeeded', 'PartiallySucceeded', 'Failed']).optional(),
           durationMs: z.number().int().min(0).optional(),
+          notFoundForMs: z.number().int().min(0).optional(),
+          loseExecutions: z.boolean().optional(),
         })
         .parse(body),
     ),
