@@ -80,6 +80,26 @@ export async function createClientCertificate(commonName: string): Promise<PemPa
   return { certificatePem, privateKeyPem: privatePem(privateKey) };
 }
 
+/**
+ * The key pair Entra signs access tokens with, and its self-signed certificate (Entra publishes both in the
+ * JWKS: `x5t`, `x5c`). Kept in the data dir, so tokens issued before a restart still verify after it.
+ */
+export async function loadOrCreateTokenSigningMaterial(dataDir: string): Promise<PemPair> {
+  const certificatePath = join(dataDir, 'token-signing.crt');
+  const privateKeyPath = join(dataDir, 'token-signing.key');
+  if (existsSync(certificatePath) && existsSync(privateKeyPath)) {
+    const [certificatePem, privateKeyPem] = await Promise.all([
+      readFile(certificatePath, 'utf8'),
+      readFile(privateKeyPath, 'utf8'),
+    ]);
+    return { certificatePem, privateKeyPem };
+  }
+  const material = await createClientCertificate('accounts.accesscontrol.windows.net');
+  await writeFileAtomic(privateKeyPath, material.privateKeyPem);
+  await writeFileAtomic(certificatePath, material.certificatePem);
+  return material;
+}
+
 /** Writes through a temporary file so parallel sandboxes never read half a PEM. */
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });

@@ -71,6 +71,10 @@ const actions: Record<string, Action> = {
     const { table, enabled } = tableSchema.extend({ enabled: z.boolean() }).parse(body);
     controls.setChangeTracking(table, enabled);
   },
+  'entity-definitions-shape': (controls, body) => {
+    const { shape } = z.object({ shape: z.enum(['entity', 'collection']) }).parse(body);
+    controls.setEntityDefinitionsShape(shape);
+  },
   'client-secret/expire': (controls) => controls.expireClientSecret(),
   'client-secret/restore': (controls) => controls.restoreClientSecret(),
   'client-secret/rotate': (controls) => controls.rotateClientSecret(),
@@ -98,6 +102,8 @@ const actions: Record<string, Action> = {
         .object({
           outcome: z.enum(['Succeeded', 'PartiallySucceeded', 'Failed']).optional(),
           durationMs: z.number().int().min(0).optional(),
+          notFoundForMs: z.number().int().min(0).optional(),
+          loseExecutions: z.boolean().optional(),
         })
         .parse(body),
     ),

@@ -58,8 +58,17 @@ export interface TenantControls {
     changes: Record<string, unknown>,
   ): string[];
   deleteFnoRecords(entitySet: FnoEntitySetName, selection: { count: number }): string[];
+  /** Answer keyed EntityDefinitions requests as a one-item collection (`value: [...]`) or as one entity. */
+  setEntityDefinitionsShape(shape: 'entity' | 'collection'): void;
   /** How DMF exports end, and how long they stay Executing. */
-  setDmfExportBehaviour(behaviour: { outcome?: FnoExportOutcome; durationMs?: number }): void;
+  setDmfExportBehaviour(behaviour: {
+    outcome?: FnoExportOutcome;
+    durationMs?: number;
+    /** For this long after ExportToPackage the status actions answer "Execution details were not found". */
+    notFoundForMs?: number;
+    /** ExportToPackage returns ids F&O never creates (status Unknown for good). */
+    loseExecutions?: boolean;
+  }): void;
 }
 
 export function createTenantControls(options: {
@@ -146,6 +155,9 @@ export function createTenantControls(options: {
     restoreTable: (name) => {
       tableFor(name).present = true;
     },
+    setEntityDefinitionsShape: (shape) => {
+      dataverse.entityDefinitionsShape = shape;
+    },
     setChangeTracking: (name, enabled) => {
       tableFor(name).changeTrackingEnabled = enabled;
     },
@@ -223,6 +235,8 @@ export function createTenantControls(options: {
     setDmfExportBehaviour(behaviour) {
       if (behaviour.outcome) fno.exportOutcome = behaviour.outcome;
       if (behaviour.durationMs !== undefined) fno.exportDurationMs = behaviour.durationMs;
+      if (behaviour.notFoundForMs !== undefined) fno.executionNotFoundMs = behaviour.notFoundForMs;
+      if (behaviour.loseExecutions !== undefined) fno.loseExecutions = behaviour.loseExecutions;
     },
   };
 

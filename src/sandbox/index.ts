@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { loadOrCreateTlsMaterial } from './certs.js';
+import { loadOrCreateTlsMaterial, loadOrCreateTokenSigningMaterial } from './certs.js';
 import { createTenantControls, type TenantControls } from './controls.js';
 import { handleControlRequest } from './controls-http.js';
 import { generateOrganisation } from './data/generator.js';
@@ -10,7 +10,7 @@ import { handleEntraRequest, isEntraPath } from './entra/routes.js';
 import { createFaultInjector, type FaultInjector } from './faults.js';
 import { createFnoEnvironment, type FnoEnvironment } from './fno/environment.js';
 import { handleFnoRequest, handlePackageDownload } from './fno/routes.js';
-import { startHttpsServer } from './http/server.js';
+import { type Router, type SandboxServer, startHttpsServer } from './http/server.js';
 import { jsonResponse, type RouteFamily, type SandboxRequest, type SandboxResponse } from './http/types.js';
 import {
   type ResolvedSandboxOptions,
@@ -77,13 +77,13 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
       ? { certPath: options.certPath, keyPath: options.keyPath }
       : undefined,
   );
-  const signingKey = createTokenSigningKey();
+  const signingKey = createTokenSigningKey(await loadOrCreateTokenSigningMaterial(dataDir));
   const faults = createFaultInjector(options.seed);
   let clockOffsetMs = 0;
   const now = (): Date => new Date(Date.now() + clockOffsetMs);
   const runtimes = new Map<string, TenantRuntime>();
-  /** First path segment → the tenant environment it addresses. */
-  const environments = new Map<string, { runtime: TenantRuntime; kind: 'dataverse' | 'fno' }>();
+  /** Each environment has its own origin (port), as real ones have their own host: closed with the sandbox. */
+  const environmentServers: SandboxServer[] = [];
   let baseUrl = '';
 
   const findTenant = (idOrDomain: string): DirectoryTenant | undefined => {
@@ -116,24 +116,6 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
         }),
       };
     }
-    const environment = environments.get(first);
-    if (environment?.kind === 'dataverse') {
-      return {
-        family: 'dataverse',
-        response: await handleDataverseRequest(request, environment.runtime.dataverse, {
-          baseUrl,
-          signingKey,
-          now,
-        }),
-      };
-    }
-    if (environment?.kind === 'fno') {
-      const family: RouteFamily = request.segments[2] === 'DataManagementDefinitionGroups' ? 'dmf' : 'fno';
-      return {
-        family,
-        response: handleFnoRequest(request, environment.runtime.fno, { baseUrl, signingKey, now }),
-      };
-    }
     if (first === 'error') {
       return { family: 'other', response: jsonResponse(200, { code: request.url.searchParams.get('code') }) };
     }
@@ -143,30 +125,71 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
     };
   }
 
-  const server = await startHttpsServer({
-    host: options.host,
-    port: options.port,
-    key: tls.serverKeyPem,
-    cert: tls.serverCertPem,
-    router: route,
-    faults,
-  });
+  const listen = (port: number, router: Router): Promise<SandboxServer> =>
+    startHttpsServer({
+      host: options.host,
+      port,
+      key: tls.serverKeyPem,
+      cert: tls.serverCertPem,
+      router,
+      faults,
+    });
+  const server = await listen(options.port, route);
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
-  baseUrl = `https://${urlHost === '0.0.0.0' ? '127.0.0.1' : urlHost}:${server.port}`;
+  const origin = (port: number): string => `https://${urlHost === '0.0.0.0' ? '127.0.0.1' : urlHost}:${port}`;
+  baseUrl = origin(server.port);
+
+  /**
+   * A real environment URL is an origin without a path (https://org.crm.dynamics.com), and clients resolve
+   * relative URLs against it. So each environment listens on its own port: with a fixed `--port P`, the
+   * n-th tenant's Dataverse is on P+1+2n and its F&O on P+2+2n (stable across restarts); with port 0, any.
+   */
+  async function listenEnvironments(
+    holder: { runtime?: TenantRuntime },
+    tenantIndex: number,
+  ): Promise<{ dataverse: SandboxServer; fno: SandboxServer }> {
+    const fixed = options.port === 0 ? undefined : options.port + 1 + 2 * tenantIndex;
+    const unavailable = (): { family: RouteFamily; response: SandboxResponse } => ({
+      family: 'other',
+      response: jsonResponse(503, { error: 'environment_starting' }),
+    });
+    const dataverse = await listen(fixed ?? 0, async (request) => {
+      const runtime = holder.runtime;
+      if (!runtime) return unavailable();
+      return {
+        family: 'dataverse',
+        response: await handleDataverseRequest(request, runtime.dataverse, { baseUrl, signingKey, now }),
+      };
+    });
+    environmentServers.push(dataverse);
+    const fno = await listen(fixed === undefined ? 0 : fixed + 1, async (request) => {
+      const runtime = holder.runtime;
+      if (!runtime) return unavailable();
+      const family: RouteFamily = request.segments[1] === 'DataManagementDefinitionGroups' ? 'dmf' : 'fno';
+      return {
+        family,
+        response: handleFnoRequest(request, runtime.fno, { baseUrl, signingKey, now }),
+      };
+    });
+    environmentServers.push(fno);
+    return { dataverse, fno };
+  }
 
   async function createTenant(tenantInput: TenantOptions): Promise<SandboxTenant> {
     const tenantOptions = tenantOptionsSchema.parse(tenantInput);
     const name = tenantOptions.name;
-    if (runtimes.has(name) || environments.has(name) || environments.has(`${name}-fno`)) {
-      throw new Error(`A sandbox tenant named '${name}' already exists`);
-    }
+    if (runtimes.has(name)) throw new Error(`A sandbox tenant named '${name}' already exists`);
+    const holder: { runtime?: TenantRuntime } = {};
+    const servers = await listenEnvironments(holder, runtimes.size);
     const seed =
       tenantOptions.seed ??
       (name === options.tenantName ? options.seed : seedFromText(`${options.seed}:${name}`));
     const identity = await createTenantIdentity({
       name,
       seed,
-      baseUrl,
+      authorityHost: baseUrl,
+      dataverseUrl: origin(servers.dataverse.port),
+      fnoUrl: origin(servers.fno.port),
       dataDir,
       clientSecretLifetimeDays: options.clientSecretLifetimeDays,
       now: now(),
@@ -212,12 +235,14 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
     };
     const runtime: TenantRuntime = { public: tenant, directory, dataverse, fno };
     runtimes.set(name, runtime);
-    environments.set(name, { runtime, kind: 'dataverse' });
-    environments.set(`${name}-fno`, { runtime, kind: 'fno' });
+    holder.runtime = runtime;
     tenants.set(name, tenant);
     return tenant;
   }
 
+  const closeAll = async (): Promise<void> => {
+    await Promise.all([server, ...environmentServers].map((each) => each.close()));
+  };
   const tenants = new Map<string, SandboxTenant>();
   const sandboxForControls = { tenants, faults, createTenant };
   let defaultTenant: SandboxTenant;
@@ -228,7 +253,7 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
       seed: options.seed,
     });
   } catch (error) {
-    await server.close();
+    await closeAll();
     throw error;
   }
   return {
@@ -248,6 +273,6 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
     resetClock: () => {
       clockOffsetMs = 0;
     },
-    close: () => server.close(),
+    close: closeAll,
   };
 }

@@ -10,7 +10,7 @@ export const sandboxOptionsSchema = z.object({
   /** PEM paths of a server certificate to use instead of the generated one. */
   certPath: z.string().optional(),
   keyPath: z.string().optional(),
-  /** Name of the default tenant: Dataverse at `/{name}`, F&O at `/{name}-fno`. */
+  /** Name of the default tenant (its domain is `{name}.onmicrosoft.com`). */
   tenantName: z
     .string()
     .regex(/^[a-z][a-z0-9]{1,30}$/)

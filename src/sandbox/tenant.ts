@@ -10,7 +10,7 @@ import { createRandom, seedFromText } from './random.js';
  * organisation and one Finance & Operations environment, each with its own data. Tenants share nothing.
  */
 export interface TenantCredentials {
-  /** Short name used in URLs: Dataverse at `/{name}`, F&O at `/{name}-fno`. */
+  /** Short name of the tenant (controls URLs, the directory's domain `{name}.onmicrosoft.com`). */
   name: string;
   tenantId: string;
   domain: string;
@@ -23,9 +23,11 @@ export interface TenantCredentials {
   privateKeyPath: string;
   /** Hex SHA-256 thumbprint, as MSAL Node's `clientCertificate.thumbprintSha256` wants it. */
   thumbprintSha256: string;
+  /** The Dataverse environment URL: an origin without a path, like https://org.crm.dynamics.com. */
   dataverseUrl: string;
+  /** The F&O environment URL: an origin of its own, like https://org.operations.dynamics.com. */
   fnoUrl: string;
-  /** `https://127.0.0.1:PORT`: the host to list in MSAL's `knownAuthorities` (without scheme). */
+  /** `https://127.0.0.1:PORT`: the authority host (list its host in MSAL's `knownAuthorities`). */
   authorityHost: string;
   /** `https://127.0.0.1:PORT/{tenantId}`: MSAL's `authority`. */
   authority: string;
@@ -52,7 +54,9 @@ export interface TenantIdentity {
 export async function createTenantIdentity(options: {
   name: string;
   seed: number;
-  baseUrl: string;
+  authorityHost: string;
+  dataverseUrl: string;
+  fnoUrl: string;
   dataDir: string;
   clientSecretLifetimeDays: number;
   now: Date;
@@ -108,10 +112,10 @@ export async function createTenantIdentity(options: {
       certificatePath,
       privateKeyPath,
       thumbprintSha256: certificate.thumbprints.sha256Hex,
-      dataverseUrl: `${options.baseUrl}/${options.name}`,
-      fnoUrl: `${options.baseUrl}/${options.name}-fno`,
-      authorityHost: options.baseUrl,
-      authority: `${options.baseUrl}/${tenantId}`,
+      dataverseUrl: options.dataverseUrl,
+      fnoUrl: options.fnoUrl,
+      authorityHost: options.authorityHost,
+      authority: `${options.authorityHost}/${tenantId}`,
     },
   };
 }

@@ -32,6 +32,7 @@ ${entities
       <EntityName>${entity.replaceAll('&', '&amp;')}</EntityName>
       <InputFilePath>${entity.replaceAll('&', '&amp;')}.csv</InputFilePath>
       <SourceFormat>CSV-Unicode</SourceFormat>
+      <DefaultRefreshType>IncrementalPush</DefaultRefreshType>
     </DataManagementPackageEntityData>`,
   )
   .join('\n')}
@@ -84,7 +85,12 @@ describe('DMF package reader', () => {
 
   it('parses manifest entries and rejects entries without a file', () => {
     expect(parseManifest(manifest(['A & B']))).toEqual([
-      { entityName: 'A & B', inputFilePath: 'A & B.csv', sourceFormat: 'CSV-Unicode' },
+      {
+        entityName: 'A & B',
+        inputFilePath: 'A & B.csv',
+        sourceFormat: 'CSV-Unicode',
+        refreshType: 'IncrementalPush',
+      },
     ]);
     expect(() =>
       parseManifest(

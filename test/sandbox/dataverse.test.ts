@@ -237,7 +237,8 @@ describe('Dataverse Web API', () => {
   });
 
   it('answers 401 once a token has expired', async () => {
-    const shortLived = await startTestSandbox({ workers: 10, tokenLifetimeSeconds: 1 });
+    // exp = floor(iat) + 2 s: valid for at least one second whatever the sub-second of issue.
+    const shortLived = await startTestSandbox({ workers: 10, tokenLifetimeSeconds: 2 });
     try {
       const shortTenant = shortLived.sandbox.defaultTenant;
       const shortToken = await fetchToken(shortLived.agent, shortTenant, shortTenant.dataverseUrl);
@@ -245,7 +246,7 @@ describe('Dataverse Web API', () => {
       expect(
         (await getJson(shortLived.agent, whoAmI, { authorization: `Bearer ${shortToken}` })).status,
       ).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await new Promise((resolve) => setTimeout(resolve, 2100));
       const expired = await getJson(shortLived.agent, whoAmI, { authorization: `Bearer ${shortToken}` });
       expect(expired.status).toBe(401);
       expect(expired.headers['www-authenticate']).toMatch(/^Bearer authorization_uri=/);

@@ -1,15 +1,10 @@
-import {
-  ConfidentialClientApplication,
-  type Configuration,
-  ProtocolMode,
-  ServerError,
-} from '@azure/msal-node';
+import { ConfidentialClientApplication, type Configuration, ServerError } from '@azure/msal-node';
 import type { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMsalNetworkClient } from '../../src/providers/dynamics/http-client.js';
 import { createClientCertificate } from '../../src/sandbox/certs.js';
 import { decodeJwt } from '../../src/sandbox/entra/jwt.js';
-import type { Sandbox, SandboxTenant } from '../../src/sandbox/index.js';
+import { type Sandbox, type SandboxTenant, startSandbox } from '../../src/sandbox/index.js';
 import { getJson, startTestSandbox } from './helpers.js';
 
 let sandbox: Sandbox;
@@ -25,9 +20,10 @@ afterAll(async () => {
   await sandbox.close();
 });
 
+/** MSAL's production configuration with an authority host override: no protocol mode, no /v2.0. */
 function msal(
   auth: Partial<Configuration['auth']>,
-  authority = `${tenant.authority}/v2.0`,
+  authority = tenant.authority,
 ): ConfidentialClientApplication {
   return new ConfidentialClientApplication({
     auth: {
@@ -36,7 +32,7 @@ function msal(
       knownAuthorities: [new URL(sandbox.baseUrl).host],
       ...auth,
     },
-    system: { protocolMode: ProtocolMode.OIDC, networkClient: createMsalNetworkClient(agent) },
+    system: { networkClient: createMsalNetworkClient(agent) },
   });
 }
 
@@ -264,5 +260,62 @@ describe('Entra ID token endpoint through MSAL Node', () => {
       `${tenant.authority}/discovery/v2.0/keys`,
     );
     expect(keys.body.keys[0]?.kty).toBe('RSA');
+  });
+
+  it('answers instance discovery as Entra does, and MSAL accepts it as cloud discovery metadata', async () => {
+    const host = new URL(sandbox.baseUrl).host;
+    const discovery = await getJson<{ tenant_discovery_endpoint: string; metadata: unknown[] }>(
+      agent,
+      `${sandbox.baseUrl}/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(`${tenant.authority}/oauth2/v2.0/authorize`)}`,
+    );
+    expect(discovery.status).toBe(200);
+    expect(discovery.body.metadata).toEqual([
+      { preferred_network: host, preferred_cache: host, aliases: [host] },
+    ]);
+    expect(discovery.body.tenant_discovery_endpoint).toBe(
+      `${sandbox.baseUrl}/{tenant}/v2.0/.well-known/openid-configuration`,
+    );
+    const elsewhere = await getJson<{ error: string; error_codes: number[] }>(
+      agent,
+      `${sandbox.baseUrl}/common/discovery/instance?api-version=1.1&authorization_endpoint=https://example.invalid/common/oauth2/v2.0/authorize`,
+    );
+    expect(elsewhere.body).toMatchObject({ error: 'invalid_instance', error_codes: [50049] });
+    // Without knownAuthorities: MSAL trusts the host because the discovery response lists it.
+    const client = new ConfidentialClientApplication({
+      auth: {
+        clientId: tenant.clientId,
+        authority: tenant.authority,
+        clientSecret: tenant.clientSecret,
+        cloudDiscoveryMetadata: discovery.text,
+      },
+      system: { networkClient: createMsalNetworkClient(agent) },
+    });
+    const result = await client.acquireTokenByClientCredential({
+      scopes: [`${tenant.dataverseUrl}/.default`],
+    });
+    expect(decodeJwt(result?.accessToken ?? '')?.payload.iss).toBe(
+      `https://sts.windows.net/${tenant.tenantId}/`,
+    );
+  });
+
+  it('publishes the same signing key after a restart on the same data dir', async () => {
+    const { sandbox: first, agent: firstAgent } = await startTestSandbox({ workers: 10 });
+    const dataDir = first.caCertPath.replace(/\/ca\.crt$/, '');
+    const keysUrl = (base: Sandbox): string => `${base.defaultTenant.authority}/discovery/v2.0/keys`;
+    const before = await getJson<{ keys: Array<{ kid: string; x5t: string; x5c: string[] }> }>(
+      firstAgent,
+      keysUrl(first),
+    );
+    await first.close();
+    const second = await startSandbox({ workers: 10, dataDir });
+    try {
+      const after = await getJson<{ keys: Array<{ kid: string }> }>(firstAgent, keysUrl(second));
+      expect(after.body.keys).toEqual(before.body.keys);
+      expect(before.body.keys[0]?.kid).toBe(before.body.keys[0]?.x5t);
+      expect(before.body.keys[0]?.x5c).toHaveLength(1);
+    } finally {
+      await firstAgent.close();
+      await second.close();
+    }
   });
 });

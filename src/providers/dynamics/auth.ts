@@ -2,7 +2,6 @@ import {
   ConfidentialClientApplication,
   type Configuration,
   type INetworkModule,
-  ProtocolMode,
   ServerError,
 } from '@azure/msal-node';
 import { certificateFacts, type DynamicsCredentials } from './credentials.js';
@@ -13,7 +12,11 @@ import { certificateFacts, type DynamicsCredentials } from './credentials.js';
  * asking for a token per request costs nothing; `forceRefresh` is for a 401 in the middle of a sync.
  */
 
-/** Entra ID clouds whose metadata MSAL knows; any other host (the sandbox) is used as an OIDC authority. */
+/**
+ * Entra ID clouds whose metadata MSAL knows. Any other host (the sandbox, a private cloud) is an authority
+ * host override: listed in `knownAuthorities`, so MSAL trusts it without instance discovery and then runs
+ * its production path (AAD protocol, `{authority}/v2.0/.well-known/openid-configuration`).
+ */
 const MICROSOFT_AUTHORITY_HOSTS = new Set([
   'login.microsoftonline.com',
   'login.microsoftonline.us',
@@ -43,9 +46,8 @@ export class DynamicsTokenSource {
     const isMicrosoftCloud = MICROSOFT_AUTHORITY_HOSTS.has(host);
     const auth: Configuration['auth'] = {
       clientId: credentials.clientId,
-      // Microsoft's clouds: MSAL knows their metadata. Any other host (the sandbox, a test double) is
-      // used as a plain OIDC authority, whose discovery document lives under /{tenant}/v2.0.
-      authority: `${credentials.authorityHost}/${credentials.tenantId}${isMicrosoftCloud ? '' : '/v2.0'}`,
+      // The real authority shape on every host: https://{host}/{tenant}.
+      authority: `${credentials.authorityHost.replace(/\/+$/, '')}/${credentials.tenantId}`,
       ...(isMicrosoftCloud ? {} : { knownAuthorities: [host] }),
     };
     if (credentials.auth.type === 'secret') {
@@ -60,10 +62,7 @@ export class DynamicsTokenSource {
     }
     this.client = new ConfidentialClientApplication({
       auth,
-      system: {
-        ...(isMicrosoftCloud ? {} : { protocolMode: ProtocolMode.OIDC }),
-        ...(networkClient ? { networkClient } : {}),
-      },
+      system: networkClient ? { networkClient } : {},
     });
   }
 

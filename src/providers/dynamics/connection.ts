@@ -87,6 +87,7 @@ export class DynamicsConnection implements ProviderConnection {
       legalEntityId: dmf?.legalEntityId ?? '',
       packageName: 'hris-gateway.zip',
       timeoutMs: (dmf?.timeoutSeconds ?? 1800) * 1000,
+      unknownTimeoutMs: (dmf?.unknownTimeoutSeconds ?? 300) * 1000,
       initialPollMs: 250,
       maxPollMs: 10_000,
     };

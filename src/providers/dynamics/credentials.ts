@@ -34,6 +34,11 @@ export const dynamicsCredentialsSchema = z.object({
       legalEntityId: z.string().default(''),
       /** How long an export may stay Executing before the run fails. */
       timeoutSeconds: z.number().positive().default(1800),
+      /**
+       * How long F&O may not know an execution it handed out ("execution not found", status Unknown)
+       * before the export is given up (default 300): an id F&O never creates stays Unknown for good.
+       */
+      unknownTimeoutSeconds: z.number().positive().optional(),
     })
     .optional(),
   auth: z.discriminatedUnion('type', [

@@ -8,7 +8,7 @@ import {
   type Predicate,
   parseFilter,
 } from '../odata/filter.js';
-import type { Preferences, RawQuery } from '../odata/query-options.js';
+import { annotationRequested, type Preferences, type RawQuery } from '../odata/query-options.js';
 import { type ColumnKind, wireName } from './catalog.js';
 import type { DataverseEnvironment, DataverseTable } from './environment.js';
 import { dataverseErrors } from './errors.js';
@@ -16,6 +16,7 @@ import {
   decodeSkipToken,
   encodeQueryValue,
   encodeSkipToken,
+  encodeSkipTokenForLink,
   formatDeltaToken,
   type PagingCursor,
   parseDeltaToken,
@@ -123,6 +124,13 @@ function linkWithout(request: CollectionRequest, dropped: string[], extra: strin
   return `${request.environment.serviceRoot}${request.table.definition.entitySetName}?${kept.join('&')}`;
 }
 
+function skipTokenPart(request: CollectionRequest, cursor: PagingCursor, page: DataverseRow[]): string {
+  const keyColumn = request.table.store.keyColumn;
+  const first = page[0]?.[keyColumn];
+  const token = encodeSkipToken({ ...cursor, keyColumn }, typeof first === 'string' ? first : '');
+  return `$skiptoken=${encodeSkipTokenForLink(token)}`;
+}
+
 function odataResponse(body: Record<string, unknown>, headers: Record<string, string>): SandboxResponse {
   return {
     status: 200,
@@ -207,9 +215,15 @@ function handlePagedQuery(request: CollectionRequest): SandboxResponse {
   };
   if (options.get('$count') === 'true') {
     const total = predicate ? countMatching(table.store.rows(), predicate) : table.store.size;
-    // Reference §2: the count is capped at 5000.
+    // "Count rows using OData": the count is capped at 5,000; the two annotations only when asked for.
     body['@odata.count'] = Math.min(total, maxPageSize);
-    if (total > maxPageSize) body['@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded'] = true;
+    const annotations = preferences.includeAnnotations;
+    if (annotationRequested(annotations, 'Microsoft.Dynamics.CRM.totalrecordcount')) {
+      body['@Microsoft.Dynamics.CRM.totalrecordcount'] = Math.min(total, maxPageSize);
+    }
+    if (annotationRequested(annotations, 'Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded')) {
+      body['@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded'] = total > maxPageSize;
+    }
   }
   body.value = page.map((row) => projectRow(environment, plan, row));
   const last = page[page.length - 1];
@@ -219,11 +233,7 @@ function handlePagedQuery(request: CollectionRequest): SandboxResponse {
       lastKey: last[keyColumn] as string,
       ...(orderBy.length > 0 ? { lastValues: orderBy.map(({ key }) => last[key] ?? null) } : {}),
     };
-    body['@odata.nextLink'] = linkWithout(
-      request,
-      ['$skiptoken'],
-      `$skiptoken=${encodeQueryValue(encodeSkipToken(nextCursor))}`,
-    );
+    body['@odata.nextLink'] = linkWithout(request, ['$skiptoken'], skipTokenPart(request, nextCursor, page));
   }
   return odataResponse(body, preferenceApplied(preferences, false));
 }
@@ -277,11 +287,7 @@ function handleTrackedInitialLoad(request: CollectionRequest): SandboxResponse {
       lastKey: last[table.store.keyColumn] as string,
       trackingVersion,
     };
-    body['@odata.nextLink'] = linkWithout(
-      request,
-      ['$skiptoken'],
-      `$skiptoken=${encodeQueryValue(encodeSkipToken(nextCursor))}`,
-    );
+    body['@odata.nextLink'] = linkWithout(request, ['$skiptoken'], skipTokenPart(request, nextCursor, page));
   } else {
     // Reference §3: the deltaLink appears on the last page only.
     body['@odata.deltaLink'] = deltaLink(request, trackingVersion);
@@ -358,12 +364,32 @@ function handleDelta(request: CollectionRequest, token: string): SandboxResponse
     body['@odata.nextLink'] = linkWithout(
       request,
       ['$skiptoken'],
-      `$skiptoken=${encodeQueryValue(encodeSkipToken(nextCursor))}`,
+      skipTokenPart(request, nextCursor, changedPage),
     );
   } else {
     body['@odata.deltaLink'] = deltaLink(request, window.upper);
   }
   return odataResponse(body, preferenceApplied(preferences, true));
+}
+
+/**
+ * `GET /{set}/$count`: the number of rows (with `$filter`) as plain text, capped at 5,000 like `$count=true`
+ * ("Count rows using OData").
+ */
+export function handleCountSegment(request: CollectionRequest): SandboxResponse {
+  for (const name of request.query.options.keys()) {
+    if (name.startsWith('$') && name !== '$filter') {
+      throw dataverseErrors.badQuery(`The query parameter ${name} is not supported with /$count`);
+    }
+  }
+  const filterText = request.query.options.get('$filter');
+  const rows = request.table.store.rows();
+  const total = filterText ? countMatching(rows, buildFilter(request.table, filterText)) : rows.length;
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'odata-version': '4.0' },
+    body: String(Math.min(total, maxPageSize)),
+  };
 }
 
 export function handleSingleGet(request: CollectionRequest, id: string): SandboxResponse {

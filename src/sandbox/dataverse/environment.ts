@@ -39,6 +39,8 @@ export interface DataverseEnvironment {
   deltaTokenFloor: number;
   changeTrackingRetentionDays: number;
   protection: ServiceProtection;
+  /** How a keyed EntityDefinitions request is answered: one entity (Dataverse) or a one-item collection. */
+  entityDefinitionsShape: 'entity' | 'collection';
 }
 
 export function createDataverseEnvironment(options: {
@@ -82,6 +84,7 @@ export function createDataverseEnvironment(options: {
     deltaTokenFloor: 0,
     changeTrackingRetentionDays: options.changeTrackingRetentionDays,
     protection: createServiceProtection(options.limits),
+    entityDefinitionsShape: 'entity',
   };
 }
 

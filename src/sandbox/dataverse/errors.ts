@@ -33,11 +33,17 @@ export const dataverseErrors = {
   badQuery: (message: string) => new DataverseError(400, '0x80060888', message),
   skipNotSupported: () => new DataverseError(400, '0x80060888', 'The query parameter $skip is not supported'),
   notMember: () => new DataverseError(403, '0x80072560', 'The user is not a member of the organization.'),
-  privilegeDenied: (systemUserId: string, privilegeId: string, objectTypeCode: number, logicalName: string) =>
+  privilegeDenied: (
+    systemUserId: string,
+    privilegeId: string,
+    objectTypeCode: number,
+    logicalName: string,
+    privilege = 'Read',
+  ) =>
     new DataverseError(
       403,
       '0x80040220',
-      `Principal user (Id=${systemUserId}, type=8, roleCount=0, privilegeCount=0, accessMode=0), is missing prvRead${logicalName} privilege (Id=${privilegeId}) on OTC=${objectTypeCode} for entity '${logicalName}'. context.Caller=${systemUserId}`,
+      `Principal user (Id=${systemUserId}, type=8, roleCount=0, privilegeCount=0, accessMode=0), is missing prv${privilege}${logicalName} privilege (Id=${privilegeId}) on OTC=${objectTypeCode} for entity '${logicalName}'. context.Caller=${systemUserId}`,
     ),
   /** Reference §3 [doc/infer for the status]. */
   trackChangesOption: (option: string) =>
@@ -59,6 +65,13 @@ export const dataverseErrors = {
     new DataverseError(400, '0x80060888', `The paging or delta token '${text}' is invalid.`),
   recordNotFound: (logicalName: string, id: string) =>
     new DataverseError(404, '0x80040217', `${logicalName} With Id = ${id} Does Not Exist`),
+  /** [infer] code: the one Dataverse uses for a missing row or definition. */
+  attributeNotFound: (attribute: string, logicalName: string) =>
+    new DataverseError(
+      404,
+      '0x80040217',
+      `Could not find attribute '${attribute}' on entity '${logicalName}'.`,
+    ),
   entityDefinitionNotFound: (logicalName: string) =>
     new DataverseError(404, '0x80040217', `Could not find entity with name '${logicalName}'.`),
   throttledRequests: (limit: number, windowSeconds: number, retryAfter: number) =>

@@ -4,12 +4,18 @@ import { dataverseErrors } from './errors.js';
 /**
  * Paging cookies and delta tokens. Both are stateless: the cookie carries the last key (and sort values)
  * of the page served, so a nextLink keeps working while the table changes or other requests run.
- * The $skiptoken looks like Dataverse's (`<cookie pagenumber="2" pagingcookie="..." istracking="False" />`);
- * its pagingcookie payload is our own and opaque to clients.
+ * The $skiptoken has Dataverse's shape ("Page results using OData", docs/microsoft-wire.md):
+ * `<cookie pagenumber="2" pagingcookie="%3ccookie%20page%3d%221%22%3e%3ccontactid%20last%3d%22%7b…%7d%22
+ * %20first%3d%22%7b…%7d%22%20%2f%3e%3c%2fcookie%3e" istracking="False" />`: pagenumber is the page the
+ * link asks for, the inner cookie's page the one just served, keys upper-case in braces. What Dataverse
+ * keeps server-side for sorted and change-tracked queries rides in one extra `<sandboxstate>` element.
  */
 const cursorSchema = z.object({
-  page: z.number().int().min(1),
+  /** The page a nextLink asks for (2 after the first page). */
+  page: z.number().int().min(2),
   lastKey: z.string(),
+  /** The table's primary id attribute, the element name inside Dataverse's paging cookie. */
+  keyColumn: z.string().optional(),
   lastValues: z.array(z.unknown()).optional(),
   /** Version at the start of a change-tracking initial load: the deltaLink of its last page. */
   trackingVersion: z.number().int().optional(),
@@ -25,20 +31,54 @@ const cursorSchema = z.object({
 });
 export type PagingCursor = z.infer<typeof cursorSchema>;
 
-export function encodeSkipToken(cursor: PagingCursor): string {
-  const payload = Buffer.from(JSON.stringify(cursor)).toString('base64url');
+const braced = (key: string): string => `{${key.toUpperCase()}}`;
+
+/** The `$skiptoken` value (not yet URL-encoded) of the page after `cursor.page - 1`. */
+export function encodeSkipToken(cursor: PagingCursor, firstKey: string): string {
+  const { page, lastKey, keyColumn = 'id', ...rest } = cursor;
+  const state = Object.keys(rest).length > 0 ? Buffer.from(JSON.stringify(rest)).toString('base64url') : '';
+  const inner =
+    `<cookie page="${page - 1}"><${keyColumn} last="${lastKey ? braced(lastKey) : ''}" first="${firstKey ? braced(firstKey) : ''}" />` +
+    `${state ? `<sandboxstate value="${state}" />` : ''}</cookie>`;
   const tracking = cursor.trackingVersion === undefined && cursor.delta === undefined ? 'False' : 'True';
-  return `<cookie pagenumber="${cursor.page + 1}" pagingcookie="${payload}" istracking="${tracking}" />`;
+  return `<cookie pagenumber="${page}" pagingcookie="${encodeQueryValue(inner)}" istracking="${tracking}" />`;
 }
 
 export function decodeSkipToken(token: string): PagingCursor {
-  const payload = /pagingcookie="([A-Za-z0-9_-]+)"/.exec(token)?.[1];
-  if (!payload) throw dataverseErrors.invalidToken(token);
-  try {
-    return cursorSchema.parse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
-  } catch {
+  const fail = (): never => {
     throw dataverseErrors.invalidToken(token);
+  };
+  const page = /pagenumber="(\d+)"/.exec(token)?.[1];
+  const encoded = /pagingcookie="([^"]*)"/.exec(token)?.[1];
+  if (!page || encoded === undefined) return fail();
+  let inner: string;
+  try {
+    inner = decodeURIComponent(encoded);
+  } catch {
+    return fail();
   }
+  const key = /^<cookie page="\d+"><([a-z0-9_]+) last="\{?([0-9A-Fa-f-]*)\}?"/.exec(inner);
+  if (!key) return fail();
+  const state = /<sandboxstate value="([A-Za-z0-9_-]+)" \/>/.exec(inner)?.[1];
+  try {
+    const extra = state ? JSON.parse(Buffer.from(state, 'base64url').toString('utf8')) : {};
+    return cursorSchema.parse({
+      ...extra,
+      page: Number(page),
+      lastKey: (key[2] ?? '').toLowerCase(),
+      keyColumn: key[1],
+    });
+  } catch {
+    return fail();
+  }
+}
+
+/**
+ * Percent-encoding of a $skiptoken in a nextLink as Dataverse writes it: upper-case hex, `=` and `/` left
+ * as they are (`%3Ccookie%20pagenumber=%222%22%20…%20/%3E`).
+ */
+export function encodeSkipTokenForLink(token: string): string {
+  return encodeURIComponent(token).replace(/%3D/g, '=').replace(/%2F/g, '/');
 }
 
 /** Lower-case percent-encoding, as Dataverse's deltaLinks show (`919042%2108%2f22%2f2017%2008%3a10%3a44`). */

@@ -1,19 +1,17 @@
 import { checkAccessToken, type TokenSigningKey } from '../entra/directory.js';
-import {
-  jsonResponse,
-  odataJsonContentType,
-  type SandboxRequest,
-  type SandboxResponse,
-} from '../http/types.js';
+import { odataJsonContentType, type SandboxRequest, type SandboxResponse } from '../http/types.js';
 import { parsePrefer, parseRawQuery } from '../odata/query-options.js';
-import { handleCollectionGet, handleSingleGet } from './collection.js';
+import { executeBatch, parseBatch } from './batch.js';
+import { handleCollectionGet, handleCountSegment, handleSingleGet } from './collection.js';
 import { handleEntityDefinitions } from './entity-definitions.js';
-import { type DataverseEnvironment, findTableBySetName } from './environment.js';
+import { type DataverseEnvironment, type DataverseTable, findTableBySetName } from './environment.js';
 import { DataverseError, dataverseErrors } from './errors.js';
+import { metadataDocument, serviceDocument } from './service-documents.js';
+import { createRow, deleteRow, updateRow } from './writes.js';
 
 /**
- * Dataverse Web API at `https://host:port/{org}/api/data/v9.2/` (the environment URL is
- * `https://host:port/{org}`, which is also the token audience). Order of checks follows Dataverse:
+ * Dataverse Web API at `{environment URL}/api/data/v9.2/`; the environment URL (an origin of its own,
+ * `https://host:port`) is also the token audience. Order of checks follows Dataverse:
  * token (401), application user (403), service protection (429), then the resource.
  */
 export interface DataverseRouteContext {
@@ -49,7 +47,12 @@ export async function handleDataverseRequest(
   const admission = environment.protection.admit(check.claims.oid, now.getTime());
   if (admission instanceof DataverseError) return admission.toResponse();
   try {
-    const response = route(request, environment, user.systemUserId, user.hasRole, now);
+    const response = route(request, {
+      environment,
+      systemUserId: user.systemUserId,
+      hasRole: user.hasRole,
+      now,
+    });
     return { ...response, onSent: admission };
   } catch (error) {
     admission();
@@ -63,58 +66,143 @@ function headerString(request: SandboxRequest, name: string): string | undefined
   return Array.isArray(value) ? value[0] : value;
 }
 
-function route(
-  request: SandboxRequest,
-  environment: DataverseEnvironment,
-  systemUserId: string,
-  hasRole: boolean,
-  now: Date,
-): SandboxResponse {
-  // segments: [org, 'api', 'data', 'v9.2', resource, sub?]
-  const [, api, data, version, resource, subSegment] = request.segments;
+/** Entity-set resources: `set`, `set(<guid>)`, `set/$count`. */
+const keyedResource = /^([A-Za-z0-9_]+)\(([0-9a-fA-F-]{36})\)$/;
+
+interface RouteContext {
+  environment: DataverseEnvironment;
+  systemUserId: string;
+  hasRole: boolean;
+  now: Date;
+  /** Inside a $batch change set: where writes leave their undo step. */
+  undo?: Array<() => void>;
+}
+
+function route(request: SandboxRequest, context: RouteContext): SandboxResponse {
+  // segments: ['api', 'data', 'v9.2', resource, ...rest]
+  const [api, data, version, resource, ...rest] = request.segments;
   if (api !== 'api' || data !== 'data' || version !== 'v9.2') {
-    throw dataverseErrors.resourceNotFound(request.segments.slice(1).join('/'));
+    throw dataverseErrors.resourceNotFound(request.segments.join('/'));
   }
+  const { environment } = context;
   if (resource === undefined) {
-    return jsonResponse(200, { '@odata.context': `${environment.serviceRoot}$metadata`, value: [] });
+    if (request.method !== 'GET') throw dataverseErrors.methodNotAllowed();
+    return serviceDocument(environment);
   }
-  if (request.method !== 'GET') throw dataverseErrors.methodNotAllowed();
+  if (resource === '$batch') {
+    if (request.method !== 'POST') throw dataverseErrors.methodNotAllowed();
+    return runBatch(request, context);
+  }
   const query = parseRawQuery(request.url.search);
-  if (resource === 'WhoAmI' || resource === 'WhoAmI()') {
-    return {
-      status: 200,
-      headers: { 'content-type': odataJsonContentType, 'odata-version': '4.0' },
-      body: JSON.stringify({
-        '@odata.context': `${environment.serviceRoot}$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse`,
-        BusinessUnitId: environment.businessUnitId,
-        UserId: systemUserId,
-        OrganizationId: environment.organizationId,
-      }),
-    };
+  if (request.method === 'GET') {
+    if (resource === '$metadata') return metadataDocument(environment);
+    if (resource === 'WhoAmI' || resource === 'WhoAmI()') return whoAmI(context);
+    if (resource.startsWith('EntityDefinitions'))
+      return handleEntityDefinitions(environment, resource, rest, query);
   }
-  if (resource.startsWith('EntityDefinitions')) {
-    return handleEntityDefinitions(environment, resource, subSegment, query);
-  }
-  const keyed = /^([A-Za-z0-9_]+)\(([0-9a-fA-F-]{36})\)$/.exec(resource);
+  const keyed = keyedResource.exec(resource);
   const setName = keyed?.[1] ?? resource;
   const table = findTableBySetName(environment, setName);
-  if (!table || subSegment !== undefined) throw dataverseErrors.resourceNotFound(subSegment ?? resource);
-  if (!hasRole) {
+  const isCount = !keyed && rest.length === 1 && rest[0] === '$count';
+  if (!table || (rest.length > 0 && !isCount)) throw dataverseErrors.resourceNotFound(rest[0] ?? resource);
+  const id = keyed ? (keyed[2] as string).toLowerCase() : undefined;
+  const privilege = { GET: 'Read', POST: 'Create', PATCH: 'Write', DELETE: 'Delete' }[request.method];
+  if (
+    !privilege ||
+    (request.method === 'POST' ? id !== undefined || isCount : id === undefined && request.method !== 'GET')
+  ) {
+    throw dataverseErrors.methodNotAllowed();
+  }
+  if (!context.hasRole) {
     throw dataverseErrors.privilegeDenied(
-      systemUserId,
+      context.systemUserId,
       table.privilegeId,
       table.definition.objectTypeCode,
       table.definition.logicalName,
+      privilege,
     );
+  }
+  if (request.method === 'POST' || request.method === 'PATCH' || request.method === 'DELETE') {
+    return write(request, context, table, id);
   }
   const collectionRequest = {
     environment,
     table,
     query,
     preferences: parsePrefer(headerString(request, 'prefer')),
-    now,
+    now: context.now,
   };
-  return keyed
-    ? handleSingleGet(collectionRequest, (keyed[2] as string).toLowerCase())
-    : handleCollectionGet(collectionRequest);
+  if (isCount) return handleCountSegment(collectionRequest);
+  return id ? handleSingleGet(collectionRequest, id) : handleCollectionGet(collectionRequest);
+}
+
+function whoAmI({ environment, systemUserId }: RouteContext): SandboxResponse {
+  return {
+    status: 200,
+    headers: { 'content-type': odataJsonContentType, 'odata-version': '4.0' },
+    body: JSON.stringify({
+      '@odata.context': `${environment.serviceRoot}$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse`,
+      BusinessUnitId: environment.businessUnitId,
+      UserId: systemUserId,
+      OrganizationId: environment.organizationId,
+    }),
+  };
+}
+
+function write(
+  request: SandboxRequest,
+  context: RouteContext,
+  table: DataverseTable,
+  id: string | undefined,
+): SandboxResponse {
+  const { environment, now } = context;
+  const result =
+    request.method === 'POST'
+      ? createRow(environment, table, request.body, now)
+      : request.method === 'PATCH'
+        ? updateRow(environment, table, id as string, request.body, now)
+        : deleteRow(environment, table, id as string);
+  context.undo?.push(result.undo);
+  const entityId = `${environment.serviceRoot}${table.definition.entitySetName}(${result.id})`;
+  return {
+    status: 204,
+    headers:
+      request.method === 'DELETE'
+        ? { 'odata-version': '4.0' }
+        : { 'odata-version': '4.0', location: entityId, 'odata-entityid': entityId },
+    body: '',
+  };
+}
+
+function runBatch(request: SandboxRequest, context: RouteContext): SandboxResponse {
+  const parts = parseBatch(request.body, headerString(request, 'content-type'));
+  const continueOnError = /odata\.continue-on-error/i.test(headerString(request, 'prefer') ?? '');
+  const serviceRoot = new URL(context.environment.serviceRoot);
+  return executeBatch(
+    parts,
+    {
+      run(operation, undo) {
+        // Absolute, /api/data/v9.2/... or relative to the service root, as the Learn examples use.
+        const url = new URL(operation.target, serviceRoot);
+        const inner: SandboxRequest = {
+          method: operation.method,
+          url,
+          segments: url.pathname
+            .split('/')
+            .filter((segment) => segment.length > 0)
+            .map((segment) => decodeURIComponent(segment)),
+          headers: { ...request.headers, ...operation.headers },
+          body: operation.body,
+        };
+        try {
+          if (url.origin !== serviceRoot.origin) throw dataverseErrors.resourceNotFound(url.href);
+          return route(inner, { ...context, undo });
+        } catch (error) {
+          if (error instanceof DataverseError) return error.toResponse();
+          throw error;
+        }
+      },
+    },
+    continueOnError,
+  );
 }

@@ -1,11 +1,4 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  randomUUID,
-} from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
 import { type CertificateThumbprints, certificateThumbprints } from '../certs.js';
 import { decodeJwt, signJwt, verifyJwtSignature } from './jwt.js';
 
@@ -59,14 +52,26 @@ export interface TokenSigningKey {
   jwk: Record<string, unknown>;
 }
 
-export function createTokenSigningKey(privateKeyPem?: string): TokenSigningKey {
-  const privateKey = privateKeyPem
-    ? createPrivateKey(privateKeyPem)
-    : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+/**
+ * Entra's JWKS entries carry `kid` = `x5t` (base64url SHA-1 of the certificate) and the certificate in
+ * `x5c` (https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-the-signature).
+ */
+export function createTokenSigningKey(material: {
+  privateKeyPem: string;
+  certificatePem: string;
+}): TokenSigningKey {
+  const privateKey = createPrivateKey(material.privateKeyPem);
   const publicKey = createPublicKey(privateKey);
   const exported = publicKey.export({ format: 'jwk' });
-  const kid = createHash('sha256').update(String(exported.n)).digest('base64url').slice(0, 27);
-  return { kid, privateKey, publicKey, jwk: { kty: 'RSA', use: 'sig', kid, n: exported.n, e: exported.e } };
+  const thumbprints = certificateThumbprints(material.certificatePem);
+  const kid = thumbprints.x5t;
+  const x5c = material.certificatePem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
+  return {
+    kid,
+    privateKey,
+    publicKey,
+    jwk: { kty: 'RSA', use: 'sig', kid, x5t: kid, n: exported.n, e: exported.e, x5c: [x5c] },
+  };
 }
 
 export interface AccessTokenClaims {

@@ -37,6 +37,13 @@ export function entraErrorResponse(
 
 /** The diagnosable failures of reference §1, with Entra's wording. */
 export const entraErrors = {
+  /** Instance discovery for a host that is not this cloud (MSAL's "custom authority aliases" page shows it). */
+  invalidInstance: (): EntraErrorSpec => ({
+    status: 400,
+    error: 'invalid_instance',
+    code: 50049,
+    message: 'Unknown or invalid instance.',
+  }),
   tenantNotFound: (tenant: string): EntraErrorSpec => ({
     status: 400,
     error: 'invalid_request',

@@ -43,6 +43,7 @@ export function isEntraPath(segments: string[]): boolean {
     rest === '.well-known/openid-configuration' ||
     rest === 'discovery/v2.0/keys' ||
     rest === 'discovery/keys' ||
+    rest === 'discovery/instance' ||
     rest === 'oauth2/v2.0/token'
   );
 }
@@ -64,6 +65,7 @@ export async function handleEntraRequest(
   if (rest === 'discovery/v2.0/keys' || rest === 'discovery/keys') {
     return jsonResponse(200, { keys: [context.signingKey.jwk] });
   }
+  if (rest === 'discovery/instance') return instanceDiscovery(request, context, fail);
   const tenant = context.findTenant(tenantSegment);
   if (!tenant) {
     const spec = entraErrors.tenantNotFound(tenantSegment);
@@ -83,9 +85,36 @@ export async function handleEntraRequest(
 }
 
 /**
- * `/{tenant}/v2.0/.well-known/openid-configuration`: the v2.0 endpoints. MSAL in OIDC protocol mode
- * fetches `{authority}/.well-known/openid-configuration`, so clients use `{host}/{tenant}/v2.0` as the
- * authority, as they would with any OIDC provider (src/providers/dynamics/auth.ts does).
+ * Instance discovery (`/common/discovery/instance?api-version=1.1&authorization_endpoint=...`), which MSAL
+ * calls for an authority host it does not know: the cloud's aliases and its tenant discovery endpoint. An
+ * authorization endpoint on another host is an unknown instance (AADSTS50049), as on Entra. See
+ * docs/microsoft-wire.md, "Entra ID".
+ */
+function instanceDiscovery(
+  request: SandboxRequest,
+  context: EntraContext,
+  fail: (spec: EntraErrorSpec) => SandboxResponse,
+): SandboxResponse {
+  const host = new URL(context.baseUrl).host;
+  const endpoint = request.url.searchParams.get('authorization_endpoint');
+  let endpointHost: string | undefined;
+  try {
+    endpointHost = endpoint ? new URL(endpoint).host : undefined;
+  } catch {
+    endpointHost = undefined;
+  }
+  if (endpointHost !== host) return fail(entraErrors.invalidInstance());
+  return jsonResponse(200, {
+    tenant_discovery_endpoint: `${context.baseUrl}/{tenant}/v2.0/.well-known/openid-configuration`,
+    'api-version': '1.1',
+    metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+  });
+}
+
+/**
+ * `/{tenant}/v2.0/.well-known/openid-configuration`: the v2.0 endpoints. MSAL (default AAD protocol mode)
+ * fetches `{authority}/v2.0/.well-known/openid-configuration` for the authority `{host}/{tenant}`, once
+ * the host is listed in `knownAuthorities` (src/providers/dynamics/auth.ts does so for non-Microsoft hosts).
  */
 function openIdConfiguration(baseUrl: string, tenantId: string): Record<string, unknown> {
   const root = `${baseUrl}/${tenantId}`;
@@ -214,7 +243,8 @@ function issueToken(
 
   const accessToken = issueAccessToken({
     signingKey: context.signingKey,
-    issuer: `${context.baseUrl}/${tenant.tenantId}/`,
+    // v1.0 access tokens (what Dataverse and F&O accept) carry the sts.windows.net issuer.
+    issuer: `https://sts.windows.net/${tenant.tenantId}/`,
     tenantId: tenant.tenantId,
     app,
     resource: trimSlash(resource),

@@ -3,13 +3,21 @@ import type { GeneratedOrganisation } from '../data/types.js';
 
 /** One Finance & Operations environment: its data entities and DMF definition groups and executions. */
 export type FnoExportOutcome = 'Succeeded' | 'PartiallySucceeded' | 'Failed';
-export type DmfSourceFormat = 'CSV-Unicode' | 'CSV-UTF8';
+/** Source formats of the data project ("XML-Element" is one of F&O's default formats besides CSV). */
+export type DmfSourceFormat = 'CSV-Unicode' | 'CSV-UTF8' | 'XML-Element';
 
 export interface DefinitionGroup {
   name: string;
   /** Entity sets exported (one data file each). */
   entitySets: Array<keyof GeneratedOrganisation['fno']>;
   sourceFormat: DmfSourceFormat;
+  /**
+   * Change tracking on the project's entities: an export holds only rows created or updated since the
+   * project's last export ("Data management package REST API", ExportToPackage), never deletions.
+   */
+  changeTracking?: boolean;
+  /** Change tracking: the row objects (rows are immutable) the last export saw, per entity set. */
+  exportedRows?: Map<string, Set<object>>;
 }
 
 export interface DmfExecution {
@@ -20,6 +28,8 @@ export interface DmfExecution {
   startedAt: number;
   durationMs: number;
   outcome: FnoExportOutcome;
+  /** Before this time F&O answers "Execution details were not found" for the id (job not created yet). */
+  visibleAt: number;
   /** Rows as they were when the export ran (rows are immutable, so a shallow copy is a snapshot). */
   snapshot: GeneratedOrganisation['fno'];
 }
@@ -35,6 +45,10 @@ export interface FnoEnvironment {
   executions: Map<string, DmfExecution>;
   exportOutcome: FnoExportOutcome;
   exportDurationMs: number;
+  /** How long a new execution id stays unknown to the status actions ("execution not found"). */
+  executionNotFoundMs: number;
+  /** Exports whose execution F&O never creates: the status stays Unknown for good. */
+  loseExecutions: boolean;
   packageUrlLifetimeSeconds: number;
   /** Signs package download URLs (the SAS of the blob). */
   packageSigningKey: Buffer;
@@ -60,6 +74,13 @@ export function createFnoEnvironment(options: {
     { name: 'HR export UTF8', entitySets: allEntitySets, sourceFormat: 'CSV-UTF8' },
     { name: 'Export Workers', entitySets: ['Workers'], sourceFormat: 'CSV-Unicode' },
     { name: 'Export Dependents', entitySets: ['WorkerPersonalContactPersons'], sourceFormat: 'CSV-Unicode' },
+    { name: 'HR export XML', entitySets: allEntitySets, sourceFormat: 'XML-Element' },
+    {
+      name: 'HR export tracked',
+      entitySets: allEntitySets,
+      sourceFormat: 'CSV-Unicode',
+      changeTracking: true,
+    },
   ];
   const firstCompany = options.organisation.dataverse.cdm_companies[0]?.cdm_companycode ?? 'USMF';
   return {
@@ -72,6 +93,8 @@ export function createFnoEnvironment(options: {
     executions: new Map(),
     exportOutcome: 'Succeeded',
     exportDurationMs: options.exportDurationMs,
+    executionNotFoundMs: 0,
+    loseExecutions: false,
     packageUrlLifetimeSeconds: options.packageUrlLifetimeSeconds,
     packageSigningKey: randomBytes(32),
   };

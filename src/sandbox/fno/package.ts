@@ -17,18 +17,18 @@ function escapeXml(text: string): string {
   return text.replace(/[<>&'"]/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-function dataFileName(entity: FnoEntityDefinition): string {
-  return `${entity.dmfEntityName}.csv`;
+function dataFileName(entity: FnoEntityDefinition, execution: DmfExecution): string {
+  return `${entity.dmfEntityName}.${execution.group.sourceFormat.startsWith('XML') ? 'xml' : 'csv'}`;
 }
 
 export function manifestXml(execution: DmfExecution, entities: FnoEntityDefinition[]): string {
   const entries = entities
     .map(
       (entity, index) => `    <DataManagementPackageEntityData>
-      <DefaultRefreshType>FullPush</DefaultRefreshType>
+      <DefaultRefreshType>${execution.group.changeTracking ? 'IncrementalPush' : 'FullPush'}</DefaultRefreshType>
       <EntityName>${escapeXml(entity.dmfEntityName)}</EntityName>
       <ExecutionUnit>1</ExecutionUnit>
-      <InputFilePath>${escapeXml(dataFileName(entity))}</InputFilePath>
+      <InputFilePath>${escapeXml(dataFileName(entity, execution))}</InputFilePath>
       <LevelInExecutionUnit>${index + 1}</LevelInExecutionUnit>
       <SourceFormat>${execution.group.sourceFormat}</SourceFormat>
       <TargetEntity>${entity.targetEntity}</TargetEntity>
@@ -95,6 +95,23 @@ function encodedCsv(
   return Readable.from(buffers(), { objectMode: false });
 }
 
+/** XML-Element: one element per row, one child element per field (a small project's file, in memory). */
+function xmlElementFile(rows: readonly Record<string, unknown>[], entity: FnoEntityDefinition): string {
+  const names = entity.fields.map((field) => field.name.toUpperCase());
+  const body = rows
+    .map(
+      (row) =>
+        `<${entity.targetEntity}>${entity.fields
+          .map(
+            (field, index) =>
+              `<${names[index]}>${escapeXml(String(row[field.name] ?? ''))}</${names[index]}>`,
+          )
+          .join('')}</${entity.targetEntity}>`,
+    )
+    .join('');
+  return `<?xml version="1.0" encoding="utf-8"?><Document>${body}</Document>`;
+}
+
 export function rowsForExport(
   execution: DmfExecution,
   entity: FnoEntityDefinition,
@@ -116,10 +133,12 @@ export function packageStream(execution: DmfExecution): Readable {
   zip.addBuffer(Buffer.from(manifestXml(execution, entities)), 'Manifest.xml', { mtime });
   zip.addBuffer(Buffer.from(packageHeaderXml(execution)), 'PackageHeader.xml', { mtime });
   for (const entity of entities) {
-    const unicode = execution.group.sourceFormat === 'CSV-Unicode';
-    zip.addReadStream(encodedCsv(rowsForExport(execution, entity), entity, unicode), dataFileName(entity), {
-      mtime,
-    });
+    const rows = rowsForExport(execution, entity);
+    const data =
+      execution.group.sourceFormat === 'XML-Element'
+        ? Readable.from([Buffer.from(xmlElementFile(rows, entity))])
+        : encodedCsv(rows, entity, execution.group.sourceFormat === 'CSV-Unicode');
+    zip.addReadStream(data, dataFileName(entity, execution), { mtime });
   }
   zip.end();
   return zip.outputStream as Readable;

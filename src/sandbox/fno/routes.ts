@@ -17,11 +17,11 @@ import {
 } from '../odata/filter.js';
 import { parsePrefer, parseRawQuery, type RawQuery } from '../odata/query-options.js';
 import { type FnoEntityDefinition, type FnoField, findFnoEntity, fnoCatalog } from './catalog.js';
-import type { DmfExecution, FnoEnvironment } from './environment.js';
+import type { DefinitionGroup, DmfExecution, FnoEnvironment } from './environment.js';
 import { packageStream, rowsForExport } from './package.js';
 
 /**
- * Finance & Operations at `https://host:port/{env}/data/` (environment URL `https://host:port/{env}`, the
+ * Finance & Operations at `{environment URL}/data/` (the environment URL, an origin of its own, is the
  * token audience): OData entities with cross-company and paging, and the DMF package API (reference §6).
  */
 export interface FnoRouteContext {
@@ -56,7 +56,7 @@ export function handleFnoRequest(
   if (!check.ok || check.claims.tid !== fno.tenantId) {
     return { status: 401, headers: { 'www-authenticate': 'Bearer', 'content-length': '0' }, body: '' };
   }
-  const [, data, resource, action] = request.segments;
+  const [data, resource, action] = request.segments;
   if (data !== 'data')
     return fnoError(
       404,
@@ -255,6 +255,8 @@ function handleDmfAction(
     const executionId =
       parsed.data.executionId ||
       `${group.name}-${new Date(nowMs).toISOString().slice(0, 19)}-${randomUUID().slice(0, 8).toUpperCase()}`;
+    // A lost execution: F&O hands out the id but never creates the job (status Unknown for good).
+    if (fno.loseExecutions) return stringValue(fno, executionId);
     fno.executions.set(executionId, {
       executionId,
       group,
@@ -263,18 +265,23 @@ function handleDmfAction(
       startedAt: nowMs,
       durationMs: fno.exportDurationMs,
       outcome: fno.exportOutcome,
-      snapshot: {
-        Workers: [...fno.data.Workers],
-        WorkerPersonalContactPersons: [...fno.data.WorkerPersonalContactPersons],
-        WorkerEnrolledBenefits: [...fno.data.WorkerEnrolledBenefits],
-        CoveredBeneficiaryRelationships: [...fno.data.CoveredBeneficiaryRelationships],
-      },
+      visibleAt: nowMs + fno.executionNotFoundMs,
+      snapshot: exportSnapshot(fno, group),
     });
     return stringValue(fno, executionId);
   }
   const parsed = executionSchema.safeParse(body);
   if (!parsed.success) return fnoError(400, 'An error has occurred.', parsed.error.message);
   const execution = fno.executions.get(parsed.data.executionId);
+  if (execution && nowMs < execution.visibleAt) {
+    // Publicly reported (microsoft/Recurring-Integrations-Scheduler#71): right after ExportToPackage the
+    // status actions may not find the execution yet.
+    return fnoError(
+      400,
+      'An error has occurred.',
+      `Exception occurred while executing action ${action} on Entity DataManagementDefinitionGroup: Execution details were not found for execution id: ${execution.executionId}`,
+    );
+  }
   const status = executionStatus(execution, nowMs);
   if (action === 'GetExecutionSummaryStatus') return stringValue(fno, status);
   if (action === 'GetExportedPackageUrl') {
@@ -287,6 +294,31 @@ function handleDmfAction(
     return stringValue(fno, JSON.stringify(executionErrors(execution, status)));
   }
   return fnoError(404, `No HTTP resource was found for action '${action}'.`);
+}
+
+/**
+ * The rows an export holds. With change tracking, only rows created or updated since the project's last
+ * export (rows are immutable objects: a row not seen by that export is new or changed); deletions are
+ * never exported.
+ */
+function exportSnapshot(fno: FnoEnvironment, group: DefinitionGroup): DmfExecution['snapshot'] {
+  const snapshot: DmfExecution['snapshot'] = {
+    Workers: [...fno.data.Workers],
+    WorkerPersonalContactPersons: [...fno.data.WorkerPersonalContactPersons],
+    WorkerEnrolledBenefits: [...fno.data.WorkerEnrolledBenefits],
+    CoveredBeneficiaryRelationships: [...fno.data.CoveredBeneficiaryRelationships],
+  };
+  if (!group.changeTracking || fno.exportOutcome === 'Failed') return snapshot;
+  const previous = group.exportedRows;
+  const seen = new Map<string, Set<object>>();
+  for (const name of Object.keys(snapshot) as Array<keyof DmfExecution['snapshot']>) {
+    const rows = snapshot[name] as unknown as object[];
+    seen.set(name, new Set(rows));
+    const before = previous?.get(name);
+    if (before) (snapshot[name] as unknown as object[]) = rows.filter((row) => !before.has(row));
+  }
+  group.exportedRows = seen;
+  return snapshot;
 }
 
 function executionErrors(execution: DmfExecution, status: string): Array<Record<string, string>> {

@@ -1,6 +1,7 @@
 /**
- * Query-string and Prefer-header parsing shared by the Dataverse and F&O handlers. OData clients send
- * `+` literally inside values (phone numbers), so the query is decoded without form semantics.
+ * Query-string and Prefer-header parsing shared by the Dataverse and F&O handlers. Both run on ASP.NET,
+ * which reads `+` in a query string as a space (clients that form-encode send `$filter=name+eq+'x'`);
+ * a literal plus sign arrives as `%2B`.
  */
 export interface RawQuery {
   /** Options in request order; names keep their case (`$select`). */
@@ -18,8 +19,8 @@ export function parseRawQuery(search: string): RawQuery {
     const equals = part.indexOf('=');
     const rawName = equals === -1 ? part : part.slice(0, equals);
     const rawValue = equals === -1 ? '' : part.slice(equals + 1);
-    const name = safeDecode(rawName);
-    options.set(name, safeDecode(rawValue));
+    const name = safeDecode(rawName.replaceAll('+', ' '));
+    options.set(name, safeDecode(rawValue.replaceAll('+', ' ')));
     parts.push({ name, raw: part });
   }
   return { options, parts };

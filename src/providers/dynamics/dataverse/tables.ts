@@ -30,12 +30,27 @@ const entityDefinitionSchema = z.object({
   ChangeTrackingEnabled: z.boolean().nullish(),
 });
 
+/**
+ * A keyed EntityDefinitions request is answered by Dataverse as one entity; some environments (and
+ * proxies in front of them) answer it as a collection `{"value": [...]}`, the shape of the `$filter` form
+ * (docs/microsoft-wire.md, "Web API surface"). Both are read; an empty collection means no such table.
+ */
+const entityDefinitionAnswerSchema = z.union([
+  z.object({ value: z.array(entityDefinitionSchema) }),
+  entityDefinitionSchema,
+]);
+
 /** The table's definition, or null when the environment has no such table. */
 export async function describeTable(client: ODataClient, apiRoot: string, logicalName: string) {
   const url = `${apiRoot}EntityDefinitions(LogicalName='${logicalName}')?$select=LogicalName,EntitySetName,ChangeTrackingEnabled`;
   try {
     const { body } = await client.get(url);
-    const definition = entityDefinitionSchema.parse(body);
+    const answer = entityDefinitionAnswerSchema.parse(body);
+    const definition =
+      'value' in answer
+        ? answer.value.find((entry) => entry.LogicalName.toLowerCase() === logicalName.toLowerCase())
+        : answer;
+    if (!definition) return null;
     return {
       logicalName: definition.LogicalName,
       entitySetName: definition.EntitySetName,

@@ -19,6 +19,18 @@ export function diagnoseFno(error: unknown): Diagnosis | undefined {
         reason: `${error.message} Large exports can take long: raise the DMF time limit in the account's settings, or check the batch job in F&O's ${DATA_PROJECTS} > Job history.`,
       };
     }
+    if (error.failure === 'format') {
+      return {
+        status: 'error_config',
+        reason: `${error.message} In F&O's ${DATA_PROJECTS}, open the data project and choose a CSV source data format (CSV-Unicode) for each entity.`,
+      };
+    }
+    if (error.failure === 'unknown-execution') {
+      return {
+        status: 'degraded',
+        reason: `${error.message} Check F&O's ${DATA_PROJECTS} > Job history and that the batch service runs; the next sync exports again.`,
+      };
+    }
     if (error.failure === 'package') {
       return {
         status: 'error_config',

@@ -8,9 +8,12 @@ import { FnoError, type FnoHttp } from './fno-http.js';
 import { DmfManifestError, type ManifestEntity, parseManifest } from './manifest.js';
 
 /**
- * One DMF export (reference §6): ExportToPackage for a definition group (data project) → poll
- * GetExecutionSummaryStatus with backoff until it leaves Executing or the time limit passes →
- * GetExportedPackageUrl → download the zip. The zip is streamed to a temporary file rather than
+ * One DMF export ("Data management package REST API"; docs/microsoft-wire.md, "DMF package API"):
+ * ExportToPackage for a definition group (data project) → poll GetExecutionSummaryStatus with backoff
+ * until it leaves Executing or the time limit passes → GetExportedPackageUrl → download the zip.
+ * Right after ExportToPackage F&O may not know the execution yet ("Execution details were not found",
+ * or status Unknown): that is waited out, but only for `unknownTimeoutMs`, since an id F&O never
+ * creates stays Unknown for good. The zip is streamed to a temporary file rather than
  * kept in memory: a zip's directory is at its end, so entries can only be located once the whole
  * file is there, and a file lets every entity's data file be read as a stream, in any order, by
  * concurrent source streams. Anything but Succeeded fails the export with F&O's own errors.
@@ -23,12 +26,22 @@ export interface DmfSettings {
   packageName: string;
   /** Give up waiting for the export after this long. */
   timeoutMs: number;
+  /** How long an execution may stay unknown to F&O (not found, or Unknown) before the export fails. */
+  unknownTimeoutMs: number;
   /** First wait between status polls; grows ×1.5 up to maxPollMs. */
   initialPollMs: number;
   maxPollMs: number;
 }
 
-export type DmfFailure = 'PartiallySucceeded' | 'Failed' | 'Canceled' | 'timeout' | 'no-package' | 'package';
+export type DmfFailure =
+  | 'PartiallySucceeded'
+  | 'Failed'
+  | 'Canceled'
+  | 'timeout'
+  | 'unknown-execution'
+  | 'no-package'
+  | 'package'
+  | 'format';
 
 export class DmfExportError extends Error {
   constructor(
@@ -44,6 +57,18 @@ export class DmfExportError extends Error {
 }
 
 const PENDING = new Set(['Executing', 'NotRun', 'Unknown']);
+/** A status action's answer while F&O has not created the execution yet (publicly reported wording). */
+const EXECUTION_NOT_FOUND = /Execution details were not found/i;
+
+/** The execution's status; `NotFound` while F&O answers that it has no such execution yet. */
+async function executionStatus(http: FnoHttp, executionId: string): Promise<string> {
+  try {
+    return await http.dmfAction('GetExecutionSummaryStatus', { executionId });
+  } catch (error) {
+    if (error instanceof FnoError && EXECUTION_NOT_FOUND.test(error.message)) return 'NotFound';
+    throw error;
+  }
+}
 const MAX_ERRORS_SHOWN = 10;
 
 /** GetExecutionErrors' value is a JSON string holding [{RecordId, Field, ErrorMessage}]. */
@@ -82,9 +107,23 @@ export async function runExport(
   const deadline = Date.now() + settings.timeoutMs;
   let wait = settings.initialPollMs;
   let status = 'Executing';
+  /** Since when F&O has not known the execution (not found or Unknown), without a break. */
+  let unknownSince: number | undefined;
   for (;;) {
-    status = await http.dmfAction('GetExecutionSummaryStatus', { executionId });
-    if (!PENDING.has(status)) break;
+    status = await executionStatus(http, executionId);
+    if (status !== 'NotFound' && !PENDING.has(status)) break;
+    if (status === 'NotFound' || status === 'Unknown') {
+      unknownSince ??= Date.now();
+      if (Date.now() + wait - unknownSince > settings.unknownTimeoutMs) {
+        throw new DmfExportError(
+          'unknown-execution',
+          `F&O still does not know DMF execution ${executionId} of data project '${settings.definitionGroup}' ${Math.round((Date.now() - unknownSince) / 1000)} s after ExportToPackage returned it (status ${status === 'NotFound' ? '"execution details were not found"' : 'Unknown'}): the export job was not created; nothing was changed.`,
+          executionId,
+        );
+      }
+    } else {
+      unknownSince = undefined;
+    }
     if (Date.now() + wait > deadline) {
       throw new DmfExportError(
         'timeout',
@@ -224,10 +263,14 @@ export class DmfPackage {
     }
   }
 
-  /** The data file of `entityName` (as the manifest names it) as a byte stream, and its format. */
+  /**
+   * The data file of `entityName` (as the manifest names it) as a byte stream, whether the export is a
+   * delta (change tracking: `IncrementalPush`), and its file name. Only CSV data files are read: the
+   * manifest's SourceFormat says what the file is, and any other format is refused by name.
+   */
   async openEntity(
     entityName: string,
-  ): Promise<{ stream: Readable; sourceFormat: string; fileName: string }> {
+  ): Promise<{ stream: Readable; sourceFormat: string; fileName: string; incremental: boolean }> {
     const listed = this.manifest.find(
       (entity) => entity.entityName.toLowerCase() === entityName.toLowerCase(),
     );
@@ -235,6 +278,13 @@ export class DmfPackage {
       throw new DmfExportError(
         'package',
         `The DMF package of ${this.executionId} does not list the entity '${entityName}': add it to the data project.`,
+        this.executionId,
+      );
+    }
+    if (listed.sourceFormat && !/^csv/i.test(listed.sourceFormat)) {
+      throw new DmfExportError(
+        'format',
+        `The DMF package of ${this.executionId} holds '${entityName}' as ${listed.sourceFormat}; the gateway reads CSV data files only (CSV-Unicode or CSV UTF-8): set the data project's source data format to CSV.`,
         this.executionId,
       );
     }
@@ -253,6 +303,7 @@ export class DmfPackage {
       stream: await this.zip.openReadStreamPromise(entry),
       sourceFormat: listed.sourceFormat,
       fileName,
+      incremental: /^incremental/i.test(listed.refreshType),
     };
   }
 

@@ -2,12 +2,16 @@
  * The DMF package manifest (reference §6): `Manifest.xml`, namespace
  * http://schemas.microsoft.com/dynamics/2015/01/DataManagement, listing under
  * `PackageEntityList/DataManagementPackageEntityData` each entity's `EntityName`, `InputFilePath`
- * (the data file in the zip) and `SourceFormat` (CSV-Unicode, CSV UTF-8, XML, Excel).
+ * (the data file in the zip), `SourceFormat` (CSV-Unicode, CSV UTF-8, XML, Excel) and
+ * `DefaultRefreshType` (FullPush, or IncrementalPush for an entity with change tracking;
+ * docs/microsoft-wire.md, "DMF package API").
  */
 export interface ManifestEntity {
   entityName: string;
   inputFilePath: string;
   sourceFormat: string;
+  /** "" when the manifest does not say. */
+  refreshType: string;
 }
 
 export class DmfManifestError extends Error {
@@ -50,7 +54,12 @@ export function parseManifest(xml: string): ManifestEntity[] {
     if (!entityName || !inputFilePath) {
       throw new DmfManifestError('Manifest.xml lists an entity without EntityName or InputFilePath');
     }
-    entities.push({ entityName, inputFilePath, sourceFormat: element(body, 'SourceFormat') ?? '' });
+    entities.push({
+      entityName,
+      inputFilePath,
+      sourceFormat: element(body, 'SourceFormat') ?? '',
+      refreshType: element(body, 'DefaultRefreshType') ?? '',
+    });
   }
   return entities;
 }

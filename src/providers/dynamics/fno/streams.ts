@@ -6,7 +6,8 @@ import type { FnoHttp } from './fno-http.js';
 import { normaliser } from './mappers.js';
 
 /**
- * F&O sources as snapshot streams. F&O gives no change tracking for these entities (reference §6),
+ * F&O sources as snapshot streams (except a DMF export of a change-tracked data project, which is a
+ * delta: see dmfEntityStream). F&O OData gives no change tracking for these entities (reference §6),
  * so every sync reads the whole entity: all pages are phase "full" and the last has no cursor, which
  * makes the engine diff the snapshot against what is stored (only real changes bump modified_at)
  * and mark rows missing from it deleted. A failure (HTTP, a DMF export that is not Succeeded, a
@@ -35,13 +36,13 @@ class PageBuilder {
     return this.records.length + this.invalid.length;
   }
 
-  take(last: boolean): SyncPage {
+  take(last: boolean, phase: SyncPage['phase'] = 'full'): SyncPage {
     const page: SyncPage = {
       records: this.records,
       deletedRemoteIds: [],
       invalid: this.invalid,
       nextCursor: null,
-      phase: 'full',
+      phase,
       last,
     };
     this.records = [];
@@ -91,7 +92,11 @@ export function dmfEntityStream(options: {
     async *pages(): AsyncGenerator<SyncPage> {
       try {
         const dmfPackage = await shared.package();
-        const { stream } = await dmfPackage.openEntity(entity.dmfEntityName);
+        const { stream, incremental } = await dmfPackage.openEntity(entity.dmfEntityName);
+        // A change-tracked data project exports only rows created or updated since its last run
+        // ("Data management package REST API", ExportToPackage): a delta, so nothing missing from it
+        // is deleted. Deletions then need a full export of a project without change tracking.
+        const phase: SyncPage['phase'] = incremental ? 'delta' : 'full';
         const builder = new PageBuilder(entity);
         let toRow: ((values: string[]) => Record<string, unknown>) | undefined;
         // The encoding comes from the byte-order mark (CSV-Unicode = UTF-16LE with BOM; else UTF-8).
@@ -102,12 +107,12 @@ export function dmfEntityStream(options: {
               continue;
             }
             builder.add(toRow(values));
-            if (builder.size >= pageSize) yield builder.take(false);
+            if (builder.size >= pageSize) yield builder.take(false, phase);
           }
         }
         if (!toRow)
           throw new Error(`The DMF data file of '${entity.dmfEntityName}' is empty (no header row).`);
-        yield builder.take(true);
+        yield builder.take(true, phase);
       } finally {
         await shared.release();
       }

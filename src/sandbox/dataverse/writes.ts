@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { isoSeconds } from '../data/flat-strings.js';
+import { wireName } from './catalog.js';
+import type { DataverseEnvironment, DataverseTable } from './environment.js';
+import { dataverseErrors } from './errors.js';
+import type { DataverseRow } from './table-store.js';
+
+/**
+ * Create (POST), update (PATCH) and delete (DELETE) of rows ("Create a table row", "Update and delete
+ * table rows using the Web API"; docs/microsoft-wire.md). Each write bumps the organisation's row version,
+ * so it shows up in change tracking, and returns an undo: a $batch change set that fails rolls back the
+ * writes it already made.
+ */
+export interface WriteResult {
+  id: string;
+  undo(): void;
+}
+
+/** Columns the platform sets itself: a client may not write them. */
+const systemColumns = new Set(['createdon', 'modifiedon', 'versionnumber']);
+
+function nextVersion(environment: DataverseEnvironment): number {
+  environment.version.current += 1;
+  return environment.version.current;
+}
+
+function parseBody(table: DataverseTable, body: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = body.trim() ? JSON.parse(body) : {};
+  } catch {
+    throw dataverseErrors.badQuery('The request body is not valid JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw dataverseErrors.badQuery('The request body must be a JSON object.');
+  }
+  const writable = new Set(
+    table.definition.columns
+      .filter((column) => column.kind !== 'Lookup' && column.kind !== 'Owner')
+      .map((column) => wireName(column)),
+  );
+  const changes: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    if (name.startsWith('@odata.')) continue;
+    if (!writable.has(name) || systemColumns.has(name) || name === table.definition.primaryIdAttribute) {
+      throw dataverseErrors.unknownProperty(name, table.definition.logicalName);
+    }
+    changes[name] = value;
+  }
+  return changes;
+}
+
+export function createRow(
+  environment: DataverseEnvironment,
+  table: DataverseTable,
+  body: string,
+  now: Date,
+): WriteResult {
+  const changes = parseBody(table, body);
+  const stamp = isoSeconds(now.getTime());
+  const id = randomUUID();
+  const row: DataverseRow = { versionnumber: nextVersion(environment) };
+  for (const column of table.definition.columns) row[wireName(column)] = null;
+  Object.assign(row, changes, {
+    [table.definition.primaryIdAttribute]: id,
+    versionnumber: row.versionnumber,
+    createdon: stamp,
+    modifiedon: stamp,
+    statecode: changes.statecode ?? 0,
+    statuscode: changes.statuscode ?? 1,
+  });
+  table.store.put(row);
+  return {
+    id,
+    undo: () => {
+      table.store.remove(id, nextVersion(environment));
+      table.store.deletions.pop();
+    },
+  };
+}
+
+export function updateRow(
+  environment: DataverseEnvironment,
+  table: DataverseTable,
+  id: string,
+  body: string,
+  now: Date,
+): WriteResult {
+  const previous = table.store.get(id);
+  if (!previous) throw dataverseErrors.recordNotFound(table.definition.logicalName, id);
+  const changes = parseBody(table, body);
+  table.store.put({
+    ...previous,
+    ...changes,
+    versionnumber: nextVersion(environment),
+    modifiedon: isoSeconds(now.getTime()),
+  });
+  return { id, undo: () => table.store.put(previous) };
+}
+
+export function deleteRow(environment: DataverseEnvironment, table: DataverseTable, id: string): WriteResult {
+  const previous = table.store.get(id);
+  if (!previous) throw dataverseErrors.recordNotFound(table.definition.logicalName, id);
+  table.store.remove(id, nextVersion(environment));
+  return {
+    id,
+    undo: () => {
+      table.store.put(previous);
+      table.store.deletions.pop();
+    },
+  };
+}

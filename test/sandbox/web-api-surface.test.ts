@@ -1,0 +1,295 @@
+import type { Agent } from 'undici';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataverseCatalog } from '../../src/sandbox/dataverse/catalog.js';
+import type { Sandbox, SandboxTenant } from '../../src/sandbox/index.js';
+import { fetchToken, getJson, startTestSandbox } from './helpers.js';
+
+/**
+ * The parts of the Web API surface that independent clients rely on, checked against the shapes in
+ * Microsoft's Web API pages (docs/microsoft-wire.md, "Web API surface").
+ */
+let sandbox: Sandbox;
+let agent: Agent;
+let tenant: SandboxTenant;
+let token: string;
+let root: string;
+const workers = 40;
+
+beforeAll(async () => {
+  ({ sandbox, agent } = await startTestSandbox({ workers }));
+  tenant = sandbox.defaultTenant;
+  token = await fetchToken(agent, tenant, tenant.dataverseUrl);
+  root = `${tenant.dataverseUrl}/api/data/v9.2/`;
+});
+afterAll(async () => {
+  await agent.close();
+  await sandbox.close();
+});
+
+const get = (path: string, headers: Record<string, string> = {}) =>
+  getJson<Record<string, unknown> & { value: Array<Record<string, unknown>> }>(agent, `${root}${path}`, {
+    authorization: `Bearer ${token}`,
+    ...headers,
+  });
+
+async function getText(path: string) {
+  const response = await request(`${root}${path}`, {
+    dispatcher: agent,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
+}
+
+async function post(path: string, body: string, headers: Record<string, string>) {
+  const response = await request(`${root}${path}`, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: { authorization: `Bearer ${token}`, ...headers },
+    body,
+  });
+  return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
+}
+
+describe('Web API surface', () => {
+  it('has an environment URL without a path, and a service document listing the entity sets', async () => {
+    expect(new URL(tenant.dataverseUrl).pathname).toBe('/');
+    expect(new URL(tenant.fnoUrl).pathname).toBe('/');
+    expect(new URL(tenant.dataverseUrl).origin).not.toBe(new URL(tenant.fnoUrl).origin);
+    const { status, body } = await get('');
+    expect(status).toBe(200);
+    expect(body['@odata.context']).toBe(`${root}$metadata`);
+    expect(body.value).toContainEqual({ name: 'cdm_workers', kind: 'EntitySet', url: 'cdm_workers' });
+    expect(body.value).toContainEqual({
+      name: 'EntityDefinitions',
+      kind: 'EntitySet',
+      url: 'EntityDefinitions',
+    });
+  });
+
+  it('serves $metadata as CSDL with the tables it serves', async () => {
+    const response = await getText('$metadata');
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toContain('application/xml');
+    expect(response.text).toContain('<Schema Namespace="Microsoft.Dynamics.CRM" Alias="mscrm"');
+    expect(response.text).toContain(
+      '<EntitySet Name="cdm_workers" EntityType="Microsoft.Dynamics.CRM.cdm_worker" />',
+    );
+    expect(response.text).toContain('<Key><PropertyRef Name="cdm_workerid" /></Key>');
+    sandbox.controls.removeTable('cdm_job');
+    try {
+      expect((await getText('$metadata')).text).not.toContain('EntitySet Name="cdm_jobs"');
+    } finally {
+      sandbox.controls.restoreTable('cdm_job');
+    }
+  });
+
+  it("reads '+' in a query string as a space, and %2B as a plus sign", async () => {
+    const worker = tenant.truth.workers[0];
+    if (!worker) throw new Error('no workers');
+    const formEncoded = `cdm_workers?$select=cdm_workerid&$filter=cdm_workerid+eq+${worker.cdm_workerid}`;
+    const { status, body } = await get(formEncoded);
+    expect(status).toBe(200);
+    expect(body.value.map((row) => row.cdm_workerid)).toEqual([worker.cdm_workerid]);
+    const plus = await get("cdm_workers?$select=cdm_workerid&$filter=cdm_lastname+eq+'a%2Bb'");
+    expect(plus.status).toBe(200);
+    expect(plus.body.value).toEqual([]);
+  });
+
+  it('answers /$count as plain text, with $filter', async () => {
+    const all = await getText('cdm_workers/$count');
+    expect(all.status).toBe(200);
+    expect(all.headers['content-type']).toContain('text/plain');
+    expect(all.text).toBe(String(workers));
+    const active = tenant.truth.workers.filter((row) => row.statecode === 0).length;
+    expect((await getText('cdm_workers/$count?$filter=statecode%20eq%200')).text).toBe(String(active));
+  });
+
+  it("writes nextLinks with Dataverse's paging cookie: pagenumber of the next page, page of this one", async () => {
+    const first = await get('cdm_workers?$select=cdm_workerid', { prefer: 'odata.maxpagesize=10' });
+    const nextLink = String(first.body['@odata.nextLink']);
+    // Dataverse's encoding: upper-case hex, '=' and '/' as they are, the inner cookie encoded again.
+    expect(nextLink).toMatch(
+      /\$skiptoken=%3Ccookie%20pagenumber=%222%22%20pagingcookie=%22%253ccookie%2520page%253d%25221%2522%253e%253ccdm_workerid%2520last%253d%2522%257b/,
+    );
+    expect(nextLink).toMatch(/%22%20istracking=%22False%22%20\/%3E$/);
+    const last = String(first.body.value[9]?.cdm_workerid).toUpperCase();
+    const firstKey = String(first.body.value[0]?.cdm_workerid).toUpperCase();
+    const inner = decodeURIComponent(/pagingcookie="([^"]*)"/.exec(decodeURIComponent(nextLink))?.[1] ?? '');
+    expect(inner).toBe(`<cookie page="1"><cdm_workerid last="{${last}}" first="{${firstKey}}" /></cookie>`);
+    const second = await getJson<{ '@odata.nextLink': string }>(agent, nextLink, {
+      authorization: `Bearer ${token}`,
+      prefer: 'odata.maxpagesize=10',
+    });
+    expect(decodeURIComponent(second.body['@odata.nextLink'])).toContain(
+      '<cookie pagenumber="3" pagingcookie="%3ccookie%20page%3d%222%22',
+    );
+  });
+
+  it('counts with the totalrecordcount annotations only when asked', async () => {
+    const plain = await get('cdm_workers?$select=cdm_workerid&$count=true');
+    expect(plain.body['@odata.count']).toBe(workers);
+    expect(plain.body).not.toHaveProperty('@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded');
+    const annotated = await get('cdm_workers?$select=cdm_workerid&$count=true', {
+      prefer:
+        'odata.include-annotations="Microsoft.Dynamics.CRM.totalrecordcount,Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"',
+    });
+    expect(annotated.body['@Microsoft.Dynamics.CRM.totalrecordcount']).toBe(workers);
+    expect(annotated.body['@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded']).toBe(false);
+  });
+
+  it('describes attributes by type cast, one by key, and expands a picklist OptionSet', async () => {
+    const dates = await get(
+      "EntityDefinitions(LogicalName='cdm_worker')/Attributes/Microsoft.Dynamics.CRM.DateTimeAttributeMetadata?$select=LogicalName,DateTimeBehavior,Format",
+    );
+    expect(dates.status).toBe(200);
+    expect(String(dates.body['@odata.context'])).toContain(
+      '/Attributes/Microsoft.Dynamics.CRM.DateTimeAttributeMetadata(LogicalName,DateTimeBehavior,Format)',
+    );
+    expect(dates.body.value).toContainEqual(
+      expect.objectContaining({
+        LogicalName: 'cdm_birthdate',
+        Format: 'DateOnly',
+        DateTimeBehavior: { Value: 'DateOnly' },
+      }),
+    );
+    expect(
+      dates.body.value.every(
+        (attribute) => attribute['@odata.type'] === '#Microsoft.Dynamics.CRM.DateTimeAttributeMetadata',
+      ),
+    ).toBe(true);
+    const gender = await get(
+      "EntityDefinitions(LogicalName='cdm_worker')/Attributes(LogicalName='cdm_gender')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet",
+    );
+    expect(gender.status).toBe(200);
+    const options = (
+      gender.body.OptionSet as {
+        Options: Array<{ Value: number; Label: { UserLocalizedLabel: { Label: string } } }>;
+      }
+    ).Options;
+    const genderOptions = dataverseCatalog
+      .find((table) => table.logicalName === 'cdm_worker')
+      ?.columns.find((column) => column.logicalName === 'cdm_gender')?.optionSet;
+    expect(options.map((option) => [option.Value, option.Label.UserLocalizedLabel.Label])).toEqual(
+      Object.entries(genderOptions ?? { none: 'none' }).map(([value, text]) => [Number(value), text]),
+    );
+    const uncast = await get(
+      "EntityDefinitions(LogicalName='cdm_worker')/Attributes?$select=LogicalName,Format",
+    );
+    expect(uncast.status).toBe(400);
+    const mismatch = await get(
+      "EntityDefinitions(LogicalName='cdm_worker')/Attributes(LogicalName='cdm_gender')/Microsoft.Dynamics.CRM.DateTimeAttributeMetadata",
+    );
+    expect(mismatch.status).toBe(404);
+    const entity = await get(
+      "EntityDefinitions(LogicalName='cdm_worker')?$select=CanChangeTrackingBeEnabled,IsCustomizable,DisplayName",
+    );
+    expect(entity.body.CanChangeTrackingBeEnabled).toEqual({
+      Value: true,
+      CanBeChanged: true,
+      ManagedPropertyLogicalName: 'canchangetrackingbeenabled',
+    });
+    expect(entity.body.DisplayName).toMatchObject({ UserLocalizedLabel: { LanguageCode: 1033 } });
+  });
+
+  it('runs a $batch shaped as in "Execute batch operations": relative URLs, a change set with Content-IDs, a GET', async () => {
+    const [a, b] = tenant.truth.workers;
+    if (!a || !b) throw new Error('two workers needed');
+    const body = [
+      '--batch_AAA123',
+      'Content-Type: multipart/mixed; boundary="changeset_BBB456"',
+      '',
+      '--changeset_BBB456',
+      'Content-Type: application/http',
+      'Content-Transfer-Encoding: binary',
+      'Content-ID: 1',
+      '',
+      `PATCH /api/data/v9.2/cdm_workers(${a.cdm_workerid}) HTTP/1.1`,
+      'Content-Type: application/json; type=entry',
+      '',
+      '{"cdm_lastname":"Batched"}',
+      '--changeset_BBB456',
+      'Content-Type: application/http',
+      'Content-Transfer-Encoding: binary',
+      'Content-ID: 2',
+      '',
+      `PATCH ${root}cdm_workers(${b.cdm_workerid}) HTTP/1.1`,
+      'Content-Type: application/json; type=entry',
+      '',
+      '{"cdm_lastname":"Batched too"}',
+      '--changeset_BBB456--',
+      '',
+      '--batch_AAA123',
+      'Content-Type: application/http',
+      'Content-Transfer-Encoding: binary',
+      '',
+      `GET cdm_workers(${a.cdm_workerid})?$select=cdm_lastname HTTP/1.1`,
+      '',
+      '',
+      '--batch_AAA123--',
+      '',
+    ].join('\r\n');
+    const response = await post('$batch', body, {
+      'content-type': 'multipart/mixed; boundary="batch_AAA123"',
+    });
+    expect(response.status).toBe(200);
+    const boundary = /boundary=(batchresponse_[0-9a-f-]+)/.exec(
+      String(response.headers['content-type']),
+    )?.[1];
+    expect(boundary).toBeDefined();
+    expect(
+      response.text.startsWith(`--${boundary}\r\nContent-Type: multipart/mixed; boundary=changesetresponse_`),
+    ).toBe(true);
+    expect(response.text).toContain('Content-ID: 1\r\n\r\nHTTP/1.1 204 No Content');
+    expect(response.text).toContain(`OData-EntityId: ${root}cdm_workers(${a.cdm_workerid})`);
+    expect(response.text).toContain('"cdm_lastname":"Batched"');
+    expect(response.text.trimEnd().endsWith(`--${boundary}--`)).toBe(true);
+    expect(tenant.truth.workers.find((row) => row.cdm_workerid === b.cdm_workerid)?.cdm_lastname).toBe(
+      'Batched too',
+    );
+  });
+
+  it('stops a batch at the first error unless odata.continue-on-error, and rolls back a failed change set', async () => {
+    const [, , c] = tenant.truth.workers;
+    if (!c) throw new Error('three workers needed');
+    const before = c.cdm_lastname;
+    const part = (method: string, url: string, json?: string) =>
+      [
+        'Content-Type: application/http',
+        'Content-Transfer-Encoding: binary',
+        '',
+        `${method} ${url} HTTP/1.1`,
+        ...(json ? ['Content-Type: application/json', '', json] : ['', '']),
+      ].join('\r\n');
+    const body = [
+      '--batch_X',
+      'Content-Type: multipart/mixed; boundary=changeset_Y',
+      '',
+      '--changeset_Y',
+      part('PATCH', `cdm_workers(${c.cdm_workerid})`, '{"cdm_lastname":"Rolled back"}'),
+      '--changeset_Y',
+      part('PATCH', `cdm_workers(${c.cdm_workerid})`, '{"not_a_column":1}'),
+      '--changeset_Y--',
+      '--batch_X',
+      part('GET', 'cdm_workers/$count'),
+      '--batch_X--',
+      '',
+    ].join('\r\n');
+    const stopped = await post('$batch', body, { 'content-type': 'multipart/mixed;boundary=batch_X' });
+    expect(stopped.status).toBe(400);
+    expect(stopped.text).toContain('"code":"0x0"');
+    expect(stopped.text).not.toContain('text/plain');
+    expect(tenant.truth.workers.find((row) => row.cdm_workerid === c.cdm_workerid)?.cdm_lastname).toBe(
+      before,
+    );
+    const continued = await post('$batch', body, {
+      'content-type': 'multipart/mixed;boundary=batch_X',
+      prefer: 'odata.continue-on-error',
+    });
+    expect(continued.status).toBe(200);
+    expect(continued.text).toContain('HTTP/1.1 400 Bad Request');
+    expect(continued.text).toMatch(
+      /HTTP\/1\.1 200 OK\r\nContent-Type: text\/plain; charset=utf-8\r\nOData-Version: 4\.0\r\n\r\n\d+/,
+    );
+  });
+});
