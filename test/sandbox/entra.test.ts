@@ -1,6 +1,7 @@
 import {
   ConfidentialClientApplication,
   type Configuration,
+  InteractionRequiredAuthError,
   ProtocolMode,
   ServerError,
 } from '@azure/msal-node';
@@ -141,12 +142,16 @@ describe('Entra ID token endpoint through MSAL Node', () => {
     );
     sandbox.controls.revokeConsent();
     try {
-      const consent = await serverError(
-        msal({ clientSecret: tenant.clientSecret }).acquireTokenByClientCredential({
-          scopes: [`${tenant.fnoUrl}/.default`],
-        }),
-      );
-      expect([consent.errorCode, String(consent.errorNo)]).toEqual(['invalid_grant', '65001']);
+      // invalid_grant with suberror consent_required: MSAL raises it as "interaction required".
+      const consent = await msal({ clientSecret: tenant.clientSecret })
+        .acquireTokenByClientCredential({ scopes: [`${tenant.fnoUrl}/.default`] })
+        .then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+      expect(consent).toBeInstanceOf(InteractionRequiredAuthError);
+      const { errorCode, errorNo, subError } = consent as InteractionRequiredAuthError;
+      expect([errorCode, String(errorNo), subError]).toEqual(['invalid_grant', '65001', 'consent_required']);
     } finally {
       sandbox.controls.grantConsent();
     }
