@@ -448,7 +448,11 @@ export class SyncEngine {
         page.last && page.phase === 'full'
           ? { phase: page.nextCursor ? ('delta' as const) : ('full' as const), cursor: page.nextCursor }
           : { phase: page.phase, cursor: page.nextCursor };
-      await saveCursor(client, linkedAccountId, stream.sourceTable, next, initialLoad && !fullLoadEnds);
+      // A delta page without a link to continue from keeps the stored delta link: losing it would
+      // turn the next incremental sync into a full reload.
+      if (!(page.phase === 'delta' && !page.nextCursor)) {
+        await saveCursor(client, linkedAccountId, stream.sourceTable, next, initialLoad && !fullLoadEnds);
+      }
     });
     if (modelStats) {
       modelStats.pages++;

@@ -127,7 +127,9 @@ export class DynamicsTokenSource {
         response = await send();
       } catch (error) {
         throw this.noteTransient(
-          new TransientEntraFailure(`network error: ${error instanceof Error ? error.message : String(error)}`),
+          new TransientEntraFailure(
+            `network error: ${error instanceof Error ? error.message : String(error)}`,
+          ),
         );
       }
       const body = response.body as { error?: unknown } | undefined;
@@ -141,7 +143,11 @@ export class DynamicsTokenSource {
         );
       }
       if (response.status >= 400 && !url.includes('/token')) {
-        const failure = (body ?? {}) as { error?: unknown; error_codes?: unknown; error_description?: unknown };
+        const failure = (body ?? {}) as {
+          error?: unknown;
+          error_codes?: unknown;
+          error_description?: unknown;
+        };
         if (typeof failure.error === 'string') {
           const codes = Array.isArray(failure.error_codes) ? failure.error_codes : [];
           this.discoveryFailure = {
