@@ -51,6 +51,10 @@ const configSchema = z.object({
   DATAVERSE_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(2000),
   /** How long a sync keeps retrying throttling, 5xx and network errors before it fails. */
   SYNC_RETRY_BUDGET_SECONDS: z.coerce.number().min(1).max(3600).default(300),
+  /** Seconds a running sync's lease lasts: a run not renewed for this long is failed and resumed. */
+  SYNC_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(60),
+  /** Seconds between renewals of a running sync's lease (less than SYNC_LEASE_SECONDS). */
+  SYNC_LEASE_RENEW_SECONDS: z.coerce.number().min(0.2).max(1200).default(15),
   /** Extra PEM CA certificate(s) to trust for Dynamics endpoints (e.g. the sandbox's). */
   DYNAMICS_CA_FILE: z.string().min(1).optional(),
 });
@@ -76,6 +80,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           code: 'custom',
           path: ['ENCRYPTION_KEY'],
           message: 'required when NODE_ENV=production (base64 of 32 random bytes: openssl rand -base64 32)',
+        });
+      }
+      if (config.SYNC_LEASE_RENEW_SECONDS >= config.SYNC_LEASE_SECONDS) {
+        context.addIssue({
+          code: 'custom',
+          path: ['SYNC_LEASE_RENEW_SECONDS'],
+          message: `must be less than SYNC_LEASE_SECONDS (${config.SYNC_LEASE_SECONDS}), a third of it or less is advisable`,
         });
       }
     })

@@ -48,6 +48,7 @@ export async function createServices(
     providers: { dynamics },
     intervalMinutes: config.SYNC_INTERVAL_MINUTES,
     fullIntervalHours: config.FULL_SYNC_INTERVAL_HOURS,
+    lease: { leaseSeconds: config.SYNC_LEASE_SECONDS, renewSeconds: config.SYNC_LEASE_RENEW_SECONDS },
     log,
   });
   return {

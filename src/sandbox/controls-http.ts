@@ -93,6 +93,7 @@ const actions: Record<string, Action> = {
           requestLimit: z.number().int().min(1).optional(),
           windowSeconds: z.number().int().min(1).optional(),
           concurrencyLimit: z.number().int().min(1).optional(),
+          executionTimeLimitMs: z.number().int().min(1).optional(),
         })
         .parse(body),
     ),

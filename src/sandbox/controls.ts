@@ -46,6 +46,7 @@ export interface TenantControls {
     requestLimit?: number;
     windowSeconds?: number;
     concurrencyLimit?: number;
+    executionTimeLimitMs?: number;
   }): void;
   /**
    * F&O rows (dependents, enrollments, ...): create clones with a fresh key, update with `changes`, delete.
@@ -202,6 +203,7 @@ export function createTenantControls(options: {
       target.requestLimit = limits.requestLimit ?? originalLimits.requestLimit;
       target.windowSeconds = limits.windowSeconds ?? originalLimits.windowSeconds;
       target.concurrencyLimit = limits.concurrencyLimit ?? originalLimits.concurrencyLimit;
+      target.executionTimeLimitMs = limits.executionTimeLimitMs ?? originalLimits.executionTimeLimitMs;
     },
     createFnoRecords(entitySet, count) {
       const { rows, keyOf, keyFields } = fnoTable(entitySet);

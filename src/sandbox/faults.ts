@@ -13,12 +13,17 @@ export const faultRuleSchema = z.object({
   /**
    * throttle: 429 with Retry-After (Dataverse body of reference §4); server-error: 500 or 503;
    * reset: headers and half the body, then the socket is destroyed; truncate: a complete response whose
-   * JSON body is cut in half; slow: the normal response after `delayMs`.
+   * JSON body is cut in half; slow: the normal response after `delayMs`; answer: `answerStatus` with
+   * `answerBody` (JSON) and `answerHeaders` instead of the normal response, to play a documented
+   * wire sample (an error envelope with any status and code, an empty `{}` delta page, ...).
    */
-  kind: z.enum(['throttle', 'server-error', 'reset', 'truncate', 'slow']),
+  kind: z.enum(['throttle', 'server-error', 'reset', 'truncate', 'slow', 'answer']),
   status: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]).optional(),
   retryAfterSeconds: z.number().int().min(0).optional(),
   delayMs: z.number().int().min(0).optional(),
+  answerStatus: z.number().int().min(200).max(599).optional(),
+  answerBody: z.unknown().optional(),
+  answerHeaders: z.record(z.string(), z.string()).optional(),
   probability: z.number().min(0).max(1).optional(),
   count: z.number().int().min(1).optional(),
 });

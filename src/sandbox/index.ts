@@ -206,6 +206,7 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
         requestLimit: options.requestLimit,
         windowSeconds: options.requestWindowSeconds,
         concurrencyLimit: options.concurrencyLimit,
+        executionTimeLimitMs: options.executionTimeLimitMs,
       },
       seed,
     });

@@ -23,6 +23,8 @@ export const sandboxOptionsSchema = z.object({
   requestLimit: z.number().int().min(1).default(6000),
   requestWindowSeconds: z.number().int().min(1).default(300),
   concurrencyLimit: z.number().int().min(1).default(52),
+  /** Combined execution time per user in the window (Dataverse's documented 1,200,000 ms). */
+  executionTimeLimitMs: z.number().int().min(1).default(1_200_000),
   /** How long a DMF export stays Executing. */
   dmfExportDurationMs: z.number().int().min(0).default(2000),
   /** Lifetime of the signature on exported package URLs. */

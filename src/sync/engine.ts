@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type pg from 'pg';
 import {
   CursorExpiredError,
@@ -82,9 +83,37 @@ export interface SyncResult {
 
 const MAX_INVALID_KEPT = 20;
 
+/**
+ * A running sync's liveness: the process renews the run's lease every `renewSeconds` and with every
+ * stored page; a run whose lease lapsed is taken for dead (its process was killed or froze) and is
+ * failed and resumed elsewhere (sync-service.ts). SYNC_LEASE_SECONDS / SYNC_LEASE_RENEW_SECONDS.
+ */
+export interface LeaseOptions {
+  leaseSeconds: number;
+  renewSeconds: number;
+}
+
+export const DEFAULT_LEASE: LeaseOptions = { leaseSeconds: 60, renewSeconds: 15 };
+
+/**
+ * The run was declared dead (its lease lapsed) and handed to another worker: this process must stop
+ * writing. Thrown inside a page's transaction, so nothing of that page is stored.
+ */
+export class RunLostError extends Error {
+  constructor(runId: string) {
+    super(`sync run ${runId} lost its lease: another worker took it over`);
+    this.name = 'RunLostError';
+  }
+}
+
+/** host:pid of this process, recorded on the runs it holds. */
+export const WORKER_NAME = `${hostname()}:${process.pid}`;
+
 /** One run's working state, shared by its streams. */
 interface RunState {
   runId: string;
+  /** Set when a lease renewal found the run no longer ours. */
+  lost: boolean;
   options: RunSyncOptions;
   stats: Partial<Record<ModelName, ModelStats>>;
   scope: { full: boolean; changedSources: Set<string>; changedRecords: Map<ModelName, string[]> };
@@ -106,24 +135,39 @@ async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => 
 }
 
 export class SyncEngine {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly lease: LeaseOptions = DEFAULT_LEASE,
+  ) {}
 
   async run(options: RunSyncOptions): Promise<SyncResult> {
     const { linkedAccountId, connection } = options;
     const runId = options.runId ?? randomUUID();
     await this.pool.query(
-      `INSERT INTO sync_runs (id, linked_account_id, kind, trigger, status) VALUES ($1, $2, $3, $4, 'running')
-       ON CONFLICT (id) DO UPDATE SET status = 'running', started_at = now()`,
-      [runId, linkedAccountId, options.kind, options.trigger],
+      `INSERT INTO sync_runs (id, linked_account_id, kind, trigger, status, lease_expires_at, worker)
+       VALUES ($1, $2, $3, $4, 'running', now() + make_interval(secs => $5), $6)
+       ON CONFLICT (id) DO UPDATE SET status = 'running', started_at = now(),
+         lease_expires_at = EXCLUDED.lease_expires_at, worker = EXCLUDED.worker`,
+      [runId, linkedAccountId, options.kind, options.trigger, this.lease.leaseSeconds, WORKER_NAME],
     );
     const stats: Partial<Record<ModelName, ModelStats>> = {};
     const errors: SyncResult['errors'] = [];
     const state: RunState = {
       runId,
+      lost: false,
       options,
       stats,
       scope: { full: false, changedSources: new Set(), changedRecords: new Map() },
     };
+    // The heartbeat keeps the lease while the run waits on the source (Retry-After, slow pages).
+    const heartbeat = setInterval(() => {
+      this.renewLease(runId, this.pool)
+        .then((held) => {
+          if (!held) state.lost = true;
+        })
+        .catch((error: unknown) => options.log?.warn({ err: error, runId }, 'lease renewal failed'));
+    }, this.lease.renewSeconds * 1000);
+    heartbeat.unref();
     try {
       const plan = await connection.plan();
       await this.recordSources(linkedAccountId, plan.models);
@@ -144,7 +188,9 @@ export class SyncEngine {
       // Two tables at a time keep both the source and PostgreSQL busy; more only adds pages in flight
       // (memory) without speed on a small machine (docs/PERFORMANCE.md).
       await Promise.all(Array.from({ length: Math.max(1, options.streamConcurrency ?? 2) }, worker));
+      if (state.lost) throw new RunLostError(runId);
       await inTransaction(this.pool, async (client) => {
+        await this.holdLease(state, client);
         for (const derivation of plan.derivations) {
           const started = performance.now();
           const changed = await derivation.run(client, linkedAccountId, state.scope);
@@ -186,11 +232,16 @@ export class SyncEngine {
       );
     } catch (error) {
       errors.push({ sourceTable: '(plan)', error });
+    } finally {
+      clearInterval(heartbeat);
     }
     const status = errors.length === 0 ? 'succeeded' : 'failed';
     const firstError = errors[0]?.error;
+    // Only the lease holder writes the outcome: a run taken over by another worker keeps the
+    // "interrupted" verdict it was given.
     await this.pool.query(
-      `UPDATE sync_runs SET status = $2, finished_at = now(), stats = $3, error = $4 WHERE id = $1`,
+      `UPDATE sync_runs SET status = $2, finished_at = now(), stats = $3, error = $4, lease_expires_at = NULL
+       WHERE id = $1 AND status = 'running'`,
       [
         runId,
         status,
@@ -206,6 +257,33 @@ export class SyncEngine {
       ]);
     }
     return { runId, status, stats, errors, ...(firstError !== undefined ? { error: firstError } : {}) };
+  }
+
+  /** Extends the run's lease; false when the run is no longer running (declared dead, taken over). */
+  private async renewLease(runId: string, client: pg.Pool | pg.PoolClient): Promise<boolean> {
+    const { rowCount } = await client.query(
+      `UPDATE sync_runs SET lease_expires_at = now() + make_interval(secs => $2)
+       WHERE id = $1 AND status = 'running'`,
+      [runId, this.lease.leaseSeconds],
+    );
+    return rowCount === 1;
+  }
+
+  /**
+   * Fencing: a write of this run commits only while the run is still ours. The share lock lets the
+   * run's streams store pages side by side, and makes a takeover (an UPDATE of the row) wait for
+   * pages in flight; after it, every write of the old holder fails here.
+   */
+  private async holdLease(state: RunState, client: pg.PoolClient): Promise<void> {
+    const { rowCount } = state.lost
+      ? { rowCount: 0 }
+      : await client.query(`SELECT 1 FROM sync_runs WHERE id = $1 AND status = 'running' FOR SHARE`, [
+          state.runId,
+        ]);
+    if (rowCount !== 1) {
+      state.lost = true;
+      throw new RunLostError(state.runId);
+    }
   }
 
   private async recordSources(
@@ -320,6 +398,7 @@ export class SyncEngine {
       );
     }
     await inTransaction(this.pool, async (client) => {
+      await this.holdLease(state, client);
       const fullLoadEnds = page.phase === 'full' && page.last;
       // An initial load bulk-inserts and needs no seen-set: nothing stored before it can be stale.
       const bulk = initialLoad && page.phase === 'full';
@@ -369,7 +448,11 @@ export class SyncEngine {
         page.last && page.phase === 'full'
           ? { phase: page.nextCursor ? ('delta' as const) : ('full' as const), cursor: page.nextCursor }
           : { phase: page.phase, cursor: page.nextCursor };
-      await saveCursor(client, linkedAccountId, stream.sourceTable, next, initialLoad && !fullLoadEnds);
+      // A delta page without a link to continue from keeps the stored delta link: losing it would
+      // turn the next incremental sync into a full reload.
+      if (!(page.phase === 'delta' && !page.nextCursor)) {
+        await saveCursor(client, linkedAccountId, stream.sourceTable, next, initialLoad && !fullLoadEnds);
+      }
     });
     if (modelStats) {
       modelStats.pages++;

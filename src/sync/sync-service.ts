@@ -6,13 +6,27 @@ import type { Database } from '../db/database.js';
 import type { LinkedAccountStatus } from '../generated/prisma/enums.js';
 import { diagnose } from '../providers/dynamics/diagnose.js';
 import { connectAccount, type ProviderDependencies, UnsyncableAccountError } from '../providers/registry.js';
-import { SyncEngine, type SyncKind, type SyncProgress, type SyncResult } from './engine.js';
+import {
+  DEFAULT_LEASE,
+  type LeaseOptions,
+  RunLostError,
+  SyncEngine,
+  type SyncKind,
+  type SyncProgress,
+  type SyncResult,
+  WORKER_NAME,
+} from './engine.js';
 
 /**
  * Runs syncs: now (the connect flow, the demo, the API's POST /v1/sync) or on schedule. Jobs go
  * through pg-boss in Postgres, so any number of gateway processes share the work; a per-account
  * advisory lock guarantees one sync per account at a time whoever starts it, and a request while a
  * sync runs joins it instead of starting another.
+ *
+ * Liveness: a running sync holds a lease its process renews (engine.ts). A run whose lease lapsed
+ * while its account lock is free belongs to a dead process (kill -9, lost host): any process that
+ * looks (the worker's ticker, a POST /v1/sync, the scheduler) fails it, fails its pg-boss job, and
+ * queues a run of the same kind that resumes from the stored checkpoints. Bound: lease + one tick.
  */
 export interface SyncServiceOptions {
   db: Database;
@@ -20,6 +34,8 @@ export interface SyncServiceOptions {
   providers: ProviderDependencies;
   intervalMinutes: number;
   fullIntervalHours: number;
+  /** Lease of running syncs (default 60 s, renewed every 15 s). */
+  lease?: LeaseOptions;
   log: {
     info(object: object, message: string): void;
     warn(object: object, message: string): void;
@@ -67,6 +83,7 @@ function lockKeys(linkedAccountId: string): [number, number] {
 
 export class SyncService {
   private readonly engine: SyncEngine;
+  private readonly lease: LeaseOptions;
   private boss: PgBoss | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private readonly running = new Map<string, Promise<SyncResult | undefined>>();
@@ -74,7 +91,8 @@ export class SyncService {
   readonly progress = new Map<string, Map<string, SyncProgress>>();
 
   constructor(private readonly options: SyncServiceOptions) {
-    this.engine = new SyncEngine(options.db.pool);
+    this.lease = options.lease ?? DEFAULT_LEASE;
+    this.engine = new SyncEngine(options.db.pool, this.lease);
   }
 
   /** Connects to the job queue (every role needs it to enqueue). */
@@ -96,14 +114,33 @@ export class SyncService {
     for (let worker = 0; worker < concurrency; worker++) {
       await boss.work<SyncJob>(QUEUE, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
         if (!job) return;
-        await this.runNow(job.data.linkedAccountId, {
+        const { linkedAccountId, runId } = job.data;
+        // Claim the run at once: from here its lease (set by the engine) tells whether we live.
+        await this.options.db.pool.query('UPDATE sync_runs SET job_id = $2, worker = $3 WHERE id = $1', [
+          runId,
+          job.id,
+          WORKER_NAME,
+        ]);
+        const result = await this.runNow(linkedAccountId, {
           kind: job.data.kind,
           trigger: job.data.trigger,
-          runId: job.data.runId,
+          runId,
         });
+        if (!result) {
+          // Another process holds the account's sync: this queued run will not happen, say so
+          // rather than leave it queued for ever (requests would join it).
+          await this.options.db.pool.query(
+            `UPDATE sync_runs SET status = 'failed', finished_at = now(),
+               error = 'skipped: another sync of this account was running'
+             WHERE id = $1 AND status = 'queued'`,
+            [runId],
+          );
+        }
       });
     }
-    const everyMs = Math.min(this.options.intervalMinutes * 60_000, 30_000) / 2;
+    // Ticks often enough to notice a dead run within its lease (and at least twice a schedule).
+    const everyMs =
+      Math.min(this.options.intervalMinutes * 60_000, 30_000, this.lease.leaseSeconds * 1000) / 2;
     this.ticker = setInterval(() => {
       this.scheduleDue().catch((error: unknown) =>
         this.options.log.warn({ err: error }, 'scheduling failed'),
@@ -121,14 +158,26 @@ export class SyncService {
 
   /** Enqueues a sync, or answers with the one already queued or running for the account. */
   async requestSync(linkedAccountId: string, kind: SyncKind, trigger: string): Promise<SyncRequestResult> {
+    // A dead run is never joined: fail and resume it first (the request then joins the resumption).
+    await this.reapDeadRuns(linkedAccountId);
     const { pool } = this.options.db;
     const existing = await pool.query<{ id: string; status: 'queued' | 'running' }>(
-      `SELECT id, status FROM sync_runs WHERE linked_account_id = $1 AND status IN ('queued', 'running')
+      `SELECT id, status FROM sync_runs WHERE linked_account_id = $1
+         AND (status = 'queued' OR (status = 'running' AND lease_expires_at > now()))
        ORDER BY status = 'running' DESC, started_at DESC LIMIT 1`,
       [linkedAccountId],
     );
     const found = existing.rows[0];
     if (found) return { run_id: found.id, status: found.status, joined: true };
+    return this.enqueue(linkedAccountId, kind, trigger);
+  }
+
+  private async enqueue(
+    linkedAccountId: string,
+    kind: SyncKind,
+    trigger: string,
+  ): Promise<SyncRequestResult> {
+    const { pool } = this.options.db;
     if (!this.boss) throw new Error('sync service not started');
     const runId = randomUUID();
     await pool.query(
@@ -148,6 +197,80 @@ export class SyncService {
       return { run_id: queued.rows[0]?.id ?? runId, status: 'queued', joined: true };
     }
     return { run_id: runId, status: 'queued', joined: false };
+  }
+
+  /**
+   * Fails the runs whose process died and queues their resumption (same kind, from the stored
+   * checkpoints): running runs whose lease lapsed while nobody holds their account's lock, and
+   * runs whose pg-boss job was taken by a worker that died before starting or ending it.
+   * A lapsed lease with the lock still held is a stalled, not a dead, process: it is left alone and
+   * logged. Returns the runs failed.
+   */
+  async reapDeadRuns(linkedAccountId?: string): Promise<string[]> {
+    const { pool } = this.options.db;
+    const { log } = this.options;
+    const leaseSeconds = this.lease.leaseSeconds;
+    const { rows: lapsed } = await pool.query<{ id: string; linked_account_id: string; kind: SyncKind }>(
+      `SELECT id, linked_account_id, kind FROM sync_runs
+       WHERE status = 'running' AND coalesce(lease_expires_at, started_at + make_interval(secs => $2)) < now()
+         AND ($1::uuid IS NULL OR linked_account_id = $1::uuid)`,
+      [linkedAccountId ?? null, leaseSeconds],
+    );
+    const { rows: orphaned } = this.boss
+      ? await pool.query<{ id: string; linked_account_id: string; kind: SyncKind }>(
+          `SELECT r.id, r.linked_account_id, r.kind FROM pgboss.job j
+           JOIN sync_runs r ON r.id::text = j.data->>'runId'
+           WHERE j.name = $1 AND j.state = 'active' AND r.status <> 'running'
+             AND j.started_on < now() - make_interval(secs => $3)
+             AND ($2::uuid IS NULL OR r.linked_account_id = $2::uuid)`,
+          [QUEUE, linkedAccountId ?? null, leaseSeconds],
+        )
+      : { rows: [] };
+    const reaped: { id: string; linked_account_id: string; kind: SyncKind }[] = [];
+    for (const run of [...lapsed, ...orphaned]) {
+      const client = await pool.connect();
+      const [classId, objectId] = lockKeys(run.linked_account_id);
+      try {
+        const locked = await client.query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_lock($1, $2) AS locked',
+          [classId, objectId],
+        );
+        if (!locked.rows[0]?.locked) {
+          log.warn({ runId: run.id }, 'sync lease lapsed but its process still holds the account: stalled');
+          continue;
+        }
+        try {
+          const failed = await client.query<{ worker: string | null }>(
+            `UPDATE sync_runs SET status = 'failed', finished_at = now(), lease_expires_at = NULL,
+               error = 'interrupted: its worker (' || coalesce(worker, 'unknown') || ') stopped renewing its lease; resumed by another run'
+             WHERE id = $1 AND status IN ('queued', 'running') RETURNING worker`,
+            [run.id],
+          );
+          const row = failed.rows[0];
+          if (row) {
+            reaped.push(run);
+            log.warn({ runId: run.id, worker: row.worker }, 'sync run interrupted: resuming it');
+          }
+          // The job would stay active for hours and, with the queue's one-active-job-per-account
+          // policy, block the account's next job.
+          const jobs = await pool.query<{ id: string }>(
+            `SELECT id FROM pgboss.job WHERE name = $1 AND state = 'active' AND data->>'runId' = $2`,
+            [QUEUE, run.id],
+          );
+          for (const job of jobs.rows) {
+            await this.boss?.fail(QUEUE, job.id, { error: 'the worker running it died' });
+          }
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1, $2)', [classId, objectId]);
+        }
+      } finally {
+        client.release();
+      }
+    }
+    for (const run of reaped) {
+      if (this.boss) await this.enqueue(run.linked_account_id, run.kind, 'recovery');
+    }
+    return reaped.map((run) => run.id);
   }
 
   /**
@@ -210,7 +333,8 @@ export class SyncService {
             error,
           };
         }
-        await this.updateAccountStatus(linkedAccountId, result);
+        // A run taken over by another worker says nothing about the account's health.
+        if (!(result.error instanceof RunLostError)) await this.updateAccountStatus(linkedAccountId, result);
         log.info(
           { linkedAccountId, runId: result.runId, status: result.status, kind: options.kind },
           `sync ${result.status}`,
@@ -241,6 +365,8 @@ export class SyncService {
   /** Enqueues incremental syncs that are due, and full ones once a day (FULL_SYNC_INTERVAL_HOURS). */
   async scheduleDue(): Promise<number> {
     const { pool } = this.options.db;
+    // Dead runs first: the account would otherwise look busy and be skipped.
+    await this.reapDeadRuns();
     const { rows } = await pool.query<{ id: string; full_due: boolean }>(
       `SELECT a.id,
               coalesce(max(r.started_at) FILTER (WHERE r.kind = 'full' AND r.status = 'succeeded'), '-infinity')

@@ -1,4 +1,9 @@
-import { ConfidentialClientApplication, type Configuration, ServerError } from '@azure/msal-node';
+import {
+  ConfidentialClientApplication,
+  type Configuration,
+  InteractionRequiredAuthError,
+  ServerError,
+} from '@azure/msal-node';
 import type { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMsalNetworkClient } from '../../src/providers/dynamics/http-client.js';
@@ -137,12 +142,16 @@ describe('Entra ID token endpoint through MSAL Node', () => {
     );
     sandbox.controls.revokeConsent();
     try {
-      const consent = await serverError(
-        msal({ clientSecret: tenant.clientSecret }).acquireTokenByClientCredential({
-          scopes: [`${tenant.fnoUrl}/.default`],
-        }),
-      );
-      expect([consent.errorCode, String(consent.errorNo)]).toEqual(['invalid_grant', '65001']);
+      // invalid_grant with suberror consent_required: MSAL raises it as "interaction required".
+      const consent = await msal({ clientSecret: tenant.clientSecret })
+        .acquireTokenByClientCredential({ scopes: [`${tenant.fnoUrl}/.default`] })
+        .then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+      expect(consent).toBeInstanceOf(InteractionRequiredAuthError);
+      const { errorCode, errorNo, subError } = consent as InteractionRequiredAuthError;
+      expect([errorCode, String(errorNo), subError]).toEqual(['invalid_grant', '65001', 'consent_required']);
     } finally {
       sandbox.controls.grantConsent();
     }

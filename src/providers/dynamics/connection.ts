@@ -57,7 +57,10 @@ export class DynamicsConnection implements ProviderConnection {
     readonly credentials: DynamicsCredentials,
     private readonly deps: DynamicsDependencies,
   ) {
-    this.tokens = new DynamicsTokenSource(credentials, deps.networkClient);
+    this.tokens = new DynamicsTokenSource(credentials, deps.networkClient, {
+      retryBudgetMs: deps.retryBudgetMs,
+      ...(deps.onRetry ? { onRetry: deps.onRetry } : {}),
+    });
     this.apiRoot = `${credentials.dataverseUrl}/api/data/v9.2/`;
     this.dataverse = new ODataClient({
       resource: credentials.dataverseUrl,

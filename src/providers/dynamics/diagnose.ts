@@ -5,7 +5,8 @@ import { ODataError } from './odata-client.js';
 
 /**
  * Turns what Entra ID and Dynamics answer into a linked-account status and one plain sentence
- * saying what to fix and where. Codes per reference §1–§2 (AADSTS numbers, Dataverse error codes).
+ * saying what to fix and where. AADSTS numbers and Dataverse error codes, and how MSAL Node raises
+ * each (ServerError, or InteractionRequiredAuthError for missing consent): docs/microsoft-wire.md.
  */
 export interface Diagnosis {
   status: LinkedAccountStatus;
@@ -60,7 +61,9 @@ function table(message: string): string | undefined {
 
 export function diagnose(error: unknown, environment = 'the Dynamics environment'): Diagnosis {
   if (error instanceof TokenAcquisitionError) {
-    const known = error.aadsts !== undefined ? AADSTS[error.aadsts] : undefined;
+    // Missing consent may come as a suberror without the number (MSAL: InteractionRequiredAuthError).
+    const code = error.aadsts ?? (error.suberror === 'consent_required' ? 65001 : undefined);
+    const known = code !== undefined ? AADSTS[code] : undefined;
     if (known) return known(error);
     if (error.aadsts !== undefined) {
       return {

@@ -37,8 +37,14 @@ export interface ODataClientOptions {
   tokens: DynamicsTokenSource;
   dispatcher: Dispatcher;
   limiter: Semaphore;
-  /** Total time to keep retrying one request. */
+  /** Total time to keep retrying one request (5xx, network failures, throttling). */
   retryBudgetMs: number;
+  /**
+   * A 429's Retry-After is honoured even past the retry budget, up to this long in total
+   * (default: the larger of the budget and 30 minutes): the service asked for patience, not
+   * for the sync to fail. The run's lease is kept alive meanwhile (sync/engine.ts).
+   */
+  throttleBudgetMs?: number;
   /** Per-attempt timeout for headers and body. */
   timeoutMs?: number;
   onRetry?: (event: { url: string; attempt: number; waitMs: number; reason: string }) => void;
@@ -54,6 +60,11 @@ export interface ODataRequest<T> {
   body?: string;
   accept?: string;
   parse: (text: string) => T;
+  /**
+   * An error answer that must not be retried whatever its status (e.g. an expired delta token
+   * that comes back as a 5xx): thrown at once as the client's error type.
+   */
+  final?: (error: { status: number; code: string | undefined; message: string }) => boolean;
 }
 
 export interface ODataResponse {
@@ -63,11 +74,16 @@ export interface ODataResponse {
 
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 30_000;
+const DEFAULT_THROTTLE_BUDGET_MS = 30 * 60_000;
 
 class RetryableError extends Error {
   constructor(
     message: string,
     readonly waitMs?: number,
+    /** What the service answered, kept for the error thrown when retries end. */
+    readonly answer?: { status: number; code: string | undefined },
+    /** A 429 asking to wait: honoured within the throttle budget. */
+    readonly throttled = false,
   ) {
     super(message);
   }
@@ -76,8 +92,10 @@ class RetryableError extends Error {
 /**
  * The `{"error": {"code", "message"}}` body both services send; F&O adds an innererror whose
  * message is the useful part (its outer message is often just "An error has occurred.").
+ * A body cut off on the way still names its code and message near its start: they are read
+ * from the text then, so a truncated answer is diagnosed like a complete one.
  */
-function parseErrorBody(text: string): { code?: string; message?: string } {
+export function parseErrorBody(text: string): { code?: string; message?: string } {
   try {
     const parsed = JSON.parse(text) as {
       error?: { code?: string; message?: string; innererror?: { message?: string } };
@@ -89,7 +107,12 @@ function parseErrorBody(text: string): { code?: string; message?: string } {
     );
     return { ...(error.code ? { code: error.code } : {}), message: parts.join(': ') || error.message || '' };
   } catch {
-    return text ? { message: text.slice(0, 300) } : {};
+    const code = /"code"\s*:\s*"([^"\\]*)"/.exec(text)?.[1];
+    const message = /"message"\s*:\s*"((?:[^"\\]|\\.)*)/.exec(text)?.[1];
+    return {
+      ...(code ? { code } : {}),
+      ...(message || text ? { message: (message ?? text).slice(0, 300) } : {}),
+    };
   }
 }
 
@@ -98,8 +121,16 @@ const parseJson = (text: string) => JSON.parse(text) as Record<string, unknown>;
 export class ODataClient {
   constructor(private readonly options: ODataClientOptions) {}
 
-  async get(url: string, prefer: string[] = []): Promise<ODataResponse> {
-    const { value, headers } = await this.send(url, { prefer, parse: parseJson });
+  async get(
+    url: string,
+    prefer: string[] = [],
+    final?: ODataRequest<unknown>['final'],
+  ): Promise<ODataResponse> {
+    const { value, headers } = await this.send(url, {
+      prefer,
+      parse: parseJson,
+      ...(final ? { final } : {}),
+    });
     return { body: value, headers };
   }
 
@@ -107,7 +138,11 @@ export class ODataClient {
     url: string,
     request: ODataRequest<T>,
   ): Promise<{ value: T; headers: ODataResponse['headers'] }> {
-    const deadline = Date.now() + this.options.retryBudgetMs;
+    const started = Date.now();
+    const deadline = started + this.options.retryBudgetMs;
+    const throttleDeadline =
+      started +
+      (this.options.throttleBudgetMs ?? Math.max(this.options.retryBudgetMs, DEFAULT_THROTTLE_BUDGET_MS));
     let refreshedToken = false;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -128,11 +163,13 @@ export class ODataClient {
         if (!(error instanceof RetryableError)) throw error;
         const backoff = Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
         const waitMs = error.waitMs ?? backoff;
-        if (Date.now() + waitMs > deadline) {
+        const until = error.throttled && error.waitMs !== undefined ? throttleDeadline : deadline;
+        if (Date.now() + waitMs > until) {
+          // The last answer's status and service code stay on the error, for diagnosis.
           throw new (this.options.errorType ?? ODataError)(
-            503,
-            undefined,
-            `Gave up after ${Math.round(this.options.retryBudgetMs / 1000)} s of retries: ${error.message}`,
+            error.answer?.status ?? 503,
+            error.answer?.code,
+            `Gave up after ${Math.round((until - started) / 1000)} s of retries: ${error.message}`,
             url,
           );
         }
@@ -144,7 +181,7 @@ export class ODataClient {
 
   private async attempt<T>(
     url: string,
-    { method = 'GET', prefer = [], body, accept = 'application/json', parse }: ODataRequest<T>,
+    { method = 'GET', prefer = [], body, accept = 'application/json', parse, final }: ODataRequest<T>,
   ): Promise<{ value: T; headers: ODataResponse['headers'] }> {
     const token = await this.options.tokens.token(this.options.resource);
     let response: Dispatcher.ResponseData;
@@ -174,17 +211,34 @@ export class ODataClient {
       throw new RetryableError(`connection lost while reading the response: ${describe(error)}`);
     }
     const { statusCode } = response;
+    if (statusCode >= 400) {
+      const { code, message } = parseErrorBody(text);
+      if (final?.({ status: statusCode, code, message: message ?? '' })) {
+        throw new (this.options.errorType ?? ODataError)(
+          statusCode,
+          code,
+          message || `HTTP ${statusCode}`,
+          url,
+        );
+      }
+    }
     if (statusCode === 429) {
       const retryAfter = Number(response.headers['retry-after']);
       const { code, message } = parseErrorBody(text);
       throw new RetryableError(
         `throttled (429 ${code ?? ''} ${message ?? ''})`.trim(),
-        Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined,
+        Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined,
+        { status: statusCode, code },
+        true,
       );
     }
     if (statusCode >= 500) {
-      const { message } = parseErrorBody(text);
-      throw new RetryableError(`server error ${statusCode}${message ? `: ${message}` : ''}`);
+      const { code, message } = parseErrorBody(text);
+      throw new RetryableError(
+        `server error ${statusCode}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`,
+        undefined,
+        { status: statusCode, code },
+      );
     }
     if (statusCode >= 400) {
       const { code, message } = parseErrorBody(text);

@@ -81,6 +81,14 @@ export const dataverseErrors = {
       `Number of requests exceeded the limit of ${limit} over time window of ${windowSeconds} seconds.`,
       { 'retry-after': String(retryAfter) },
     ),
+  /** Wording and code as Microsoft documents them (docs/microsoft-wire.md). */
+  throttledExecutionTime: (limitMs: number, windowSeconds: number, retryAfter: number) =>
+    new DataverseError(
+      429,
+      '0x80072321',
+      `Combined execution time of incoming requests exceeded limit of ${limitMs.toLocaleString('en-US')} milliseconds over time window of ${windowSeconds} seconds. Decrease number of concurrent requests or reduce the duration of requests and try again later.`,
+      { 'retry-after': String(retryAfter) },
+    ),
   throttledConcurrency: (limit: number, retryAfter: number) =>
     new DataverseError(429, '0x80072326', `Number of concurrent requests exceeded the limit of ${limit}.`, {
       'retry-after': String(retryAfter),

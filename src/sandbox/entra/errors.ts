@@ -10,6 +10,8 @@ export interface EntraErrorSpec {
   error: string;
   code: number;
   message: string;
+  /** e.g. consent_required beside AADSTS65001 (docs/microsoft-wire.md): MSAL reads it. */
+  suberror?: string;
 }
 
 /** Entra prints timestamps as "2019-01-30 23:53:15Z" (space, no milliseconds). */
@@ -28,6 +30,7 @@ export function entraErrorResponse(
     error: spec.error,
     error_description: `AADSTS${spec.code}: ${spec.message}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
     error_codes: [spec.code],
+    ...(spec.suberror ? { suberror: spec.suberror } : {}),
     timestamp,
     trace_id: traceId,
     correlation_id: correlationId,
@@ -114,6 +117,7 @@ export const entraErrors = {
     status: 400,
     error: 'invalid_grant',
     code: 65001,
+    suberror: 'consent_required',
     message: `The user or administrator has not consented to use the application with ID '${clientId}' named '${appName}'. Send an interactive authorization request for this user and resource.`,
   }),
   invalidScope: (scope: string): EntraErrorSpec => ({

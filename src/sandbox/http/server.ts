@@ -56,6 +56,13 @@ function faultResponse(rule: ActiveFaultRule, family: RouteFamily): SandboxRespo
       { 'x-sandbox-fault': rule.id },
     );
   }
+  if (rule.kind === 'answer') {
+    return jsonResponse(rule.answerStatus ?? 200, rule.answerBody ?? {}, {
+      'odata-version': '4.0',
+      ...rule.answerHeaders,
+      'x-sandbox-fault': rule.id,
+    });
+  }
   return undefined;
 }
 

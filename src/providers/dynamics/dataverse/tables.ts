@@ -15,8 +15,27 @@ import type { MapContext } from './mappers.js';
  * (https://learn.microsoft.com/power-apps/developer/data-platform/use-change-tracking-synchronize-data-external-systems).
  */
 
-/** The version stamp of a delta link is older than the org's change-tracking retention (reference §3). */
+/**
+ * The version stamp of a delta link is older than the org's change-tracking retention
+ * (docs/microsoft-wire.md, "Errors, throttling and change tracking").
+ */
 const EXPIRED_VERSION_CODE = '0x80044352';
+const EXPIRED_VERSION_TEXT = /version stamp associated with the client has expired/i;
+
+/** An answer saying the stored link's token is expired, whatever status it came with. */
+function isExpiredVersion(error: { code: string | undefined; message: string }): boolean {
+  return error.code === EXPIRED_VERSION_CODE || EXPIRED_VERSION_TEXT.test(error.message);
+}
+
+/**
+ * A stored delta link the service refuses. Besides the documented expiry code, a token the service
+ * no longer accepts comes back as a 400/404/410/422 with other codes and words: any of these on a
+ * delta link means "read everything again" (the engine resyncs once; a real fault then surfaces
+ * from the full load). 401/403/429/5xx say nothing about the token and are handled as usual.
+ */
+function isRejectedDeltaLink(error: ODataError): boolean {
+  return isExpiredVersion(error) || [400, 404, 410, 422].includes(error.status);
+}
 
 export interface TableDefinition {
   logicalName: string;
@@ -97,9 +116,13 @@ export function dataverseTableStream(options: TableStreamOptions): SourceStream 
       for (;;) {
         let body: Record<string, unknown>;
         try {
-          ({ body } = await client.get(url, prefer));
+          // An expired token is never retried, even when it comes back as a 5xx.
+          ({ body } = await client.get(url, prefer, isExpiredVersion));
         } catch (error) {
-          if (error instanceof ODataError && error.code === EXPIRED_VERSION_CODE) {
+          if (
+            error instanceof ODataError &&
+            (phase === 'delta' ? isRejectedDeltaLink(error) : isExpiredVersion(error))
+          ) {
             throw new CursorExpiredError(`${definition.entitySetName}: ${error.message}`);
           }
           throw error;
@@ -129,7 +152,9 @@ export function dataverseTableStream(options: TableStreamOptions): SourceStream 
         }
         const nextLink = typeof body['@odata.nextLink'] === 'string' ? body['@odata.nextLink'] : null;
         const deltaLink = typeof body['@odata.deltaLink'] === 'string' ? body['@odata.deltaLink'] : null;
-        page.nextCursor = nextLink ?? deltaLink;
+        // "No changes" may come as an empty object, without a new delta link: the link just read
+        // stays valid (it still marks the same version), so it is kept, never lost.
+        page.nextCursor = nextLink ?? deltaLink ?? (phase === 'delta' ? url : null);
         page.last = nextLink === null;
         yield page;
         if (!nextLink) return;
