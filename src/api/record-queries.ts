@@ -147,7 +147,7 @@ export async function getRecord(
 }
 
 /** Fetches records of one model by id, for expansion. */
-async function recordsById(
+export async function recordsById(
   pool: pg.Pool,
   spec: ModelSpec,
   linkedAccountId: string,

@@ -7,6 +7,7 @@ import { type ReadOptions, sensitiveFieldsRead } from './record-queries.js';
 import { linkedAccountRoutes } from './routes/linked-accounts.js';
 import { recordRoutes } from './routes/records.js';
 import { syncRoutes } from './routes/sync.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -68,6 +69,7 @@ export const v1Api = fp(
     await app.register(recordRoutes);
     await app.register(linkedAccountRoutes);
     await app.register(syncRoutes);
+    await app.register(webhookRoutes);
     await app.register(connectRoutes);
   },
   { name: 'v1-api', dependencies: ['database'] },
