@@ -41,7 +41,7 @@ const CONTRIBUTION = /^(employee|company)_contribution_(amount_minor|percent_bps
  * is then one text column: the gateway neither parses every column into JS values nor serializes them
  * again, which is most of the cost of a list response.
  */
-function jsonSelect(
+export function jsonSelect(
   spec: ModelSpec,
   options: Pick<ReadOptions, 'includeRemoteData' | 'includeSensitiveFields'>,
 ): string {
@@ -147,7 +147,7 @@ export async function getRecord(
 }
 
 /** Fetches records of one model by id, for expansion. */
-export async function recordsById(
+async function recordsById(
   pool: pg.Pool,
   spec: ModelSpec,
   linkedAccountId: string,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Keyring } from '../crypto/credentials.js';
 import { TEST_EVENT_TYPE } from './event-types.js';
+import { ANALYZE_AFTER_ROWS, SUBSCRIBED } from './events.js';
 import { generateSecret } from './signing.js';
 
 /**
@@ -237,13 +238,15 @@ export async function replayEvents(
        FROM webhook_events ev JOIN webhook_endpoints e ON e.id = $2 AND e.platform_id = ev.platform_id
        WHERE ev.platform_id = $1 AND ev.created_at >= $3 AND ev.created_at < $4 AND ev.type <> $6
          AND (cardinality($5::text[]) = 0 OR ev.type = ANY($5::text[]))
-         AND (cardinality(e.event_types) = 0 OR e.event_types IS NULL OR ev.type = ANY(e.event_types))
+         AND ${SUBSCRIBED('e', 'ev.type')}
        ORDER BY ev.seq
        RETURNING 1
      ) SELECT count(*)::int AS n, pg_notify($7, 'api') FROM replayed`,
     [platformId, endpointId, window.since, window.until, window.eventTypes, TEST_EVENT_TYPE, WEBHOOK_CHANNEL],
   );
-  return (result.rows[0] as { n: number }).n;
+  const replayed = (result.rows[0] as { n: number }).n;
+  if (replayed >= ANALYZE_AFTER_ROWS) await pool.query('ANALYZE webhook_deliveries');
+  return replayed;
 }
 
 /** New deliveries of one event: to one endpoint, or to every enabled endpoint subscribed to it. */
@@ -264,8 +267,7 @@ export async function redeliverEvent(
      FROM webhook_events ev JOIN webhook_endpoints e ON e.platform_id = ev.platform_id
      WHERE ev.id = $2 AND ev.platform_id = $1
        AND ($3::uuid IS NOT NULL AND e.id = $3::uuid
-            OR $3::uuid IS NULL AND e.status = 'enabled'
-               AND (cardinality(e.event_types) = 0 OR e.event_types IS NULL OR ev.type = ANY(e.event_types)))
+            OR $3::uuid IS NULL AND e.status = 'enabled' AND ${SUBSCRIBED('e', 'ev.type')})
      RETURNING id, endpoint_id`,
     [platformId, eventId, endpointId ?? null],
   );

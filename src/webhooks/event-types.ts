@@ -37,17 +37,3 @@ export const EVENT_TYPES = [...ACCOUNT_EVENT_TYPES, ...SYNC_EVENT_TYPES, ...RECO
 ];
 
 export const TEST_EVENT_TYPE = 'webhook.test';
-
-export function recordEventType(model: ModelName, kind: RecordChangeKind): string {
-  return `${MODEL_EVENT_NAMES[model]}.${kind}`;
-}
-
-/**
- * One event for several changes of a record within one sync: a deletion wins (the record is gone
- * now), else a creation (the receiver has never seen it), else an update.
- */
-export function coalesceKinds(kinds: string[]): RecordChangeKind {
-  if (kinds[kinds.length - 1] === 'deleted') return 'deleted';
-  if (kinds.includes('created')) return 'created';
-  return 'updated';
-}

@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { recordsById } from '../api/record-queries.js';
+import { jsonSelect } from '../api/record-queries.js';
 import { MODELS, type ModelName } from '../unified/models.js';
-import { coalesceKinds, MODEL_EVENT_NAMES, recordEventType } from './event-types.js';
+import { MODEL_EVENT_NAMES } from './event-types.js';
 
 /**
  * From the change_events outbox to webhook events. The sync engine writes change events in the
@@ -11,11 +11,40 @@ import { coalesceKinds, MODEL_EVENT_NAMES, recordEventType } from './event-types
  * `sync.failed`, creates the deliveries, and dequeues the run: a crash at any point repeats the
  * whole step, never half of it. A first sync (no earlier successful run of the account) emits only
  * its `sync.completed` with counts: a platform learns the initial load happened without a flood.
+ *
+ * Set-based: PostgreSQL renders each record with the API's own JSON builder (jsonSelect, as
+ * GET /v1/<model>/{id} does) straight into the event row, so 10,000 changed records never travel
+ * through this process.
  */
 
-const RENDER_BATCH = 1000;
+/**
+ * After this many new rows the tables' statistics are refreshed in the same transaction: planned on
+ * stale statistics (an empty table a moment ago), the claim of due deliveries probes the wrong index
+ * and costs seconds instead of milliseconds per batch (docs/PERFORMANCE.md, Webhooks).
+ */
+export const ANALYZE_AFTER_ROWS = 1000;
+
 /** Full payloads never carry sensitive fields or remote_data. */
-const PAYLOAD_READ = { includeRemoteData: false, includeSensitiveFields: false, expand: [] };
+const PAYLOAD_READ = { includeRemoteData: false, includeSensitiveFields: false } as const;
+
+/**
+ * One kind for several changes of a record within a run, from its kinds in order: a deletion last
+ * wins (the record is gone now), else a creation (the receiver has never seen it), else an update.
+ */
+const COALESCED_KIND = `CASE WHEN kinds[cardinality(kinds)] = 'deleted' THEN 'deleted'
+  WHEN 'created' = ANY(kinds) THEN 'created' ELSE 'updated' END`;
+
+/** The endpoint subscribes to the event type (no types = all). */
+export const SUBSCRIBED = (endpoint: string, type: string) =>
+  `(cardinality(${endpoint}.event_types) = 0 OR ${endpoint}.event_types IS NULL OR ${type} = ANY(${endpoint}.event_types))`;
+
+/** SQL that creates the deliveries of the events in CTE `inserted` (id, seq, platform_id, type, record_key). */
+const FAN_OUT_INSERTED = `INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_seq, record_key, next_attempt_at)
+  SELECT webhook_uuid_v7(), e.id, i.id, i.seq, i.record_key, now()
+  FROM inserted i JOIN webhook_endpoints e ON e.platform_id = i.platform_id AND e.status = 'enabled'
+    AND ${SUBSCRIBED('e', 'i.type')}
+  ORDER BY i.seq
+  RETURNING 1`;
 
 interface EndedRun {
   sync_run_id: string;
@@ -23,79 +52,74 @@ interface EndedRun {
   platform_id: string | null;
   kind: string;
   status: 'succeeded' | 'failed';
-  stats: Record<string, { created?: number; updated?: number; deleted?: number }>;
+  stats: Record<string, unknown>;
   error: string | null;
   started_at: Date;
   finished_at: Date | null;
   first_sync: boolean;
 }
 
-interface ChangedRecord {
-  model: ModelName;
-  record_id: string;
-  kinds: string[];
+interface Inserted {
+  events: number;
+  deliveries: number;
 }
 
-export interface NewEvent {
-  type: string;
-  recordKey: string | null;
-  data: unknown;
+/** The run's record events of one model, with their deliveries. */
+async function insertRecordEvents(client: pg.PoolClient, run: EndedRun, model: ModelName): Promise<Inserted> {
+  const spec = MODELS[model];
+  const { rows } = await client.query<Inserted>(
+    `WITH changed AS (
+       SELECT record_id, array_agg(kind ORDER BY id) AS kinds, min(id) AS first_change
+       FROM change_events WHERE sync_run_id = $1 AND model = $2 GROUP BY record_id
+     ), inserted AS (
+       INSERT INTO webhook_events (id, platform_id, linked_account_id, sync_run_id, type, record_key, data, fanned_out_at)
+       SELECT webhook_uuid_v7(), $3, $4, $1, $5 || '.' || ${COALESCED_KIND}, $2 || ':' || c.record_id,
+              json_build_object('id', c.record_id, 'remote_id', r.remote_id, 'linked_account_id', $4::uuid,
+                                'model', $5, 'record', r.json::json),
+              now()
+       FROM changed c
+       LEFT JOIN LATERAL (
+         SELECT ${jsonSelect(spec, PAYLOAD_READ)}, t.remote_id FROM ${spec.table} t
+         WHERE t.linked_account_id = $4 AND t.id = c.record_id
+       ) r ON true
+       ORDER BY c.first_change
+       RETURNING id, seq, platform_id, type, record_key
+     ), delivered AS (${FAN_OUT_INSERTED})
+     SELECT (SELECT count(*) FROM inserted)::int AS events, (SELECT count(*) FROM delivered)::int AS deliveries`,
+    [run.sync_run_id, model, run.platform_id, run.linked_account_id, MODEL_EVENT_NAMES[model]],
+  );
+  return rows[0] ?? { events: 0, deliveries: 0 };
 }
 
-/** Inserts events (in this order, so their seq follows it) for a platform, not yet fanned out. */
-export async function insertEvents(
+/** Inserts one event for a platform and its deliveries (to the enabled endpoints subscribed). */
+export async function insertEvent(
   client: pg.PoolClient,
-  platformId: string,
-  linkedAccountId: string | null,
-  syncRunId: string | null,
-  events: NewEvent[],
-): Promise<void> {
-  if (events.length === 0) return;
-  await client.query(
-    `INSERT INTO webhook_events (id, platform_id, linked_account_id, sync_run_id, type, record_key, data)
-     SELECT webhook_uuid_v7(), $1, $2, $3, e.type, e.record_key, e.data::jsonb
-     FROM unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(type, record_key, data, n)
-     ORDER BY e.n`,
+  event: {
+    platformId: string;
+    linkedAccountId: string | null;
+    syncRunId: string | null;
+    type: string;
+    recordKey: string | null;
+    data: unknown;
+  },
+): Promise<Inserted> {
+  const { rows } = await client.query<Inserted>(
+    `WITH inserted AS (
+       INSERT INTO webhook_events (id, platform_id, linked_account_id, sync_run_id, type, record_key, data, fanned_out_at)
+       VALUES (webhook_uuid_v7(), $1, $2, $3, $4, $5, $6, now())
+       RETURNING id, seq, platform_id, type, record_key
+     ), delivered AS (${FAN_OUT_INSERTED})
+     SELECT 1::int AS events, (SELECT count(*) FROM delivered)::int AS deliveries`,
     [
-      platformId,
-      linkedAccountId,
-      syncRunId,
-      events.map((event) => event.type),
-      events.map((event) => event.recordKey),
-      events.map((event) => JSON.stringify(event.data)),
+      event.platformId,
+      event.linkedAccountId,
+      event.syncRunId,
+      event.type,
+      event.recordKey,
+      JSON.stringify(event.data),
     ],
   );
-}
-
-/** The records' events, with their data as the API's own record read renders it. */
-async function recordEvents(
-  pool: pg.Pool,
-  linkedAccountId: string,
-  changed: ChangedRecord[],
-): Promise<NewEvent[]> {
-  const byModel = new Map<ModelName, string[]>();
-  for (const change of changed)
-    byModel.set(change.model, [...(byModel.get(change.model) ?? []), change.record_id]);
-  const rendered = new Map<string, Record<string, unknown>>();
-  for (const [model, ids] of byModel) {
-    const records = await recordsById(pool, MODELS[model], linkedAccountId, ids, PAYLOAD_READ);
-    for (const [id, record] of records) rendered.set(`${model}:${id}`, record);
-  }
-  return changed.map((change) => {
-    const key = `${change.model}:${change.record_id}`;
-    const record = rendered.get(key) ?? null;
-    return {
-      type: recordEventType(change.model, coalesceKinds(change.kinds)),
-      recordKey: key,
-      data: {
-        id: change.record_id,
-        remote_id: (record?.remote_id as string | undefined) ?? null,
-        linked_account_id: linkedAccountId,
-        model: MODEL_EVENT_NAMES[change.model],
-        record,
-      },
-    };
-  });
+  return rows[0] ?? { events: 0, deliveries: 0 };
 }
 
 type Counts = Record<string, { created: number; updated: number; deleted: number }>;
@@ -109,11 +133,12 @@ async function runCounts(client: pg.PoolClient, run: EndedRun): Promise<Counts> 
   for (const model of Object.keys(run.stats ?? {})) counts[model] = { created: 0, updated: 0, deleted: 0 };
   const { rows } = await client.query<{ model: string; created: number; updated: number; deleted: number }>(
     `SELECT model,
-            count(*) FILTER (WHERE last_kind <> 'deleted' AND was_created)::int AS created,
-            count(*) FILTER (WHERE last_kind <> 'deleted' AND NOT was_created)::int AS updated,
-            count(*) FILTER (WHERE last_kind = 'deleted')::int AS deleted
-     FROM (SELECT model, (array_agg(kind ORDER BY id DESC))[1] AS last_kind, bool_or(kind = 'created') AS was_created
-           FROM change_events WHERE sync_run_id = $1 GROUP BY model, record_id) AS records
+            count(*) FILTER (WHERE kind = 'created')::int AS created,
+            count(*) FILTER (WHERE kind = 'updated')::int AS updated,
+            count(*) FILTER (WHERE kind = 'deleted')::int AS deleted
+     FROM (SELECT model, ${COALESCED_KIND} AS kind
+           FROM (SELECT model, array_agg(kind ORDER BY id) AS kinds FROM change_events
+                 WHERE sync_run_id = $1 GROUP BY model, record_id) AS records) AS coalesced
      GROUP BY model`,
     [run.sync_run_id],
   );
@@ -122,20 +147,16 @@ async function runCounts(client: pg.PoolClient, run: EndedRun): Promise<Counts> 
   return counts;
 }
 
-function syncEvent(run: EndedRun, counts: Counts): NewEvent {
+function syncEventData(run: EndedRun, counts: Counts) {
   return {
-    type: run.status === 'succeeded' ? 'sync.completed' : 'sync.failed',
-    recordKey: `linked_account:${run.linked_account_id}`,
-    data: {
-      sync_run_id: run.sync_run_id,
-      linked_account_id: run.linked_account_id,
-      kind: run.kind,
-      first_sync: run.first_sync,
-      started_at: run.started_at.toISOString(),
-      finished_at: run.finished_at?.toISOString() ?? null,
-      counts,
-      ...(run.status === 'failed' ? { error: run.error } : {}),
-    },
+    sync_run_id: run.sync_run_id,
+    linked_account_id: run.linked_account_id,
+    kind: run.kind,
+    first_sync: run.first_sync,
+    started_at: run.started_at.toISOString(),
+    finished_at: run.finished_at?.toISOString() ?? null,
+    counts,
+    ...(run.status === 'failed' ? { error: run.error } : {}),
   };
 }
 
@@ -171,28 +192,29 @@ export async function dispatchNextRun(pool: pg.Pool): Promise<boolean> {
       return false;
     }
     if (run.platform_id && run.linked_account_id) {
-      const events: NewEvent[] = [];
+      const total: Inserted = { events: 0, deliveries: 0 };
       if (!run.first_sync) {
-        const changed = await client.query<ChangedRecord>(
-          `SELECT model, record_id, array_agg(kind ORDER BY id) AS kinds
-           FROM change_events WHERE sync_run_id = $1
-           GROUP BY model, record_id ORDER BY min(id)`,
+        const models = await client.query<{ model: ModelName }>(
+          'SELECT DISTINCT model FROM change_events WHERE sync_run_id = $1',
           [run.sync_run_id],
         );
-        for (let start = 0; start < changed.rows.length; start += RENDER_BATCH) {
-          const batch = changed.rows.slice(start, start + RENDER_BATCH);
-          await insertEvents(
-            client,
-            run.platform_id,
-            run.linked_account_id,
-            run.sync_run_id,
-            await recordEvents(pool, run.linked_account_id, batch),
-          );
+        for (const { model } of models.rows) {
+          if (!(model in MODELS)) continue;
+          const inserted = await insertRecordEvents(client, run, model);
+          total.events += inserted.events;
+          total.deliveries += inserted.deliveries;
         }
       }
-      events.push(syncEvent(run, await runCounts(client, run)));
-      await insertEvents(client, run.platform_id, run.linked_account_id, run.sync_run_id, events);
-      await fanOutPending(client);
+      await insertEvent(client, {
+        platformId: run.platform_id,
+        linkedAccountId: run.linked_account_id,
+        syncRunId: run.sync_run_id,
+        type: run.status === 'succeeded' ? 'sync.completed' : 'sync.failed',
+        recordKey: `linked_account:${run.linked_account_id}`,
+        data: syncEventData(run, await runCounts(client, run)),
+      });
+      if (total.events >= ANALYZE_AFTER_ROWS) await client.query('ANALYZE webhook_events');
+      if (total.deliveries >= ANALYZE_AFTER_ROWS) await client.query('ANALYZE webhook_deliveries');
     }
     await client.query('DELETE FROM webhook_pending_runs WHERE sync_run_id = $1', [run.sync_run_id]);
     await client.query('COMMIT');
@@ -206,25 +228,19 @@ export async function dispatchNextRun(pool: pg.Pool): Promise<boolean> {
 }
 
 /**
- * Creates the deliveries of events not yet fanned out (sync events, linked account events from
- * the trigger): one per enabled endpoint of the platform subscribed to the type. Returns the
- * endpoints that got deliveries.
+ * Creates the deliveries of events written without them (linked account events, written by a
+ * trigger): one per enabled endpoint of the platform subscribed to the type.
  */
-export async function fanOutPending(client: pg.Pool | pg.PoolClient, limit = 50_000): Promise<string[]> {
-  const { rows } = await client.query<{ endpoint_id: string }>(
+export async function fanOutPending(pool: pg.Pool, limit = 10_000): Promise<number> {
+  const { rows } = await pool.query<{ deliveries: number }>(
     `WITH pending AS (
-       SELECT id, seq, platform_id, type, record_key FROM webhook_events
-       WHERE fanned_out_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
-     ), marked AS (
+       SELECT id FROM webhook_events WHERE fanned_out_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
+     ), inserted AS (
        UPDATE webhook_events ev SET fanned_out_at = now() FROM pending WHERE ev.id = pending.id
-     )
-     INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_seq, record_key, next_attempt_at)
-     SELECT webhook_uuid_v7(), e.id, p.id, p.seq, p.record_key, now()
-     FROM pending p JOIN webhook_endpoints e ON e.platform_id = p.platform_id AND e.status = 'enabled'
-       AND (cardinality(e.event_types) = 0 OR e.event_types IS NULL OR p.type = ANY(e.event_types))
-     ORDER BY p.seq
-     RETURNING endpoint_id`,
+       RETURNING ev.id, ev.seq, ev.platform_id, ev.type, ev.record_key
+     ), delivered AS (${FAN_OUT_INSERTED})
+     SELECT count(*)::int AS deliveries FROM delivered`,
     [limit],
   );
-  return [...new Set(rows.map((row) => row.endpoint_id))];
+  return rows[0]?.deliveries ?? 0;
 }

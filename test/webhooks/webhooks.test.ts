@@ -229,6 +229,8 @@ describe('events from syncs', () => {
         headers: { ...headers, 'x-account-token': accountToken },
       });
       expect(data.record).toEqual(api.json());
+      // Field for field and in the API's order.
+      expect(Object.keys(data.record)).toEqual(Object.keys(api.json()));
       expect(data.record).not.toHaveProperty('date_of_birth');
       expect(data.record).not.toHaveProperty('remote_data');
     }

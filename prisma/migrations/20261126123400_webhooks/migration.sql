@@ -31,7 +31,7 @@ CREATE TABLE "webhook_events" (
     "linked_account_id" UUID,
     "type" TEXT NOT NULL,
     "record_key" TEXT,
-    "data" JSONB NOT NULL,
+    "data" JSON NOT NULL,
     "sync_run_id" UUID,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "fanned_out_at" TIMESTAMPTZ(3),
@@ -150,13 +150,13 @@ CREATE TRIGGER webhook_sync_run_ended AFTER INSERT OR UPDATE OF status ON sync_r
 CREATE FUNCTION webhook_linked_account_event() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   previous text := CASE WHEN TG_OP = 'UPDATE' THEN OLD.status::text END;
-  body jsonb;
+  body json;
   event_type text;
 BEGIN
   IF TG_OP = 'UPDATE' AND OLD.status = NEW.status THEN
     RETURN NEW;
   END IF;
-  body := jsonb_build_object(
+  body := json_build_object(
     'linked_account_id', NEW.id,
     'end_user_origin_id', NEW.end_user_origin_id,
     'organization_name', NEW.organization_name,
