@@ -275,6 +275,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         { name: 'Job positions', description: 'Positions and their jobs.' },
         { name: 'Linked accounts', description: 'Employer accounts linked to your platform.' },
         { name: 'Sync', description: 'Run syncs and see how fresh each model is.' },
+        { name: 'Webhooks', description: 'Signed, retried and replayable change notifications.' },
         { name: 'Operations', description: 'Health and readiness.' },
       ],
       components: {

@@ -57,6 +57,19 @@ const configSchema = z.object({
   SYNC_LEASE_RENEW_SECONDS: z.coerce.number().min(0.2).max(1200).default(15),
   /** Extra PEM CA certificate(s) to trust for Dynamics endpoints (e.g. the sandbox's). */
   DYNAMICS_CA_FILE: z.string().min(1).optional(),
+  /** Accept webhook URLs on private, loopback and link-local addresses, and plain http (development only). */
+  WEBHOOK_ALLOW_PRIVATE_URLS: booleanFromEnv.default(false),
+  /** Days delivered webhook events and their attempts are kept. */
+  WEBHOOK_RETENTION_DAYS: z.coerce.number().min(1).max(3650).default(30),
+  /** Timeout of one webhook delivery attempt. */
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(1).max(60).default(15),
+  /** Waits before each retry of a failed delivery (comma-separated seconds; the default spans 27.6 hours). */
+  WEBHOOK_RETRY_DELAYS_SECONDS: z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, 'must be comma-separated numbers of seconds')
+    .default('5,300,1800,7200,18000,36000,36000')
+    .transform((value) => value.split(',').map((part) => Number(part.trim())))
+    .refine((delays) => delays.length <= 50, 'at most 50 retries'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -64,6 +64,7 @@ async function main(): Promise<void> {
 
   if (config.ROLE === 'api') await services.sync.start();
   else await services.sync.startWorker();
+  if (config.ROLE !== 'api') await services.webhooks.startWorker();
   if (config.ROLE === 'worker') {
     app.log.info({ startupMs: Math.round(performance.now() - startedAt) }, 'HRIS Gateway sync worker ready');
     return;

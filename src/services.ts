@@ -5,16 +5,19 @@ import type { Database } from './db/database.js';
 import type { DynamicsDependencies } from './providers/dynamics/connection.js';
 import { createDynamicsHttp, createMsalNetworkClient } from './providers/dynamics/http-client.js';
 import { SyncService } from './sync/sync-service.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 
 /**
  * The long-lived services of a gateway process beside its database: the credentials keyring, the
- * HTTP pool to Microsoft's services, and the sync service. server.ts, the CLI's demo and tests
+ * HTTP pool to Microsoft's services, the sync service and webhook delivery. server.ts, the CLI's demo and tests
  * build them the same way.
  */
 export interface Services {
   keyring: Keyring;
   dynamics: DynamicsDependencies;
   sync: SyncService;
+  /** Webhook delivery (started on the worker role only). */
+  webhooks: WebhookService;
   close(): Promise<void>;
 }
 
@@ -51,12 +54,15 @@ export async function createServices(
     lease: { leaseSeconds: config.SYNC_LEASE_SECONDS, renewSeconds: config.SYNC_LEASE_RENEW_SECONDS },
     log,
   });
+  const webhooks = new WebhookService({ db, keyring, config, log });
   return {
     keyring,
     dynamics,
     sync,
+    webhooks,
     async close() {
       await sync.stop();
+      await webhooks.stop();
       await dispatcher.close();
     },
   };

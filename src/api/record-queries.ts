@@ -42,7 +42,7 @@ const CONTRIBUTION = /^(employee|company)_contribution_(amount_minor|percent_bps
  * is then one text column: the gateway neither parses every column into JS values nor serializes them
  * again, which is most of the cost of a list response.
  */
-function jsonSelect(
+export function jsonSelect(
   spec: ModelSpec,
   options: Pick<ReadOptions, 'includeRemoteData' | 'includeSensitiveFields'>,
 ): string {

@@ -8,6 +8,7 @@ import { type ReadOptions, sensitiveFieldsRead } from './record-queries.js';
 import { linkedAccountRoutes } from './routes/linked-accounts.js';
 import { recordRoutes } from './routes/records.js';
 import { syncRoutes } from './routes/sync.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -59,7 +60,7 @@ export const v1Api = fp(
 
     // Every authenticated route lives in this one encapsulated scope, whose onRequest hook runs for
     // each of its routes whatever spelling of the URL reached it (the router decodes `%761` to `v1`;
-    // a URL-prefix test would not). A route outside this scope is public: test/api/auth-coverage
+    // a URL-prefix test would not). A route outside this scope is public: test/api/security.test.ts
     // enumerates every route and proves which ones refuse a request without credentials.
     await app.register(async (authenticated) => {
       // Authentication runs before validation, so a caller without a key learns that first.
@@ -76,6 +77,7 @@ export const v1Api = fp(
       await authenticated.register(recordRoutes);
       await authenticated.register(linkedAccountRoutes);
       await authenticated.register(syncRoutes);
+      await authenticated.register(webhookRoutes);
       await authenticated.register(connectPlatformRoutes);
     });
     // The hosted connect page: public by design (the link token in its URL is the credential).

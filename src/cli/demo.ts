@@ -30,8 +30,9 @@ export const DEMO_USAGE = `Usage: hris demo [--workers N] [--port P] [--sandbox-
 
 Starts a sandbox Dynamics 365 tenant (N workers, default 1000), the gateway (port P, default PORT or
 3000), a platform with an API key and a linked account connected to the sandbox; runs the first sync,
-prints how to call the API (--json: one line with base_url, api_key, account_token, linked_account_id,
-sandbox_url) and keeps syncing changes made in the sandbox until stopped.
+prints how to call the API and register a webhook endpoint (--json: one line with base_url, api_key,
+account_token, linked_account_id, sandbox_url) and keeps syncing changes made in the sandbox, and
+delivering their webhooks, until stopped.
 `;
 
 function bar(progress: SyncProgress, width = 24): string {
@@ -56,7 +57,12 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
     throw new Error('--workers must be an integer from 10 to 200000');
   }
   const env = io.env ?? process.env;
-  const config = loadConfig({ ...env, ...(values.port !== undefined ? { PORT: values.port } : {}) });
+  // Webhook receivers in a demo run on this machine: private URLs are allowed unless said otherwise.
+  const config = loadConfig({
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    ...env,
+    ...(values.port !== undefined ? { PORT: values.port } : {}),
+  });
   const say = (text: string) => io.stderr(`${text}\n`);
 
   say(`Starting a sandbox tenant with ${workers} workers…`);
@@ -125,6 +131,7 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
     }
     say(`Synced in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
     await services.sync.startWorker();
+    await services.webhooks.startWorker();
 
     if (values.json) {
       io.stdout(
@@ -148,6 +155,11 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
           '',
           'Change 5 workers in the sandbox, then watch them arrive (every SYNC_INTERVAL_MINUTES, or now with POST /v1/sync):',
           `  curl -sk -X POST ${sandbox.baseUrl}/_sandbox/tenants/${tenant.name}/records/update -H 'content-type: application/json' -d '{"table":"cdm_workers","count":5}'`,
+          '',
+          'Get those changes pushed to you instead: register a webhook endpoint (the response has its signing secret;',
+          'a receiver that verifies signatures is in docs/webhooks.md), then send it a test event:',
+          `  curl -s -X POST ${baseUrl}/v1/webhook-endpoints -H 'Authorization: Bearer ${apiKey}' -H 'content-type: application/json' -d '{"url":"http://127.0.0.1:4000/webhooks"}'`,
+          `  curl -s -X POST ${baseUrl}/v1/webhook-endpoints/<id>/test -H 'Authorization: Bearer ${apiKey}'`,
           '',
           'Ctrl-C stops the demo.',
           '',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/cli/demo.js';
+import { startReceiver } from '../webhooks/receiver.js';
 
 describe('hris demo', () => {
   it('serves a synced sandbox tenant through the API and keeps syncing its changes', async () => {
@@ -40,6 +41,16 @@ describe('hris demo', () => {
       };
     expect((await list()).results).toHaveLength(60);
 
+    // A webhook endpoint on this machine (the demo allows private URLs) hears about the change below.
+    const receiver = await startReceiver();
+    const endpoint = await request(`${facts.base_url}/v1/webhook-endpoints`, {
+      method: 'POST',
+      headers: { authorization: headers.authorization, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `${receiver.url}/demo`, event_types: ['employee.updated'] }),
+    });
+    expect(endpoint.statusCode).toBe(201);
+    await endpoint.body.dump();
+
     // A change made in the sandbox arrives after the next sync.
     const sandboxAgent = new Agent({ connect: { rejectUnauthorized: false } });
     const changed = await request(`${facts.sandbox_url}/_sandbox/tenants/contoso/records/update`, {
@@ -61,6 +72,7 @@ describe('hris demo', () => {
       renamed = (await list()).results.filter((employee) => employee.last_name === 'Demo-Changed').length;
     }
     expect(renamed).toBe(2);
+    await receiver.waitFor((all) => all.filter((r) => r.json.type === 'employee.updated').length === 2);
     stop();
     expect(await exitCode).toBe(0);
   });

@@ -77,6 +77,8 @@ function nativeType(attribute: string): string {
       return 'bigint';
     case 'JsonB':
       return 'jsonb';
+    case 'Json':
+      return 'json';
     default:
       throw new Error(`unsupported native type ${attribute}`);
   }
