@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MODELS, type ModelName, type ModelSpec } from '../unified/models.js';
 import { enumValues } from '../unified/schemas.js';
-import { idInput, textInput } from './input-schemas.js';
+import { idInput, instantInput, textInput } from './input-schemas.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.js';
 
 /**
@@ -62,53 +62,6 @@ export function pageParams(noun: string) {
 const booleanParam = z
   .enum(['true', 'false'], { error: 'must be true or false' })
   .transform((value) => value === 'true');
-
-/**
- * An RFC 3339 date-time (what OpenAPI's `format: date-time` means: `T` or `t`, `Z`, `z` or an
- * offset, a leap second) or, for convenience, a date alone (midnight UTC).
- */
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2})))?$/;
-
-export function parseInstant(text: string): Date | undefined {
-  const match = RFC3339.exec(text);
-  if (!match) return undefined;
-  const [year, month, day, hour = 0, minute = 0, second = 0] = match
-    .slice(1, 7)
-    .map((part) => Number(part ?? 0));
-  const offsetSign = match[9] === '-' ? -1 : 1;
-  const offsetHours = Number(match[10] ?? 0);
-  const offsetMinutes = Number(match[11] ?? 0);
-  if (hour > 23 || minute > 59 || second > 60 || offsetHours > 23 || offsetMinutes > 59) return undefined;
-  const date = new Date(0);
-  // setUTCFullYear, not Date.UTC: the latter reads years 0-99 as 1900-1999.
-  date.setUTCFullYear(year as number, (month as number) - 1, day);
-  if (date.getUTCMonth() !== (month as number) - 1 || date.getUTCDate() !== day) return undefined;
-  const fraction = match[7] ? Math.floor(Number(match[7]) * 1000) : 0;
-  // A leap second (…:60) is read as the last millisecond of its minute.
-  date.setUTCHours(
-    hour as number,
-    minute as number,
-    Math.min(second as number, 59),
-    second === 60 ? 999 : fraction,
-  );
-  return new Date(date.getTime() - offsetSign * (offsetHours * 60 + offsetMinutes) * 60_000);
-}
-
-const instantParam = z
-  .string()
-  .transform((value, context) => {
-    const instant = parseInstant(value);
-    if (!instant) {
-      context.addIssue({
-        code: 'custom',
-        message: 'must be an RFC 3339 date-time or a date, e.g. 2026-01-31T12:00:00Z or 2026-01-31',
-      });
-      return z.NEVER;
-    }
-    return instant;
-  })
-  .meta({ format: 'date-time' });
 
 function expandParam(spec: ModelSpec) {
   const allowed = expandNames(spec);
@@ -176,14 +129,14 @@ export function listQuerySchema(spec: ModelSpec) {
   return z
     .object({
       ...pageParams('Records'),
-      modified_after: instantParam
+      modified_after: instantInput
         .optional()
         .describe('Only records whose modified_at is after this instant.'),
-      modified_before: instantParam
+      modified_before: instantInput
         .optional()
         .describe('Only records whose modified_at is before this instant.'),
-      created_after: instantParam.optional().describe('Only records first stored after this instant.'),
-      created_before: instantParam.optional().describe('Only records first stored before this instant.'),
+      created_after: instantInput.optional().describe('Only records first stored after this instant.'),
+      created_before: instantInput.optional().describe('Only records first stored before this instant.'),
       remote_id: textInput().optional().describe("Only the record with this provider's id."),
       include_deleted_data: booleanParam
         .optional()

@@ -21,7 +21,10 @@ import {
  * sensitive read without the permission); a broken one is a 400 naming what is wrong; nothing is a 5xx.
  */
 const db = await createTestDatabase();
-const { app } = await createTestApp(db, { RATE_LIMIT_PER_MINUTE: '1000000' });
+const { app } = await createTestApp(db, {
+  RATE_LIMIT_PER_MINUTE: '1000000',
+  WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+});
 const seeded = await seedLinkedAccount(db, { employees: 25, seed: 11 });
 const headers = { authorization: `Bearer ${seeded.api_key}`, 'x-account-token': seeded.account_token };
 const document = app.swagger() as unknown as OpenApiDocument;
@@ -120,6 +123,12 @@ function invalidValueFor(schema: JsonSchema): fc.Arbitrary<string> {
   return fc.constantFrom(...candidates);
 }
 
+/** Whether a schema allows numbers (then a string breaks it; otherwise a number does). */
+function acceptsNumbers(schema: JsonSchema): boolean {
+  const types = [schema.type, ...(schema.anyOf ?? []).map((option) => option.type)].flat();
+  return types.includes('integer') || types.includes('number');
+}
+
 function brokenRequest(operation: Operation): fc.Arbitrary<GeneratedRequest> {
   const inQuery = operation.parameters.filter((parameter) => parameter.in === 'query');
   const breakings: fc.Arbitrary<GeneratedRequest>[] = [
@@ -145,7 +154,7 @@ function brokenRequest(operation: Operation): fc.Arbitrary<GeneratedRequest> {
           ...request,
           payload: {
             ...(request.payload as object),
-            [name]: property.type === 'string' ? 12 : 'not-a-number',
+            [name]: acceptsNumbers(property) ? 'not-a-number' : 12,
           },
           broken: name,
         })),

@@ -17,6 +17,9 @@ export interface JsonSchema {
   maxLength?: number;
   minimum?: number;
   maximum?: number;
+  items?: JsonSchema;
+  minItems?: number;
+  maxItems?: number;
   properties?: Record<string, JsonSchema>;
   required?: string[];
   anyOf?: JsonSchema[];
@@ -100,12 +103,24 @@ export function valueFor(schema: JsonSchema, json = false): fc.Arbitrary<unknown
   const type = Array.isArray(schema.type)
     ? schema.type.find((candidate) => candidate !== 'null')
     : schema.type;
+  if (type === 'null') return fc.constant(null);
   if (type === 'integer') {
     const integers = fc.integer({ min: schema.minimum ?? -1_000_000, max: schema.maximum ?? 1_000_000 });
     return json ? integers : integers.map(String);
   }
   if (type === 'boolean') return json ? fc.boolean() : fc.constantFrom('true', 'false');
   if (type === 'object') return objectFor(schema);
+  if (type === 'array') {
+    return fc.uniqueArray(valueFor(schema.items ?? {}, json), {
+      minLength: schema.minItems ?? 0,
+      maxLength: Math.min(schema.maxItems ?? 5, 5),
+      selector: (item) => JSON.stringify(item),
+    });
+  }
+  // URLs the test's gateway can accept: it allows private addresses (WEBHOOK_ALLOW_PRIVATE_URLS).
+  if (schema.format === 'uri') {
+    return fc.webPath().map((path) => `https://127.0.0.1:9${path.startsWith('/') ? path : `/${path}`}`);
+  }
   if (schema.format === 'date-time') return rfc3339;
   if (schema.format === 'uuid') return fc.uuid();
   if (schema.format === 'email') return fc.constantFrom('admin@example.com', 'it.admin+hr@contoso.co.uk');

@@ -18,6 +18,7 @@ import {
 } from '../../webhooks/endpoints.js';
 import { EVENT_TYPES } from '../../webhooks/event-types.js';
 import { assertSafeUrl, UnsafeUrlError } from '../../webhooks/url-safety.js';
+import { instantInput, textInput } from '../input-schemas.js';
 import { pageParams } from '../list-query.js';
 import { decodeCursor, toPage } from '../pagination.js';
 
@@ -198,7 +199,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
               .optional()
               .describe('The event types to receive; omitted = all.'),
             payload: z.enum(['full', 'thin']).default('full'),
-            description: z.string().max(500).optional(),
+            description: textInput(500).optional(),
           })
           .strict()
           .meta({
@@ -265,6 +266,8 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         operationId: 'get_webhook_endpoint',
         summary: 'Get a webhook endpoint',
+        description:
+          'One of your webhook endpoints: its URL, event types, payload style and status (`disabled` with the reason after 5 days of failures or a 410). The secret is shown only when created or rotated.',
         tags,
         security,
         params: idParams,
@@ -295,7 +298,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
             url: z.url().max(2000).optional(),
             event_types: z.array(eventType).min(1).nullable().optional().describe('null = all event types.'),
             payload: z.enum(['full', 'thin']).optional(),
-            description: z.string().max(500).nullable().optional(),
+            description: textInput(500).nullable().optional(),
             status: z.enum(['enabled', 'disabled']).optional(),
           })
           .strict()
@@ -410,8 +413,8 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
         params: idParams,
         body: z
           .object({
-            since: dateTime.describe('Events created at or after this time.'),
-            until: dateTime.optional().describe('Events created before this time; default now.'),
+            since: instantInput.describe('Events created at or after this time.'),
+            until: instantInput.optional().describe('Events created before this time; default now.'),
             event_types: z.array(eventType).min(1).optional().describe('Only these types.'),
           })
           .strict()
@@ -434,8 +437,8 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
           'The endpoint is disabled; enable it (PATCH status "enabled") before replaying.',
         );
       }
-      const since = new Date(request.body.since);
-      const until = request.body.until ? new Date(request.body.until) : new Date();
+      const { since } = request.body;
+      const until = request.body.until ?? new Date();
       if (until <= since) {
         throw new AppError('invalid_request_body', 'until must be after since', [
           { field: 'until', message: 'must be after since' },
