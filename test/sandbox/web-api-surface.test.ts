@@ -3,7 +3,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataverseCatalog } from '../../src/sandbox/dataverse/catalog.js';
 import type { Sandbox, SandboxTenant } from '../../src/sandbox/index.js';
-import { fetchToken, getJson, startTestSandbox } from './helpers.js';
+import { fetchToken, getJson, type JsonResponse, startTestSandbox } from './helpers.js';
 
 /**
  * The parts of the Web API surface that independent clients rely on, checked against the shapes in
@@ -94,6 +94,51 @@ describe('Web API surface', () => {
     const plus = await get("cdm_workers?$select=cdm_workerid&$filter=cdm_lastname+eq+'a%2Bb'");
     expect(plus.status).toBe(200);
     expect(plus.body.value).toEqual([]);
+  });
+
+  it('follows links a client re-encoded with form encoding (parse the query, urlencode it again)', async () => {
+    // What ETL connectors written in Python do with nextLink/deltaLink: parse_qsl, then requests' urlencode
+    // ('+' for spaces, %3D for '='). URLSearchParams decodes and encodes the same way.
+    const reencode = (link: string): string => {
+      const url = new URL(link);
+      return `${url.origin}${url.pathname}?${new URLSearchParams(url.search).toString()}`;
+    };
+    const prefer = { prefer: 'odata.track-changes,odata.maxpagesize=7' };
+    const ids: string[] = [];
+    let next: string | undefined = `${root}cdm_workers`;
+    let deltaLink: string | undefined;
+    type Page = {
+      value: Array<{ cdm_workerid: string }>;
+      '@odata.nextLink'?: string;
+      '@odata.deltaLink'?: string;
+    };
+    while (next) {
+      const url: string = next;
+      const page: JsonResponse<Page> = await getJson<Page>(agent, url, {
+        authorization: `Bearer ${token}`,
+        ...prefer,
+      });
+      expect(page.status).toBe(200);
+      ids.push(...page.body.value.map((row) => row.cdm_workerid));
+      next = page.body['@odata.nextLink'] ? reencode(page.body['@odata.nextLink']) : undefined;
+      if (next) expect(next).toContain('%3Ccookie+pagenumber%3D%22');
+      deltaLink = page.body['@odata.deltaLink'];
+    }
+    expect(ids.sort()).toEqual(tenant.truth.workers.map((row) => row.cdm_workerid).sort());
+    const [changed] = sandbox.controls.updateRecords(
+      'cdm_workers',
+      { count: 1 },
+      { cdm_lastname: 'Re Encoded' },
+    );
+    const delta = await getJson<{ value: Array<{ cdm_workerid: string; cdm_lastname: string }> }>(
+      agent,
+      reencode(String(deltaLink)),
+      { authorization: `Bearer ${token}`, ...prefer },
+    );
+    expect(delta.status).toBe(200);
+    expect(delta.body.value.map((row) => [row.cdm_workerid, row.cdm_lastname])).toEqual([
+      [changed, 'Re Encoded'],
+    ]);
   });
 
   it('answers /$count as plain text, with $filter', async () => {
