@@ -337,4 +337,69 @@ describe('Web API surface', () => {
       /HTTP\/1\.1 200 OK\r\nContent-Type: text\/plain; charset=utf-8\r\nOData-Version: 4\.0\r\n\r\n\d+/,
     );
   });
+
+  it('creates with @odata.bind and Prefer: return=representation, and the row shows in the next delta', async () => {
+    const company = tenant.truth.companies[0];
+    if (!company) throw new Error('no company');
+    const tracked = await get('cdm_departments?$select=cdm_name', { prefer: 'odata.track-changes' });
+    const created = await request(`${root}cdm_departments?$select=cdm_name,_cdm_companyid_value`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        prefer: 'return=representation',
+      },
+      body: JSON.stringify({
+        cdm_name: 'Made Through The Web API',
+        'cdm_CompanyId@odata.bind': `/cdm_companies(${company.cdm_companyid})`,
+      }),
+    });
+    expect(created.statusCode).toBe(201);
+    const row = (await created.body.json()) as Record<string, unknown>;
+    expect(row).toMatchObject({
+      cdm_name: 'Made Through The Web API',
+      _cdm_companyid_value: company.cdm_companyid,
+    });
+    expect(String(created.headers['odata-entityid'])).toBe(
+      `${root}cdm_departments(${String(row.cdm_departmentid)})`,
+    );
+    const delta = await getJson<{ value: Array<Record<string, unknown>> }>(
+      agent,
+      String(tracked.body['@odata.deltaLink']),
+      { authorization: `Bearer ${token}`, prefer: 'odata.track-changes' },
+    );
+    expect(delta.body.value.map((entry) => entry.cdm_name)).toContain('Made Through The Web API');
+    const unbound = await post('cdm_departments', JSON.stringify({ 'cdm_NoSuchNav@odata.bind': '/x(1)' }), {
+      'content-type': 'application/json',
+    });
+    expect(unbound.status).toBe(400);
+  });
+
+  it('filters attribute definitions by AttributeTypeCode, and serves the F&O service document and /$count', async () => {
+    const picklists = await get(
+      "EntityDefinitions(LogicalName='cdm_worker')/Attributes?$select=LogicalName&$filter=AttributeType eq Microsoft.Dynamics.CRM.AttributeTypeCode'Picklist'",
+    );
+    expect(picklists.status).toBe(200);
+    expect(picklists.body.value.map((attribute) => attribute.LogicalName)).toContain('cdm_gender');
+    expect(
+      picklists.body.value.every(
+        (attribute) => attribute['@odata.type'] === '#Microsoft.Dynamics.CRM.PicklistAttributeMetadata',
+      ),
+    ).toBe(true);
+    const fnoToken = await fetchToken(agent, tenant, tenant.fnoUrl);
+    const service = await getJson<{ value: Array<{ name: string; kind: string }> }>(
+      agent,
+      `${tenant.fnoUrl}/data/`,
+      {
+        authorization: `Bearer ${fnoToken}`,
+      },
+    );
+    expect(service.body.value).toContainEqual({ name: 'Workers', kind: 'EntitySet', url: 'Workers' });
+    const count = await request(`${tenant.fnoUrl}/data/Workers/$count?cross-company=true`, {
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${fnoToken}` },
+    });
+    expect(await count.body.text()).toBe(String(tenant.truth.fnoWorkers.length));
+  });
 });

@@ -164,6 +164,27 @@ function write(
         : deleteRow(environment, table, id as string);
   context.undo?.push(result.undo);
   const entityId = `${environment.serviceRoot}${table.definition.entitySetName}(${result.id})`;
+  const preferences = headerString(request, 'prefer') ?? '';
+  if (request.method !== 'DELETE' && /return=representation/i.test(preferences)) {
+    // "Create with data returned" / "Update with data returned": the row, 201 on create, 200 on update.
+    const collectionRequest = {
+      environment,
+      table,
+      query: parseRawQuery(request.url.search),
+      preferences: parsePrefer(preferences),
+      now,
+    };
+    const single = handleSingleGet(collectionRequest, result.id);
+    return {
+      ...single,
+      status: request.method === 'POST' ? 201 : 200,
+      headers: {
+        ...single.headers,
+        'odata-entityid': entityId,
+        'preference-applied': 'return=representation',
+      },
+    };
+  }
   return {
     status: 204,
     headers:

@@ -42,12 +42,36 @@ function parseBody(table: DataverseTable, body: string): Record<string, unknown>
   const changes: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(parsed)) {
     if (name.startsWith('@odata.')) continue;
+    const bound = name.endsWith('@odata.bind') ? bindLookup(table, name, value) : undefined;
+    if (bound) {
+      changes[bound.column] = bound.id;
+      continue;
+    }
     if (!writable.has(name) || systemColumns.has(name) || name === table.definition.primaryIdAttribute) {
       throw dataverseErrors.unknownProperty(name, table.definition.logicalName);
     }
     changes[name] = value;
   }
   return changes;
+}
+
+/**
+ * `"cdm_CompanyId@odata.bind": "/cdm_companies(<guid>)"` sets a lookup through its single-valued
+ * navigation property ("Associate table rows on create"); `null` clears it.
+ */
+function bindLookup(
+  table: DataverseTable,
+  name: string,
+  value: unknown,
+): { column: string; id: string | null } | undefined {
+  const navigation = name.slice(0, -'@odata.bind'.length);
+  const column = table.definition.columns.find((candidate) => candidate.navigationProperty === navigation);
+  if (!column) throw dataverseErrors.unknownProperty(navigation, table.definition.logicalName);
+  if (value === null) return { column: wireName(column), id: null };
+  const id = /\(([0-9a-fA-F-]{36})\)$/.exec(String(value))?.[1];
+  if (!id)
+    throw dataverseErrors.badQuery(`The value of '${name}' is not an entity reference: '${String(value)}'.`);
+  return { column: wireName(column), id: id.toLowerCase() };
 }
 
 export function createRow(
@@ -59,11 +83,12 @@ export function createRow(
   const changes = parseBody(table, body);
   const stamp = isoSeconds(now.getTime());
   const id = randomUUID();
-  const row: DataverseRow = { versionnumber: nextVersion(environment) };
+  const versionnumber = nextVersion(environment);
+  const row: DataverseRow = { versionnumber };
   for (const column of table.definition.columns) row[wireName(column)] = null;
   Object.assign(row, changes, {
     [table.definition.primaryIdAttribute]: id,
-    versionnumber: row.versionnumber,
+    versionnumber,
     createdon: stamp,
     modifiedon: stamp,
     statecode: changes.statecode ?? 0,
