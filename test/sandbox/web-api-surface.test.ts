@@ -402,4 +402,71 @@ describe('Web API surface', () => {
     });
     expect(await count.body.text()).toBe(String(tenant.truth.fnoWorkers.length));
   });
+
+  it('answers conditional requests: 304 for an unchanged ETag, upsert limits and optimistic concurrency', async () => {
+    const [row] = tenant.truth.workers.slice(-1);
+    if (!row) throw new Error('no worker');
+    const path = `cdm_workers(${row.cdm_workerid})?$select=cdm_lastname`;
+    const first = await get(path);
+    const etag = String(first.headers.etag);
+    expect(etag).toBe(first.body['@odata.etag']);
+    const notModified = await request(`${root}${path}`, {
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${token}`, 'if-none-match': etag },
+    });
+    await notModified.body.text();
+    expect(notModified.statusCode).toBe(304);
+    const patch = async (
+      id: string,
+      headers: Record<string, string>,
+      body = '{"cdm_lastname":"Conditional"}',
+    ) => {
+      const response = await request(`${root}cdm_workers(${id})`, {
+        method: 'PATCH',
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+        body,
+      });
+      return { status: response.statusCode, text: await response.body.text() };
+    };
+    const stale = await patch(row.cdm_workerid, { 'if-match': 'W/"1"' });
+    expect(stale.status).toBe(412);
+    expect(stale.text).toContain("doesn't match the RowVersion property provided");
+    expect((await patch(row.cdm_workerid, { 'if-none-match': '*' })).status).toBe(412);
+    expect((await patch(row.cdm_workerid, { 'if-match': etag })).status).toBe(204);
+    const missing = '00000000-0000-4000-8000-00000000abcd';
+    expect((await patch(missing, { 'if-match': '*' })).status).toBe(404);
+    // Without If-Match a PATCH of a missing row is an upsert: the row is created under that id.
+    expect((await patch(missing, {})).status).toBe(204);
+    expect((await get(`cdm_workers(${missing})?$select=cdm_lastname`)).body.cdm_lastname).toBe('Conditional');
+  });
+
+  it('answers on v9.0 and v9.1 with links on the same version', async () => {
+    const older = await getJson<{ '@odata.context': string; '@odata.nextLink': string }>(
+      agent,
+      `${tenant.dataverseUrl}/api/data/v9.1/cdm_workers?$select=cdm_workerid`,
+      { authorization: `Bearer ${token}`, prefer: 'odata.maxpagesize=5' },
+    );
+    expect(older.status).toBe(200);
+    expect(older.body['@odata.context']).toBe(
+      `${tenant.dataverseUrl}/api/data/v9.1/$metadata#cdm_workers(cdm_workerid)`,
+    );
+    expect(
+      older.body['@odata.nextLink'].startsWith(`${tenant.dataverseUrl}/api/data/v9.1/cdm_workers?`),
+    ).toBe(true);
+    expect(
+      (
+        await getJson(agent, `${tenant.dataverseUrl}/api/data/v9.0/WhoAmI`, {
+          authorization: `Bearer ${token}`,
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await getJson(agent, `${tenant.dataverseUrl}/api/data/v8.2/WhoAmI`, {
+          authorization: `Bearer ${token}`,
+        })
+      ).status,
+    ).toBe(404);
+  });
 });
