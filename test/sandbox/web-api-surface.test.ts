@@ -469,4 +469,53 @@ describe('Web API surface', () => {
       ).status,
     ).toBe(404);
   });
+
+  it('answers FetchXML with filters and Microsoft-shaped paging cookies, and refuses what it does not read', async () => {
+    const fetch = (xml: string, headers: Record<string, string> = {}) =>
+      get(`cdm_workers?fetchXml=${encodeURIComponent(xml)}`, headers);
+    const annotations = {
+      prefer:
+        'odata.include-annotations="Microsoft.Dynamics.CRM.fetchxmlpagingcookie,Microsoft.Dynamics.CRM.morerecords"',
+    };
+    const query = (page: number) =>
+      `<fetch count='3' page='${page}'><entity name='cdm_worker'><attribute name='cdm_lastname' /><order attribute='cdm_lastname' descending='true' /></entity></fetch>`;
+    const first = await fetch(query(1), annotations);
+    expect(first.status).toBe(200);
+    expect(first.body.value).toHaveLength(3);
+    expect(first.body['@Microsoft.Dynamics.CRM.morerecords']).toBe(true);
+    const cookie = String(first.body['@Microsoft.Dynamics.CRM.fetchxmlpagingcookie']);
+    expect(cookie).toMatch(
+      /^<cookie pagenumber="2" pagingcookie="%253ccookie%2520page%253d%25221%2522%253e%253ccdm_lastname%2520last%253d/,
+    );
+    const inner = decodeURIComponent(decodeURIComponent(/pagingcookie="([^"]*)"/.exec(cookie)?.[1] ?? ''));
+    const [a, , c] = first.body.value;
+    expect(inner).toBe(
+      `<cookie page="1"><cdm_lastname last="${String(c?.cdm_lastname)}" first="${String(a?.cdm_lastname)}" /><cdm_workerid last="{${String(c?.cdm_workerid).toUpperCase()}}" first="{${String(a?.cdm_workerid).toUpperCase()}}" /></cookie>`,
+    );
+    const names = tenant.truth.workers
+      .map((row) => row.cdm_lastname.toLowerCase())
+      .sort()
+      .reverse();
+    expect(first.body.value.map((row) => String(row.cdm_lastname).toLowerCase())).toEqual(names.slice(0, 3));
+    const lastPage = Math.ceil(tenant.truth.workers.length / 3);
+    const final = await fetch(query(lastPage), annotations);
+    expect(final.body).not.toHaveProperty('@Microsoft.Dynamics.CRM.morerecords');
+    expect(final.body).not.toHaveProperty('@Microsoft.Dynamics.CRM.fetchxmlpagingcookie');
+    const plain = await fetch(query(1));
+    expect(plain.body).not.toHaveProperty('@Microsoft.Dynamics.CRM.fetchxmlpagingcookie');
+
+    const [x, y] = tenant.truth.workers;
+    const filtered = await fetch(
+      `<fetch><entity name='cdm_worker'><attribute name='cdm_workerid' /><filter type='or'><condition attribute='cdm_workerid' operator='in'><value>{${String(x?.cdm_workerid).toUpperCase()}}</value><value>${String(y?.cdm_workerid)}</value></condition><condition attribute='cdm_lastname' operator='like' value='%zzz-no-such%' /></filter></entity></fetch>`,
+    );
+    expect(filtered.status).toBe(200);
+    expect(filtered.body.value.map((row) => row.cdm_workerid).sort()).toEqual(
+      [x?.cdm_workerid, y?.cdm_workerid].sort(),
+    );
+    const linked = await fetch(
+      "<fetch><entity name='cdm_worker'><link-entity name='cdm_employment' from='cdm_workerid' to='cdm_workerid' /></entity></fetch>",
+    );
+    expect(linked.status).toBe(400);
+    expect(JSON.stringify(linked.body)).toContain('link-entity');
+  });
 });
