@@ -282,8 +282,14 @@ describe('Entra ID token endpoint through MSAL Node', () => {
       { preferred_network: host, preferred_cache: host, aliases: [host] },
     ]);
     expect(discovery.body.tenant_discovery_endpoint).toBe(
-      `${sandbox.baseUrl}/{tenant}/v2.0/.well-known/openid-configuration`,
+      `${tenant.authority}/v2.0/.well-known/openid-configuration`,
     );
+    const common = await getJson<{ issuer: string; token_endpoint: string }>(
+      agent,
+      `${sandbox.baseUrl}/common/v2.0/.well-known/openid-configuration`,
+    );
+    expect(common.body.issuer).toBe(`${sandbox.baseUrl}/{tenantid}/v2.0`);
+    expect(common.body.token_endpoint).toBe(`${sandbox.baseUrl}/common/oauth2/v2.0/token`);
     const elsewhere = await getJson<{ error: string; error_codes: number[] }>(
       agent,
       `${sandbox.baseUrl}/common/discovery/instance?api-version=1.1&authorization_endpoint=https://example.invalid/common/oauth2/v2.0/authorize`,

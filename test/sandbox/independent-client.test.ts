@@ -33,6 +33,8 @@ interface ClientReport {
   filterName: string;
   countFiltered: number;
   filtered: Array<{ id: string; name: string }>;
+  fetchAllIds: string[];
+  fetchAllNames: string[];
   entity: Record<string, unknown>;
   entitySets: string[];
   dateAttributes: Array<{ name: string; format: string; behavior: string }>;
@@ -86,6 +88,15 @@ describe('dynamics-web-api (npm) against the sandbox', () => {
     expect(report.countFiltered).toBe(named.length);
     expect(report.filtered.map((row) => row.id).sort()).toEqual(
       named.map((row) => row[worker.primaryIdAttribute]).sort(),
+    );
+
+    // FetchXML paged by the paging cookie: every row once, in the requested order.
+    expect([...report.fetchAllIds].sort()).toEqual([...truthIds].sort());
+    const sortedNames = before
+      .map((row) => String(row[worker.primaryNameAttribute]))
+      .sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0));
+    expect(report.fetchAllNames.map((name) => name.toLowerCase())).toEqual(
+      sortedNames.map((name) => name.toLowerCase()),
     );
 
     expect(report.entity).toMatchObject({

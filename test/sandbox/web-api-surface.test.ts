@@ -3,7 +3,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataverseCatalog } from '../../src/sandbox/dataverse/catalog.js';
 import type { Sandbox, SandboxTenant } from '../../src/sandbox/index.js';
-import { fetchToken, getJson, startTestSandbox } from './helpers.js';
+import { fetchToken, getJson, type JsonResponse, startTestSandbox } from './helpers.js';
 
 /**
  * The parts of the Web API surface that independent clients rely on, checked against the shapes in
@@ -94,6 +94,51 @@ describe('Web API surface', () => {
     const plus = await get("cdm_workers?$select=cdm_workerid&$filter=cdm_lastname+eq+'a%2Bb'");
     expect(plus.status).toBe(200);
     expect(plus.body.value).toEqual([]);
+  });
+
+  it('follows links a client re-encoded with form encoding (parse the query, urlencode it again)', async () => {
+    // What ETL connectors written in Python do with nextLink/deltaLink: parse_qsl, then requests' urlencode
+    // ('+' for spaces, %3D for '='). URLSearchParams decodes and encodes the same way.
+    const reencode = (link: string): string => {
+      const url = new URL(link);
+      return `${url.origin}${url.pathname}?${new URLSearchParams(url.search).toString()}`;
+    };
+    const prefer = { prefer: 'odata.track-changes,odata.maxpagesize=7' };
+    const ids: string[] = [];
+    let next: string | undefined = `${root}cdm_workers`;
+    let deltaLink: string | undefined;
+    type Page = {
+      value: Array<{ cdm_workerid: string }>;
+      '@odata.nextLink'?: string;
+      '@odata.deltaLink'?: string;
+    };
+    while (next) {
+      const url: string = next;
+      const page: JsonResponse<Page> = await getJson<Page>(agent, url, {
+        authorization: `Bearer ${token}`,
+        ...prefer,
+      });
+      expect(page.status).toBe(200);
+      ids.push(...page.body.value.map((row) => row.cdm_workerid));
+      next = page.body['@odata.nextLink'] ? reencode(page.body['@odata.nextLink']) : undefined;
+      if (next) expect(next).toContain('%3Ccookie+pagenumber%3D%22');
+      deltaLink = page.body['@odata.deltaLink'];
+    }
+    expect(ids.sort()).toEqual(tenant.truth.workers.map((row) => row.cdm_workerid).sort());
+    const [changed] = sandbox.controls.updateRecords(
+      'cdm_workers',
+      { count: 1 },
+      { cdm_lastname: 'Re Encoded' },
+    );
+    const delta = await getJson<{ value: Array<{ cdm_workerid: string; cdm_lastname: string }> }>(
+      agent,
+      reencode(String(deltaLink)),
+      { authorization: `Bearer ${token}`, ...prefer },
+    );
+    expect(delta.status).toBe(200);
+    expect(delta.body.value.map((row) => [row.cdm_workerid, row.cdm_lastname])).toEqual([
+      [changed, 'Re Encoded'],
+    ]);
   });
 
   it('answers /$count as plain text, with $filter', async () => {
@@ -291,5 +336,186 @@ describe('Web API surface', () => {
     expect(continued.text).toMatch(
       /HTTP\/1\.1 200 OK\r\nContent-Type: text\/plain; charset=utf-8\r\nOData-Version: 4\.0\r\n\r\n\d+/,
     );
+  });
+
+  it('creates with @odata.bind and Prefer: return=representation, and the row shows in the next delta', async () => {
+    const company = tenant.truth.companies[0];
+    if (!company) throw new Error('no company');
+    const tracked = await get('cdm_departments?$select=cdm_name', { prefer: 'odata.track-changes' });
+    const created = await request(`${root}cdm_departments?$select=cdm_name,_cdm_companyid_value`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        prefer: 'return=representation',
+      },
+      body: JSON.stringify({
+        cdm_name: 'Made Through The Web API',
+        'cdm_CompanyId@odata.bind': `/cdm_companies(${company.cdm_companyid})`,
+      }),
+    });
+    expect(created.statusCode).toBe(201);
+    const row = (await created.body.json()) as Record<string, unknown>;
+    expect(row).toMatchObject({
+      cdm_name: 'Made Through The Web API',
+      _cdm_companyid_value: company.cdm_companyid,
+    });
+    expect(String(created.headers['odata-entityid'])).toBe(
+      `${root}cdm_departments(${String(row.cdm_departmentid)})`,
+    );
+    const delta = await getJson<{ value: Array<Record<string, unknown>> }>(
+      agent,
+      String(tracked.body['@odata.deltaLink']),
+      { authorization: `Bearer ${token}`, prefer: 'odata.track-changes' },
+    );
+    expect(delta.body.value.map((entry) => entry.cdm_name)).toContain('Made Through The Web API');
+    const unbound = await post('cdm_departments', JSON.stringify({ 'cdm_NoSuchNav@odata.bind': '/x(1)' }), {
+      'content-type': 'application/json',
+    });
+    expect(unbound.status).toBe(400);
+  });
+
+  it('filters attribute definitions by AttributeTypeCode, and serves the F&O service document and /$count', async () => {
+    const picklists = await get(
+      "EntityDefinitions(LogicalName='cdm_worker')/Attributes?$select=LogicalName&$filter=AttributeType eq Microsoft.Dynamics.CRM.AttributeTypeCode'Picklist'",
+    );
+    expect(picklists.status).toBe(200);
+    expect(picklists.body.value.map((attribute) => attribute.LogicalName)).toContain('cdm_gender');
+    expect(
+      picklists.body.value.every(
+        (attribute) => attribute['@odata.type'] === '#Microsoft.Dynamics.CRM.PicklistAttributeMetadata',
+      ),
+    ).toBe(true);
+    const fnoToken = await fetchToken(agent, tenant, tenant.fnoUrl);
+    const service = await getJson<{ value: Array<{ name: string; kind: string }> }>(
+      agent,
+      `${tenant.fnoUrl}/data/`,
+      {
+        authorization: `Bearer ${fnoToken}`,
+      },
+    );
+    expect(service.body.value).toContainEqual({ name: 'Workers', kind: 'EntitySet', url: 'Workers' });
+    const count = await request(`${tenant.fnoUrl}/data/Workers/$count?cross-company=true`, {
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${fnoToken}` },
+    });
+    expect(await count.body.text()).toBe(String(tenant.truth.fnoWorkers.length));
+  });
+
+  it('answers conditional requests: 304 for an unchanged ETag, upsert limits and optimistic concurrency', async () => {
+    const [row] = tenant.truth.workers.slice(-1);
+    if (!row) throw new Error('no worker');
+    const path = `cdm_workers(${row.cdm_workerid})?$select=cdm_lastname`;
+    const first = await get(path);
+    const etag = String(first.headers.etag);
+    expect(etag).toBe(first.body['@odata.etag']);
+    const notModified = await request(`${root}${path}`, {
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${token}`, 'if-none-match': etag },
+    });
+    await notModified.body.text();
+    expect(notModified.statusCode).toBe(304);
+    const patch = async (
+      id: string,
+      headers: Record<string, string>,
+      body = '{"cdm_lastname":"Conditional"}',
+    ) => {
+      const response = await request(`${root}cdm_workers(${id})`, {
+        method: 'PATCH',
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+        body,
+      });
+      return { status: response.statusCode, text: await response.body.text() };
+    };
+    const stale = await patch(row.cdm_workerid, { 'if-match': 'W/"1"' });
+    expect(stale.status).toBe(412);
+    expect(stale.text).toContain("doesn't match the RowVersion property provided");
+    expect((await patch(row.cdm_workerid, { 'if-none-match': '*' })).status).toBe(412);
+    expect((await patch(row.cdm_workerid, { 'if-match': etag })).status).toBe(204);
+    const missing = '00000000-0000-4000-8000-00000000abcd';
+    expect((await patch(missing, { 'if-match': '*' })).status).toBe(404);
+    // Without If-Match a PATCH of a missing row is an upsert: the row is created under that id.
+    expect((await patch(missing, {})).status).toBe(204);
+    expect((await get(`cdm_workers(${missing})?$select=cdm_lastname`)).body.cdm_lastname).toBe('Conditional');
+  });
+
+  it('answers on v9.0 and v9.1 with links on the same version', async () => {
+    const older = await getJson<{ '@odata.context': string; '@odata.nextLink': string }>(
+      agent,
+      `${tenant.dataverseUrl}/api/data/v9.1/cdm_workers?$select=cdm_workerid`,
+      { authorization: `Bearer ${token}`, prefer: 'odata.maxpagesize=5' },
+    );
+    expect(older.status).toBe(200);
+    expect(older.body['@odata.context']).toBe(
+      `${tenant.dataverseUrl}/api/data/v9.1/$metadata#cdm_workers(cdm_workerid)`,
+    );
+    expect(
+      older.body['@odata.nextLink'].startsWith(`${tenant.dataverseUrl}/api/data/v9.1/cdm_workers?`),
+    ).toBe(true);
+    expect(
+      (
+        await getJson(agent, `${tenant.dataverseUrl}/api/data/v9.0/WhoAmI`, {
+          authorization: `Bearer ${token}`,
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await getJson(agent, `${tenant.dataverseUrl}/api/data/v8.2/WhoAmI`, {
+          authorization: `Bearer ${token}`,
+        })
+      ).status,
+    ).toBe(404);
+  });
+
+  it('answers FetchXML with filters and Microsoft-shaped paging cookies, and refuses what it does not read', async () => {
+    const fetch = (xml: string, headers: Record<string, string> = {}) =>
+      get(`cdm_workers?fetchXml=${encodeURIComponent(xml)}`, headers);
+    const annotations = {
+      prefer:
+        'odata.include-annotations="Microsoft.Dynamics.CRM.fetchxmlpagingcookie,Microsoft.Dynamics.CRM.morerecords"',
+    };
+    const query = (page: number) =>
+      `<fetch count='3' page='${page}'><entity name='cdm_worker'><attribute name='cdm_lastname' /><order attribute='cdm_lastname' descending='true' /></entity></fetch>`;
+    const first = await fetch(query(1), annotations);
+    expect(first.status).toBe(200);
+    expect(first.body.value).toHaveLength(3);
+    expect(first.body['@Microsoft.Dynamics.CRM.morerecords']).toBe(true);
+    const cookie = String(first.body['@Microsoft.Dynamics.CRM.fetchxmlpagingcookie']);
+    expect(cookie).toMatch(
+      /^<cookie pagenumber="2" pagingcookie="%253ccookie%2520page%253d%25221%2522%253e%253ccdm_lastname%2520last%253d/,
+    );
+    const inner = decodeURIComponent(decodeURIComponent(/pagingcookie="([^"]*)"/.exec(cookie)?.[1] ?? ''));
+    const [a, , c] = first.body.value;
+    expect(inner).toBe(
+      `<cookie page="1"><cdm_lastname last="${String(c?.cdm_lastname)}" first="${String(a?.cdm_lastname)}" /><cdm_workerid last="{${String(c?.cdm_workerid).toUpperCase()}}" first="{${String(a?.cdm_workerid).toUpperCase()}}" /></cookie>`,
+    );
+    const names = tenant.truth.workers
+      .map((row) => row.cdm_lastname.toLowerCase())
+      .sort()
+      .reverse();
+    expect(first.body.value.map((row) => String(row.cdm_lastname).toLowerCase())).toEqual(names.slice(0, 3));
+    const lastPage = Math.ceil(tenant.truth.workers.length / 3);
+    const final = await fetch(query(lastPage), annotations);
+    expect(final.body).not.toHaveProperty('@Microsoft.Dynamics.CRM.morerecords');
+    expect(final.body).not.toHaveProperty('@Microsoft.Dynamics.CRM.fetchxmlpagingcookie');
+    const plain = await fetch(query(1));
+    expect(plain.body).not.toHaveProperty('@Microsoft.Dynamics.CRM.fetchxmlpagingcookie');
+
+    const [x, y] = tenant.truth.workers;
+    const filtered = await fetch(
+      `<fetch><entity name='cdm_worker'><attribute name='cdm_workerid' /><filter type='or'><condition attribute='cdm_workerid' operator='in'><value>{${String(x?.cdm_workerid).toUpperCase()}}</value><value>${String(y?.cdm_workerid)}</value></condition><condition attribute='cdm_lastname' operator='like' value='%zzz-no-such%' /></filter></entity></fetch>`,
+    );
+    expect(filtered.status).toBe(200);
+    expect(filtered.body.value.map((row) => row.cdm_workerid).sort()).toEqual(
+      [x?.cdm_workerid, y?.cdm_workerid].sort(),
+    );
+    const linked = await fetch(
+      "<fetch><entity name='cdm_worker'><link-entity name='cdm_employment' from='cdm_workerid' to='cdm_workerid' /></entity></fetch>",
+    );
+    expect(linked.status).toBe(400);
+    expect(JSON.stringify(linked.body)).toContain('link-entity');
   });
 });

@@ -12,6 +12,7 @@ import { annotationRequested, type Preferences, type RawQuery } from '../odata/q
 import { type ColumnKind, wireName } from './catalog.js';
 import type { DataverseEnvironment, DataverseTable } from './environment.js';
 import { dataverseErrors } from './errors.js';
+import { handleFetchXml } from './fetchxml.js';
 import {
   decodeSkipToken,
   encodeQueryValue,
@@ -91,7 +92,7 @@ function parseOrderBy(table: DataverseTable, text: string): Array<{ key: string;
   });
 }
 
-function compareValues(a: unknown, b: unknown): number {
+export function compareValues(a: unknown, b: unknown): number {
   // Dataverse sorts nulls first in ascending order.
   if (a === b) return 0;
   if (a === null || a === undefined) return -1;
@@ -141,6 +142,8 @@ function odataResponse(body: Record<string, unknown>, headers: Record<string, st
 
 export function handleCollectionGet(request: CollectionRequest): SandboxResponse {
   const { options } = request.query;
+  const fetchXml = options.get('fetchXml');
+  if (fetchXml !== undefined) return handleFetchXml(request, fetchXml);
   if (options.has('$skip')) throw dataverseErrors.skipNotSupported();
   for (const name of options.keys()) {
     if (name.startsWith('$') && !supportedOptions.has(name)) {
@@ -166,7 +169,8 @@ function handlePagedQuery(request: CollectionRequest): SandboxResponse {
   const filterText = options.get('$filter');
   const predicate = filterText ? buildFilter(table, filterText) : undefined;
   const orderBy = options.get('$orderby') ? parseOrderBy(table, options.get('$orderby') as string) : [];
-  const topText = options.get('$top');
+  // "Page results using OData": with Prefer odata.maxpagesize, $top is ignored.
+  const topText = preferences.maxPageSize === undefined ? options.get('$top') : undefined;
   const top = topText === undefined ? undefined : Number.parseInt(topText, 10);
   if (top !== undefined && (!Number.isFinite(top) || top < 0))
     throw dataverseErrors.badQuery(`Invalid value for $top: '${topText}'.`);

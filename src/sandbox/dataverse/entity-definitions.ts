@@ -166,16 +166,14 @@ function typeSpecific(column: ColumnDefinition): Json {
     case 'DateTime':
     case 'DateOnly': {
       const dateOnly = column.kind === 'DateOnly';
+      // The system columns as Microsoft's table reference pages list createdon: UserLocal, DateAndTime,
+      // CanChangeDateTimeBehavior False, ImeMode Inactive. A date-only column is DateOnly (no conversion).
+      const system = ['createdon', 'modifiedon'].includes(column.logicalName);
       return {
         Format: dateOnly ? 'DateOnly' : 'DateAndTime',
-        // createdon/modifiedon are UserLocal; a date-only column is DateOnly (no time-zone conversion).
         DateTimeBehavior: { Value: dateOnly ? 'DateOnly' : 'UserLocal' },
-        CanChangeDateTimeBehavior: managed(
-          !['createdon', 'modifiedon'].includes(column.logicalName),
-          false,
-          'canchangedatetimebehavior',
-        ),
-        ImeMode: 'Auto',
+        CanChangeDateTimeBehavior: managed(!system, false, 'canchangedatetimebehavior'),
+        ImeMode: system ? 'Inactive' : 'Auto',
         MinSupportedValue: '1753-01-01T00:00:00Z',
         MaxSupportedValue: '9999-12-30T23:59:59Z',
       };

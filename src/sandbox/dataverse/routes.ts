@@ -7,7 +7,7 @@ import { handleEntityDefinitions } from './entity-definitions.js';
 import { type DataverseEnvironment, type DataverseTable, findTableBySetName } from './environment.js';
 import { DataverseError, dataverseErrors } from './errors.js';
 import { metadataDocument, serviceDocument } from './service-documents.js';
-import { createRow, deleteRow, updateRow } from './writes.js';
+import { checkWriteConditions, createRow, deleteRow, updateRow } from './writes.js';
 
 /**
  * Dataverse Web API at `{environment URL}/api/data/v9.2/`; the environment URL (an origin of its own,
@@ -53,12 +53,35 @@ export async function handleDataverseRequest(
       hasRole: user.hasRole,
       now,
     });
-    return { ...response, onSent: admission };
+    return { ...inRequestedVersion(response, environment, request.segments[2]), onSent: admission };
   } catch (error) {
     admission();
     if (error instanceof DataverseError) return error.toResponse();
     throw error;
   }
+}
+
+/** Web API versions an environment answers on; v9.0 and v9.1 serve the same data as v9.2. */
+const apiVersions = new Set(['v9.0', 'v9.1', 'v9.2']);
+
+/**
+ * A request on v9.0 or v9.1 gets links and contexts on the same version, as Dataverse answers them
+ * (Microsoft's own examples use all three).
+ */
+function inRequestedVersion(
+  response: SandboxResponse,
+  environment: DataverseEnvironment,
+  version: string | undefined,
+): SandboxResponse {
+  if (version === 'v9.2' || version === undefined || typeof response.body !== 'string') return response;
+  const root = `${environment.url}/api/data/${version}/`;
+  const headers = Object.fromEntries(
+    Object.entries(response.headers).map(([name, value]) => [
+      name,
+      value.replaceAll(environment.serviceRoot, root),
+    ]),
+  );
+  return { ...response, headers, body: response.body.replaceAll(environment.serviceRoot, root) };
 }
 
 function headerString(request: SandboxRequest, name: string): string | undefined {
@@ -81,7 +104,7 @@ interface RouteContext {
 function route(request: SandboxRequest, context: RouteContext): SandboxResponse {
   // segments: ['api', 'data', 'v9.2', resource, ...rest]
   const [api, data, version, resource, ...rest] = request.segments;
-  if (api !== 'api' || data !== 'data' || version !== 'v9.2') {
+  if (api !== 'api' || data !== 'data' || !apiVersions.has(version ?? '')) {
     throw dataverseErrors.resourceNotFound(request.segments.join('/'));
   }
   const { environment } = context;
@@ -133,7 +156,20 @@ function route(request: SandboxRequest, context: RouteContext): SandboxResponse 
     now: context.now,
   };
   if (isCount) return handleCountSegment(collectionRequest);
-  return id ? handleSingleGet(collectionRequest, id) : handleCollectionGet(collectionRequest);
+  if (!id) return handleCollectionGet(collectionRequest);
+  const single = handleSingleGet(collectionRequest, id);
+  // Conditional retrieval: 304 when the ETag still matches, never with $expand or annotations
+  // ("Perform conditional operations using the Web API").
+  const ifNoneMatch = headerString(request, 'if-none-match');
+  if (
+    ifNoneMatch !== undefined &&
+    ifNoneMatch === single.headers.etag &&
+    !query.options.has('$expand') &&
+    collectionRequest.preferences.includeAnnotations === undefined
+  ) {
+    return { status: 304, headers: { 'odata-version': '4.0', etag: ifNoneMatch }, body: '' };
+  }
+  return single;
 }
 
 function whoAmI({ environment, systemUserId }: RouteContext): SandboxResponse {
@@ -156,14 +192,45 @@ function write(
   id: string | undefined,
 ): SandboxResponse {
   const { environment, now } = context;
-  const result =
+  const action =
     request.method === 'POST'
-      ? createRow(environment, table, request.body, now)
-      : request.method === 'PATCH'
-        ? updateRow(environment, table, id as string, request.body, now)
-        : deleteRow(environment, table, id as string);
+      ? 'create'
+      : checkWriteConditions(
+          table,
+          request.method,
+          id as string,
+          headerString(request, 'if-match'),
+          headerString(request, 'if-none-match'),
+        );
+  const result =
+    request.method === 'DELETE'
+      ? deleteRow(environment, table, id as string)
+      : action === 'create'
+        ? createRow(environment, table, request.body, now, id)
+        : updateRow(environment, table, id as string, request.body, now);
   context.undo?.push(result.undo);
   const entityId = `${environment.serviceRoot}${table.definition.entitySetName}(${result.id})`;
+  const preferences = headerString(request, 'prefer') ?? '';
+  if (request.method !== 'DELETE' && /return=representation/i.test(preferences)) {
+    // "Create with data returned" / "Update with data returned": the row, 201 on create, 200 on update.
+    const collectionRequest = {
+      environment,
+      table,
+      query: parseRawQuery(request.url.search),
+      preferences: parsePrefer(preferences),
+      now,
+    };
+    const single = handleSingleGet(collectionRequest, result.id);
+    return {
+      ...single,
+      status: action === 'create' ? 201 : 200,
+      headers: {
+        ...single.headers,
+        'odata-entityid': entityId,
+        'preference-applied': 'return=representation',
+      },
+    };
+  }
   return {
     status: 204,
     headers:
@@ -177,7 +244,8 @@ function write(
 function runBatch(request: SandboxRequest, context: RouteContext): SandboxResponse {
   const parts = parseBatch(request.body, headerString(request, 'content-type'));
   const continueOnError = /odata\.continue-on-error/i.test(headerString(request, 'prefer') ?? '');
-  const serviceRoot = new URL(context.environment.serviceRoot);
+  // Relative part URLs resolve against the root the batch was posted to (v9.0, v9.1 or v9.2).
+  const serviceRoot = new URL(`${context.environment.url}/api/data/${request.segments[2] ?? 'v9.2'}/`);
   return executeBatch(
     parts,
     {

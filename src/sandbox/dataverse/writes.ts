@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { isoSeconds } from '../data/flat-strings.js';
 import { wireName } from './catalog.js';
 import type { DataverseEnvironment, DataverseTable } from './environment.js';
-import { dataverseErrors } from './errors.js';
+import { DataverseError, dataverseErrors } from './errors.js';
 import type { DataverseRow } from './table-store.js';
 
 /**
  * Create (POST), update (PATCH) and delete (DELETE) of rows ("Create a table row", "Update and delete
- * table rows using the Web API"; docs/microsoft-wire.md). Each write bumps the organisation's row version,
+ * table rows using the Web API", "Perform conditional operations"; docs/microsoft-wire.md). Each write bumps the organisation's row version,
  * so it shows up in change tracking, and returns an undo: a $batch change set that fails rolls back the
  * writes it already made.
  */
@@ -42,6 +42,11 @@ function parseBody(table: DataverseTable, body: string): Record<string, unknown>
   const changes: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(parsed)) {
     if (name.startsWith('@odata.')) continue;
+    const bound = name.endsWith('@odata.bind') ? bindLookup(table, name, value) : undefined;
+    if (bound) {
+      changes[bound.column] = bound.id;
+      continue;
+    }
     if (!writable.has(name) || systemColumns.has(name) || name === table.definition.primaryIdAttribute) {
       throw dataverseErrors.unknownProperty(name, table.definition.logicalName);
     }
@@ -50,20 +55,41 @@ function parseBody(table: DataverseTable, body: string): Record<string, unknown>
   return changes;
 }
 
+/**
+ * `"cdm_CompanyId@odata.bind": "/cdm_companies(<guid>)"` sets a lookup through its single-valued
+ * navigation property ("Associate table rows on create"); `null` clears it.
+ */
+function bindLookup(
+  table: DataverseTable,
+  name: string,
+  value: unknown,
+): { column: string; id: string | null } | undefined {
+  const navigation = name.slice(0, -'@odata.bind'.length);
+  const column = table.definition.columns.find((candidate) => candidate.navigationProperty === navigation);
+  if (!column) throw dataverseErrors.unknownProperty(navigation, table.definition.logicalName);
+  if (value === null) return { column: wireName(column), id: null };
+  const id = /\(([0-9a-fA-F-]{36})\)$/.exec(String(value))?.[1];
+  if (!id)
+    throw dataverseErrors.badQuery(`The value of '${name}' is not an entity reference: '${String(value)}'.`);
+  return { column: wireName(column), id: id.toLowerCase() };
+}
+
 export function createRow(
   environment: DataverseEnvironment,
   table: DataverseTable,
   body: string,
   now: Date,
+  /** An upsert (PATCH of a missing row) creates the row under the id of its URL. */
+  id: string = randomUUID(),
 ): WriteResult {
   const changes = parseBody(table, body);
   const stamp = isoSeconds(now.getTime());
-  const id = randomUUID();
-  const row: DataverseRow = { versionnumber: nextVersion(environment) };
+  const versionnumber = nextVersion(environment);
+  const row: DataverseRow = { versionnumber };
   for (const column of table.definition.columns) row[wireName(column)] = null;
   Object.assign(row, changes, {
     [table.definition.primaryIdAttribute]: id,
-    versionnumber: row.versionnumber,
+    versionnumber,
     createdon: stamp,
     modifiedon: stamp,
     statecode: changes.statecode ?? 0,
@@ -96,6 +122,37 @@ export function updateRow(
     modifiedon: isoSeconds(now.getTime()),
   });
   return { id, undo: () => table.store.put(previous) };
+}
+
+/**
+ * The conditions of "Perform conditional operations using the Web API": `If-Match: *` forbids the create
+ * of an upsert (404), `If-None-Match: *` its update (412), and an `If-Match` ETag that is not the row's
+ * current one refuses the update or delete (412).
+ */
+export function checkWriteConditions(
+  table: DataverseTable,
+  method: string,
+  id: string,
+  ifMatch: string | undefined,
+  ifNoneMatch: string | undefined,
+): 'update' | 'create' {
+  const row = table.store.get(id);
+  if (method === 'PATCH' && ifNoneMatch?.trim() === '*' && row) {
+    throw new DataverseError(412, '', 'A record with matching key values already exists.');
+  }
+  if (!row) {
+    if (method === 'PATCH' && ifMatch?.trim() !== '*') return 'create';
+    throw dataverseErrors.recordNotFound(table.definition.logicalName, id);
+  }
+  const wanted = ifMatch?.trim();
+  if (wanted && wanted !== '*' && wanted !== `W/"${row.versionnumber}"`) {
+    throw new DataverseError(
+      412,
+      '',
+      "The version of the existing record doesn't match the RowVersion property provided.",
+    );
+  }
+  return 'update';
 }
 
 export function deleteRow(environment: DataverseEnvironment, table: DataverseTable, id: string): WriteResult {

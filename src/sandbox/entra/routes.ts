@@ -66,6 +66,18 @@ export async function handleEntraRequest(
     return jsonResponse(200, { keys: [context.signingKey.jwk] });
   }
   if (rest === 'discovery/instance') return instanceDiscovery(request, context, fail);
+  // Multi-tenant aliases: the documents carry a {tenantid} placeholder, as Entra's do.
+  if (['common', 'organizations'].includes(tenantSegment) && rest.endsWith('openid-configuration')) {
+    const document = rest.startsWith('v2.0/')
+      ? openIdConfiguration(context.baseUrl, tenantSegment)
+      : openIdConfigurationV1(context.baseUrl, tenantSegment);
+    return jsonResponse(200, {
+      ...document,
+      issuer: rest.startsWith('v2.0/')
+        ? `${context.baseUrl}/{tenantid}/v2.0`
+        : 'https://sts.windows.net/{tenantid}/',
+    });
+  }
   const tenant = context.findTenant(tenantSegment);
   if (!tenant) {
     const spec = entraErrors.tenantNotFound(tenantSegment);
@@ -104,8 +116,10 @@ function instanceDiscovery(
     endpointHost = undefined;
   }
   if (endpointHost !== host) return fail(entraErrors.invalidInstance());
+  // The tenant of the authorization endpoint asked about (`common` in MSAL's own request).
+  const tenant = new URL(endpoint as string).pathname.split('/').filter(Boolean)[0] ?? 'common';
   return jsonResponse(200, {
-    tenant_discovery_endpoint: `${context.baseUrl}/{tenant}/v2.0/.well-known/openid-configuration`,
+    tenant_discovery_endpoint: `${context.baseUrl}/${tenant}/v2.0/.well-known/openid-configuration`,
     'api-version': '1.1',
     metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
   });

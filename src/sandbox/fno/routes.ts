@@ -65,6 +65,17 @@ export function handleFnoRequest(
   if (resource === '$metadata') {
     return { status: 200, headers: { 'content-type': 'application/xml' }, body: metadataXml() };
   }
+  if (resource === undefined && request.method === 'GET') {
+    // The OData service document: the entity sets this environment serves.
+    return jsonResponse(200, {
+      '@odata.context': `${fno.url}/data/$metadata`,
+      value: fnoCatalog.map((entity) => ({
+        name: entity.entitySetName,
+        kind: 'EntitySet',
+        url: entity.entitySetName,
+      })),
+    });
+  }
   if (
     resource === 'DataManagementDefinitionGroups' &&
     action?.startsWith(actionPrefix) &&
@@ -73,13 +84,14 @@ export function handleFnoRequest(
     return handleDmfAction(action.slice(actionPrefix.length), request, fno, context);
   }
   const entity = resource ? findFnoEntity(resource) : undefined;
-  if (!entity || action !== undefined || request.method !== 'GET') {
+  const countOnly = action === '$count';
+  if (!entity || (action !== undefined && !countOnly) || request.method !== 'GET') {
     return fnoError(
       404,
       `No HTTP resource was found that matches the request URI '${fno.url}${request.url.pathname}'.`,
     );
   }
-  return handleEntityQuery(request, fno, entity, parseRawQuery(request.url.search));
+  return handleEntityQuery(request, fno, entity, parseRawQuery(request.url.search), countOnly);
 }
 
 const edmKinds: Record<FnoField['edmType'], FilterValueKind> = {
@@ -95,6 +107,7 @@ function handleEntityQuery(
   fno: FnoEnvironment,
   entity: FnoEntityDefinition,
   query: RawQuery,
+  countOnly = false,
 ): SandboxResponse {
   const { options } = query;
   let rows = fno.data[entity.entitySetName] as unknown as readonly Record<string, unknown>[];
@@ -123,6 +136,14 @@ function handleEntityQuery(
       }
       throw error;
     }
+  }
+  if (countOnly) {
+    // `/{set}/$count`: the number of matching rows as plain text (OData 4.0, "Requesting the number of items").
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: String(rows.length),
+    };
   }
   const select = options
     .get('$select')

@@ -56,6 +56,15 @@ const filtered = await api.retrieveMultiple({
 });
 out.filtered = filtered.value.map((row) => ({ id: row[idColumn], name: row[nameColumn] }));
 
+// FetchXML, all pages through the paging cookie (requested as an annotation, as Microsoft documents).
+const fetchAll = await api.fetchAll({
+  collection: table.set,
+  fetchXml: `<fetch count="11"><entity name="${table.logicalName}"><attribute name="${idColumn}" /><attribute name="${nameColumn}" /><order attribute="${nameColumn}" /></entity></fetch>`,
+  includeAnnotations: 'Microsoft.Dynamics.CRM.fetchxmlpagingcookie',
+});
+out.fetchAllIds = fetchAll.value.map((row) => row[idColumn]);
+out.fetchAllNames = fetchAll.value.map((row) => row[nameColumn]);
+
 // Table definitions.
 out.entity = await api.retrieveEntity({
   key: `LogicalName='${table.logicalName}'`,
