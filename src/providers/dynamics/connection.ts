@@ -8,7 +8,7 @@ import type { CheckResult, ModelAvailability, ProviderConnection, SourceStream, 
 import { DynamicsTokenSource } from './auth.js';
 import { credentialsExpireAt, type DynamicsCredentials } from './credentials.js';
 import { DATAVERSE_MODEL_TABLES, DATAVERSE_TABLES } from './dataverse/catalog.js';
-import { dataverseDerivations } from './dataverse/derivations.js';
+import { dataverseDerivations, planCoverageLevels } from './dataverse/derivations.js';
 import type { MapContext } from './dataverse/mappers.js';
 import { dataverseTableStream, describeTable, type TableDefinition } from './dataverse/tables.js';
 import { diagnose } from './diagnose.js';
@@ -198,10 +198,10 @@ export class DynamicsConnection implements ProviderConnection {
       jobs: source('cdm_job', 'cdm_jobs'),
       assignments: source('cdm_positionworkerassignmentmap', 'cdm_positionworkerassignmentmaps'),
       benefitTypes: source('cdm_benefittype', 'cdm_benefittypes'),
-      benefitOptions: source('cdm_benefitoption', 'cdm_benefitoptions'),
     });
     streams.push(...fno.streams);
-    return { models, streams, derivations: [...derivations, ...fno.derivations] };
+    const coverage = planCoverageLevels({ plans: source('cdm_benefitplan', 'cdm_benefitplans') });
+    return { models, streams, derivations: [...derivations, ...fno.derivations, coverage] };
   }
 
   /** The live checks of the connect flow, each as it completes. */

@@ -190,7 +190,7 @@ function metadataXml(): string {
     })
     .join('');
   const enumTypes = [
-    ['Gender', ['Unknown', 'Male', 'Female', 'NonSpecific']],
+    ['Gender', ['None', 'Male', 'Female', 'NonSpecific']],
     ['NoYes', ['No', 'Yes']],
     ['HcmWorkerType', ['Employee', 'Contractor']],
     ['HcmBenefitEnrollmentStatus', ['Enrolled', 'Ended']],

@@ -7,7 +7,7 @@ import {
   type SyncPage,
 } from '../../types.js';
 import { type ODataClient, ODataError } from '../odata-client.js';
-import type { DataverseTable } from './catalog.js';
+import { type DataverseTable, selectedColumns } from './catalog.js';
 import type { MapContext } from './mappers.js';
 
 /**
@@ -78,7 +78,8 @@ export function dataverseTableStream(options: TableStreamOptions): SourceStream 
       // A stored link (next page of an interrupted full load, or the delta link) is followed
       // unmodified, with the same Prefer header, as Dataverse requires.
       let phase: SyncPage['phase'] = from?.cursor ? from.phase : 'full';
-      let url = from?.cursor ?? `${apiRoot}${definition.entitySetName}?$select=${table.select.join(',')}`;
+      let url =
+        from?.cursor ?? `${apiRoot}${definition.entitySetName}?$select=${selectedColumns(table).join(',')}`;
       for (;;) {
         let body: Record<string, unknown>;
         try {
