@@ -10,7 +10,14 @@ import { credentialsExpireAt, type DynamicsCredentials } from './credentials.js'
 import { DATAVERSE_MODEL_TABLES, DATAVERSE_TABLES } from './dataverse/catalog.js';
 import { dataverseDerivations, planCoverageLevels } from './dataverse/derivations.js';
 import type { MapContext } from './dataverse/mappers.js';
-import { dataverseTableStream, describeTable, type TableDefinition } from './dataverse/tables.js';
+import {
+  attributeName,
+  dataverseTableStream,
+  describeMissingColumns,
+  describeTable,
+  missingColumns,
+  type TableDefinition,
+} from './dataverse/tables.js';
 import { diagnose } from './diagnose.js';
 import { FNO_ENTITIES } from './fno/catalog.js';
 import type { DmfSettings } from './fno/dmf.js';
@@ -42,6 +49,20 @@ const COMPLETENESS_FIELDS: Record<string, string[]> = {
   cdm_employment: ['_cdm_workerid_value', '_cdm_companyid_value', 'cdm_employmentstartdate'],
 };
 const COMPLETENESS_SAMPLE = 500;
+
+/**
+ * The catalog columns this environment lacks that feed `model` (its own table's and those of the
+ * auxiliary tables it derives from), in words for sync status; empty when none is missing.
+ */
+function lackingColumns(model: ModelName, definitions: Map<string, TableDefinition | null>): string {
+  return DATAVERSE_TABLES.filter((table) => table.target === model || table.informs === model)
+    .map((table) => {
+      const definition = definitions.get(table.logicalName);
+      return definition ? describeMissingColumns(table, missingColumns(table, definition)) : '';
+    })
+    .filter(Boolean)
+    .join(', ');
+}
 const COMPLETENESS_WARNING_SHARE = 0.8;
 
 export class DynamicsConnection implements ProviderConnection {
@@ -146,12 +167,15 @@ export class DynamicsConnection implements ProviderConnection {
         fallback.push({ model, choice, dataverseReason });
         return undefined;
       }
+      const lacking = lackingColumns(model, definitions);
       return {
         model,
         source: `dataverse:${definition.entitySetName}`,
-        reason: definition.changeTrackingEnabled
-          ? `Dataverse table ${logicalName}, incremental through change tracking.`
-          : `Dataverse table ${logicalName}; change tracking is off, so every sync reads the whole table (turn it on in the table's properties).`,
+        reason: `${
+          definition.changeTrackingEnabled
+            ? `Dataverse table ${logicalName}, incremental through change tracking.`
+            : `Dataverse table ${logicalName}; change tracking is off, so every sync reads the whole table (turn it on in the table's properties).`
+        }${lacking ? ` This environment lacks ${lacking}.` : ''}`,
       };
     });
     await this.disposeFallback();
@@ -267,14 +291,16 @@ export class DynamicsConnection implements ProviderConnection {
           `${this.apiRoot}${definition.entitySetName}?$select=${table.key}&$count=true&$top=1`,
         );
         const count = typeof body['@odata.count'] === 'number' ? body['@odata.count'] : undefined;
+        const lacking = describeMissingColumns(table, missingColumns(table, definition));
         yield {
           id,
           title,
-          status: count === 0 ? 'warning' : definition.changeTrackingEnabled ? 'ok' : 'warning',
-          detail:
+          status: count === 0 || lacking ? 'warning' : definition.changeTrackingEnabled ? 'ok' : 'warning',
+          detail: `${
             count === 0
               ? 'Readable but empty: if the environment has this data, the security role may not reach every business unit.'
-              : `Readable${count !== undefined ? `, ${count >= 5000 ? '5,000 or more' : count} rows` : ''}; change tracking ${definition.changeTrackingEnabled ? 'on' : 'off'}.`,
+              : `Readable${count !== undefined ? `, ${count >= 5000 ? '5,000 or more' : count} rows` : ''}; change tracking ${definition.changeTrackingEnabled ? 'on' : 'off'}.`
+          }${lacking ? ` The table lacks ${lacking}.` : ''}`,
           ...(definition.changeTrackingEnabled
             ? {}
             : { remediation: `Turn on "Track changes" for ${table.logicalName} so syncs are incremental.` }),
@@ -338,9 +364,15 @@ export class DynamicsConnection implements ProviderConnection {
   private async *completenessChecks(
     definitions: Map<string, TableDefinition | null>,
   ): AsyncGenerator<CheckResult> {
-    for (const [logicalName, fields] of Object.entries(COMPLETENESS_FIELDS)) {
+    for (const [logicalName, allFields] of Object.entries(COMPLETENESS_FIELDS)) {
       const definition = definitions.get(logicalName);
       if (!definition) continue;
+      // Columns the table lacks are reported by the table check; sample the others.
+      const attributes = definition.attributes;
+      const fields = attributes
+        ? allFields.filter((field) => attributes.has(attributeName(field)))
+        : allFields;
+      if (fields.length === 0) continue;
       let rows: Record<string, unknown>[];
       try {
         const { body } = await this.dataverse.get(

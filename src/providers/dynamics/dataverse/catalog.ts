@@ -32,6 +32,8 @@ export interface DataverseTable {
   source: SourceId;
   /** The unified model it fills, or auxiliary (kept raw for derivations). */
   target: ModelName | 'auxiliary';
+  /** For auxiliary tables: the model whose derived fields it feeds (where its missing columns are said). */
+  informs?: ModelName;
   /** Primary key column (EntityDefinitions' PrimaryIdAttribute: `<table>id`). */
   key: string;
   columns: readonly DataverseColumn[];
@@ -80,6 +82,7 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
     logicalName: 'cdm_job',
     source: 'hr-dataverse-tables',
     target: 'auxiliary',
+    informs: 'job_positions',
     key: 'cdm_jobid',
     columns: [key('cdm_jobid'), column('cdm_name', 'hr-dataverse-integration', 'job titles'), ...AUDIT],
     map: auxiliaryMapper('cdm_jobid'),
@@ -106,6 +109,7 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
     logicalName: 'cdm_positionworkerassignmentmap',
     source: 'hr-dataverse-tables',
     target: 'auxiliary',
+    informs: 'employees',
     key: 'cdm_positionworkerassignmentmapid',
     columns: [
       key('cdm_positionworkerassignmentmapid'),
@@ -169,6 +173,7 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
     logicalName: 'cdm_benefittype',
     source: 'hr-dataverse-tables',
     target: 'auxiliary',
+    informs: 'benefit_plans',
     key: 'cdm_benefittypeid',
     // cdm_name holds the benefit type id (BENEFITTYPEID), which names the plan type.
     columns: [
@@ -195,11 +200,6 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
     map: mapBenefitPlan,
   },
 ];
-
-/** The wire names to `$select` (every catalog column; tables.ts keeps those the environment has). */
-export function selectedColumns(table: DataverseTable): string[] {
-  return table.columns.map((entry) => entry.name);
-}
 
 /** The source the adapter cites for a column, when it reads that column (the sandbox cites the same). */
 export function adapterColumnSource(logicalName: string, wireName: string): SourceId | undefined {
