@@ -65,6 +65,9 @@ export interface TenantControls {
     changes: Record<string, unknown>,
   ): string[];
   deleteFnoRecords(entitySet: FnoEntitySetName, selection: { count: number }): string[];
+  /** Plays an F&O environment whose entity lacks a field ($metadata, $select), or has it back. */
+  removeFnoField(entitySet: FnoEntitySetName, field: string): void;
+  restoreFnoField(entitySet: FnoEntitySetName, field: string): void;
   /** How DMF exports end, and how long they stay Executing. */
   setDmfExportBehaviour(behaviour: { outcome?: FnoExportOutcome; durationMs?: number }): void;
 }
@@ -259,6 +262,19 @@ export function createTenantControls(options: {
       const { rows, keyOf } = fnoTable(entitySet);
       const indexes = pickIndexes(rows.length, selection.count).sort((a, b) => b - a);
       return indexes.map((index) => keyOf(rows.splice(index, 1)[0] as Record<string, unknown>));
+    },
+    removeFnoField(entitySet, field) {
+      const entity = findFnoEntity(entitySet);
+      if (!entity?.fields.some((candidate) => candidate.name === field)) {
+        throw new Error(`No field '${field}' in F&O entity set '${entitySet}'`);
+      }
+      if (entity.keys.includes(field)) throw new Error('A key field cannot be removed');
+      const removed = fno.removedFields.get(entitySet) ?? new Set<string>();
+      removed.add(field);
+      fno.removedFields.set(entitySet, removed);
+    },
+    restoreFnoField(entitySet, field) {
+      fno.removedFields.get(entitySet)?.delete(field);
     },
     setDmfExportBehaviour(behaviour) {
       if (behaviour.outcome) fno.exportOutcome = behaviour.outcome;

@@ -3,7 +3,12 @@ import { SyncEngine } from '../../src/sync/engine.js';
 import { createTestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { createTestTenant } from '../helpers/fixtures.js';
-import { connectSandbox, sandboxDependencies, startFileSandbox } from '../helpers/sandbox.js';
+import {
+  connectSandbox,
+  sandboxCredentials,
+  sandboxDependencies,
+  startFileSandbox,
+} from '../helpers/sandbox.js';
 
 /**
  * A tenant whose tables lack catalog columns (several are published by display name only,
@@ -20,8 +25,13 @@ const headers = { authorization: `Bearer ${tenant.apiKey}`, 'x-account-token': t
 const engine = new SyncEngine(db.pool);
 const controls = sandbox.defaultTenant.controls;
 
-async function sync(kind: 'full' | 'incremental') {
-  const connection = connectSandbox(accountId, sandbox, deps);
+async function sync(kind: 'full' | 'incremental', withFno = false) {
+  const connection = connectSandbox(
+    accountId,
+    sandbox,
+    deps,
+    sandboxCredentials(sandbox.defaultTenant, 'secret', withFno),
+  );
   try {
     return await engine.run({ linkedAccountId: accountId, connection, kind, trigger: 'test' });
   } finally {
@@ -110,5 +120,34 @@ describe('a tenant without some catalog columns', () => {
     );
     expect(restored.rows[0].managers).toBe(before.rows[0].managers);
     expect((await syncStatus('employees'))?.source_reason).not.toContain('lacks');
+  });
+
+  it('reads an F&O entity without a field: the field stays empty and sync status says so', async () => {
+    controls.removeFnoField('WorkerPersonalContactPersons', 'IsDisabled');
+    try {
+      const result = await sync('full', true);
+      expect(result.status).toBe('succeeded');
+      const dependents = await db.pool.query(
+        `SELECT count(*)::int AS n, count(*) FILTER (WHERE is_disabled IS NOT NULL)::int AS known
+         FROM dependents WHERE linked_account_id = $1 AND NOT remote_was_deleted`,
+        [accountId],
+      );
+      expect(dependents.rows[0].n).toBe(
+        sandbox.truth.dependents.filter((contact) => contact.IsDependent === 'Yes').length,
+      );
+      expect(dependents.rows[0].known).toBe(0);
+      expect((await syncStatus('dependents'))?.source_reason).toContain(
+        'WorkerPersonalContactPersons lacks IsDisabled (left empty)',
+      );
+    } finally {
+      controls.restoreFnoField('WorkerPersonalContactPersons', 'IsDisabled');
+    }
+    expect((await sync('full', true)).status).toBe('succeeded');
+    const known = await db.pool.query(
+      'SELECT count(*) FILTER (WHERE is_disabled IS NOT NULL)::int AS known FROM dependents WHERE linked_account_id = $1',
+      [accountId],
+    );
+    expect(known.rows[0].known).toBeGreaterThan(0);
+    expect((await syncStatus('dependents'))?.source_reason).not.toContain('lacks');
   });
 });

@@ -38,6 +38,8 @@ export interface FnoEnvironment {
   packageUrlLifetimeSeconds: number;
   /** Signs package download URLs (the SAS of the blob). */
   packageSigningKey: Buffer;
+  /** Fields an entity lacks in this environment (controls: removeFnoField), by entity set. */
+  removedFields: Map<string, Set<string>>;
 }
 
 const allEntitySets: DefinitionGroup['entitySets'] = [
@@ -73,6 +75,7 @@ export function createFnoEnvironment(options: {
     exportOutcome: 'Succeeded',
     exportDurationMs: options.exportDurationMs,
     packageUrlLifetimeSeconds: options.packageUrlLifetimeSeconds,
+    removedFields: new Map(),
     packageSigningKey: randomBytes(32),
   };
 }
