@@ -8,7 +8,11 @@ import type { CheckResult, ModelAvailability, ProviderConnection, SourceStream, 
 import { DynamicsTokenSource } from './auth.js';
 import { credentialsExpireAt, type DynamicsCredentials } from './credentials.js';
 import { DATAVERSE_MODEL_TABLES, DATAVERSE_TABLES } from './dataverse/catalog.js';
-import { dataverseDerivations, planCoverageLevels } from './dataverse/derivations.js';
+import {
+  dataverseDerivations,
+  payrollEnrollmentReferences,
+  planCoverageLevels,
+} from './dataverse/derivations.js';
 import type { MapContext } from './dataverse/mappers.js';
 import {
   attributeName,
@@ -162,7 +166,10 @@ export class DynamicsConnection implements ProviderConnection {
         return undefined;
       }
       if (!definition) {
-        const dataverseReason = `The ${logicalName} table does not exist in this Dataverse environment (is the Human Resources app installed?).`;
+        const why =
+          DATAVERSE_TABLES.find((table) => table.logicalName === logicalName)?.whenMissing ??
+          'Is the Human Resources app installed?';
+        const dataverseReason = `The ${logicalName} table does not exist in this Dataverse environment. ${why}`;
         if (choice === 'dataverse') return { model, source: 'unavailable', reason: dataverseReason };
         fallback.push({ model, choice, dataverseReason });
         return undefined;
@@ -172,9 +179,15 @@ export class DynamicsConnection implements ProviderConnection {
         model,
         source: `dataverse:${definition.entitySetName}`,
         reason: `${
-          definition.changeTrackingEnabled
-            ? `Dataverse table ${logicalName}, incremental through change tracking.`
-            : `Dataverse table ${logicalName}; change tracking is off, so every sync reads the whole table (turn it on in the table's properties).`
+          logicalName.startsWith('mshr_')
+            ? `Human Resources virtual table ${logicalName} (no native table serves ${model.replaceAll('_', ' ')}); ${
+                definition.changeTrackingEnabled
+                  ? 'incremental through change tracking.'
+                  : 'virtual tables have no change tracking unless Microsoft support enables it, so every sync reads it whole.'
+              } It carries no covered dependents.`
+            : definition.changeTrackingEnabled
+              ? `Dataverse table ${logicalName}, incremental through change tracking.`
+              : `Dataverse table ${logicalName}; change tracking is off, so every sync reads the whole table (turn it on in the table's properties).`
         }${lacking ? ` This environment lacks ${lacking}.` : ''}`,
       };
     });
@@ -224,6 +237,11 @@ export class DynamicsConnection implements ProviderConnection {
       benefitTypes: source('cdm_benefittype', 'cdm_benefittypes'),
     });
     streams.push(...fno.streams);
+    // Enrollments from the payroll API's virtual table name their worker and plan by business key.
+    const fromVirtualTable = models.some(
+      (entry) => entry.model === 'benefit_enrollments' && entry.source.startsWith('dataverse:'),
+    );
+    if (fromVirtualTable) derivations.push(payrollEnrollmentReferences);
     const coverage = planCoverageLevels({ plans: source('cdm_benefitplan', 'cdm_benefitplans') });
     return { models, streams, derivations: [...derivations, ...fno.derivations, coverage] };
   }
@@ -275,6 +293,16 @@ export class DynamicsConnection implements ProviderConnection {
       const definition = definitions.get(table.logicalName);
       const id = `table:${table.logicalName}`;
       const title = `${table.target.replaceAll('_', ' ')} (${table.logicalName})`;
+      if (!definition && table.whenMissing) {
+        // An optional source (a virtual table): its model falls back to F&O (see sync status).
+        yield {
+          id,
+          title,
+          status: 'skipped',
+          detail: `The ${table.logicalName} table does not exist in this environment. ${table.whenMissing}`,
+        };
+        continue;
+      }
       if (!definition) {
         yield {
           id,

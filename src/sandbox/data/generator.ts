@@ -1,4 +1,9 @@
-import { fnoValueOf, WORKER_GENDER } from '../../providers/dynamics/option-sets.js';
+import {
+  BENEFIT_EMPLOYEE_PLAN_STATUS,
+  codeOf,
+  fnoValueOf,
+  WORKER_GENDER,
+} from '../../providers/dynamics/option-sets.js';
 import { createRandom, type Random } from '../random.js';
 import { flat, fnoDate, isoDate, isoSeconds } from './flat-strings.js';
 import { createNamePools, type NamePools, workerFirstName } from './name-pools.js';
@@ -18,6 +23,7 @@ import type {
   GeneratedOrganisation,
   JobPositionRow,
   JobRow,
+  PayrollWorkerBenefitPlanRow,
   PositionWorkerAssignmentRow,
   WorkerRow,
 } from './types.js';
@@ -296,7 +302,8 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
       MiddleName: middleName ?? '',
       LastName: lastName,
       Gender: fnoGender,
-      BirthDate: fnoDate(birthMs),
+      // The same person as the Dataverse row: no birth date there, none here (F&O's empty date).
+      BirthDate: (workers[i] as WorkerRow).cdm_birthdate === null ? emptyFnoDate : fnoDate(birthMs),
       PrimaryContactEmail: email,
       PrimaryContactPhone: phone,
       WorkerType: isContractor ? 'Contractor' : 'Employee',
@@ -432,6 +439,11 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
       cdm_benefittypes: benefitTypes,
       cdm_benefitplans: benefitPlans,
       cdm_benefitoptions: benefitOptions,
+      mshr_payrollworkerbenefitplanentities: payrollBenefitPlans(
+        state,
+        fno.WorkerEnrolledBenefits,
+        setupStamp,
+      ),
     },
     fno: { Workers: fnoWorkers, ...fno },
   };
@@ -466,6 +478,42 @@ function employment(
     cdm_validfrom: isoSeconds(startMs),
     cdm_validto: endMs === null ? maxDate : isoSeconds(endMs),
   };
+}
+
+/**
+ * The same enrollments as the payroll API's virtual table shows them: a Selected plan per enrollment,
+ * open deductions ending 2154-12-31T23:59:59Z, amounts per pay period as F&O has them.
+ */
+function payrollBenefitPlans(
+  state: GeneratorState,
+  enrollments: readonly FnoEnrolledBenefitRow[],
+  stamp: string,
+): PayrollWorkerBenefitPlanRow[] {
+  const selected = codeOf(BENEFIT_EMPLOYEE_PLAN_STATUS, 'ACTIVE');
+  return enrollments.map((enrollment) => {
+    const legalEntity = enrollment.dataAreaId.toUpperCase();
+    return {
+      versionnumber: ++state.version,
+      createdon: stamp,
+      modifiedon: stamp,
+      statecode: 0,
+      statuscode: 1,
+      _ownerid_value: state.ownerId,
+      mshr_payrollworkerbenefitplanentityid: state.random.guid(),
+      mshr_primaryfield: `${enrollment.WorkerPersonnelNumber} | ${legalEntity} | ${enrollment.BenefitPlanId}`,
+      mshr_personnelnumber: enrollment.WorkerPersonnelNumber,
+      mshr_legalentityid: legalEntity,
+      mshr_planid: enrollment.BenefitPlanId,
+      mshr_coverageoptionid: enrollment.BenefitOptionId,
+      mshr_deductionstartdatetime: enrollment.CoverageStartDate,
+      mshr_deductionenddatetime:
+        enrollment.CoverageEndDate === emptyFnoDate ? '2154-12-31T23:59:59Z' : enrollment.CoverageEndDate,
+      mshr_status: selected,
+      mshr_plantypeid: enrollment.BenefitTypeId,
+      mshr_amountemployee: enrollment.EmployeeContributionAmount,
+      mshr_amountemployer: enrollment.EmployerContributionAmount,
+    };
+  });
 }
 
 function generateFnoBenefits(

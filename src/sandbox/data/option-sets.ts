@@ -1,4 +1,5 @@
 import {
+  BENEFIT_EMPLOYEE_PLAN_STATUS,
   codeOf,
   labelsByCode,
   STATE_CODE,
@@ -20,6 +21,7 @@ export const workerType: OptionSet = labelsByCode(WORKER_TYPE);
 export const workerStatus: OptionSet = labelsByCode(WORKER_STATUS);
 export const stateCode: OptionSet = labelsByCode(STATE_CODE);
 export const statusCode: OptionSet = labelsByCode(STATUS_CODE);
+export const benefitEmployeePlanStatus: OptionSet = labelsByCode(BENEFIT_EMPLOYEE_PLAN_STATUS);
 
 export const genderCode = {
   male: codeOf(WORKER_GENDER, 'MALE'),

@@ -108,6 +108,27 @@ export interface BenefitOptionRow extends DataverseRowBase {
   cdm_description: string | null;
 }
 
+/**
+ * A row of the Human Resources payroll API's virtual table `mshr_payrollworkerbenefitplanentities`
+ * (fields as published, docs/microsoft-wire.md "Virtual tables"): one per worker's benefit plan.
+ */
+export interface PayrollWorkerBenefitPlanRow extends DataverseRowBase {
+  mshr_payrollworkerbenefitplanentityid: string;
+  mshr_primaryfield: string;
+  mshr_personnelnumber: string;
+  mshr_legalentityid: string;
+  mshr_planid: string;
+  mshr_coverageoptionid: string;
+  mshr_deductionstartdatetime: string;
+  /** 2154-12-31T23:59:59Z when open, as the payroll API example shows. */
+  mshr_deductionenddatetime: string;
+  /** Benefit employee plan status: 200000001 Selected, 200000002 Waived. */
+  mshr_status: number;
+  mshr_plantypeid: string;
+  mshr_amountemployee: number;
+  mshr_amountemployer: number;
+}
+
 export type NoYes = 'No' | 'Yes';
 /** Microsoft.Dynamics.DataEntities.Gender (values: src/providers/dynamics/option-sets.ts) */
 export type FnoGender = 'None' | 'Male' | 'Female' | 'NonSpecific';
@@ -192,6 +213,8 @@ export interface GeneratedOrganisation {
     cdm_benefittypes: BenefitTypeRow[];
     cdm_benefitplans: BenefitPlanRow[];
     cdm_benefitoptions: BenefitOptionRow[];
+    /** Served only by tenants of the virtual-tables shape. */
+    mshr_payrollworkerbenefitplanentities: PayrollWorkerBenefitPlanRow[];
   };
   fno: {
     Workers: FnoWorkerRow[];

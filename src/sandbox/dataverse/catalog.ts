@@ -1,6 +1,7 @@
 import { adapterColumnSource } from '../../providers/dynamics/dataverse/catalog.js';
 import type { SourceId } from '../../providers/dynamics/published-sources.js';
 import {
+  benefitEmployeePlanStatus,
   type OptionSet,
   stateCode,
   statusCode,
@@ -124,6 +125,7 @@ function table(
 }
 
 const integration = 'hr-dataverse-integration' as const;
+const payroll = 'payroll-worker-benefit-plan' as const;
 
 export const dataverseCatalog: readonly TableDefinition[] = [
   table('cdm_company', 'cdm_companies', 'cdm_name', 10_011, [
@@ -199,4 +201,24 @@ export const dataverseCatalog: readonly TableDefinition[] = [
     { logicalName: 'cdm_name', kind: 'String', source: integration },
     { logicalName: 'cdm_description', kind: 'Memo', source: integration },
   ]),
+  // A virtual table of the payroll API (served by tenants of the virtual-tables shape only).
+  table(
+    'mshr_payrollworkerbenefitplanentity',
+    'mshr_payrollworkerbenefitplanentities',
+    'mshr_primaryfield',
+    10_031,
+    [
+      { logicalName: 'mshr_primaryfield', kind: 'String', source: payroll },
+      { logicalName: 'mshr_personnelnumber', kind: 'String' },
+      { logicalName: 'mshr_legalentityid', kind: 'String', source: payroll },
+      { logicalName: 'mshr_planid', kind: 'String' },
+      { logicalName: 'mshr_coverageoptionid', kind: 'String' },
+      { logicalName: 'mshr_deductionstartdatetime', kind: 'DateTime' },
+      { logicalName: 'mshr_deductionenddatetime', kind: 'DateTime' },
+      { logicalName: 'mshr_status', kind: 'Picklist', optionSet: benefitEmployeePlanStatus },
+      { logicalName: 'mshr_plantypeid', kind: 'String', source: payroll },
+      { logicalName: 'mshr_amountemployee', kind: 'Decimal' },
+      { logicalName: 'mshr_amountemployer', kind: 'Decimal' },
+    ],
+  ),
 ];

@@ -7,6 +7,7 @@ import {
   mapDepartment,
   mapEmployment,
   mapJobPosition,
+  mapPayrollWorkerBenefitPlan,
   mapWorker,
   type RowMapper,
 } from './mappers.js';
@@ -38,6 +39,8 @@ export interface DataverseTable {
   key: string;
   columns: readonly DataverseColumn[];
   map: RowMapper;
+  /** Why an environment may lack the table, and the fix, in words (shown when it is missing). */
+  whenMissing?: string;
 }
 
 const column = (name: string, source: SourceId, cost: string): DataverseColumn => ({ name, source, cost });
@@ -198,6 +201,28 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
       ...AUDIT,
     ],
     map: mapBenefitPlan,
+  },
+  {
+    // The payroll API's virtual table: one row per worker's benefit plan (an enrollment).
+    logicalName: 'mshr_payrollworkerbenefitplanentity',
+    source: 'payroll-worker-benefit-plan',
+    target: 'benefit_enrollments',
+    key: 'mshr_payrollworkerbenefitplanentityid',
+    whenMissing:
+      'The Human Resources virtual tables are not generated in it: an administrator generates them (docs/microsoft-wire.md, "Virtual tables").',
+    columns: [
+      key('mshr_payrollworkerbenefitplanentityid'),
+      column('mshr_personnelnumber', 'payroll-worker-benefit-plan', "enrollments' employees"),
+      column('mshr_planid', 'payroll-worker-benefit-plan', "enrollments' plans"),
+      column('mshr_coverageoptionid', 'payroll-worker-benefit-plan', "enrollments' coverage levels"),
+      column('mshr_deductionstartdatetime', 'payroll-worker-benefit-plan', "enrollments' start dates"),
+      column('mshr_deductionenddatetime', 'payroll-worker-benefit-plan', "enrollments' end dates"),
+      column('mshr_status', 'payroll-worker-benefit-plan', "enrollments' statuses"),
+      column('mshr_amountemployee', 'payroll-worker-benefit-plan', 'employee contributions'),
+      column('mshr_amountemployer', 'payroll-worker-benefit-plan', 'company contributions'),
+      ...AUDIT,
+    ],
+    map: mapPayrollWorkerBenefitPlan,
   },
 ];
 

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { ModelName } from '../../../unified/models.js';
 import type { InvalidRow, MappedRecord } from '../../types.js';
+import { COVERAGE_LEVEL, minor } from '../fno/mappers.js';
 import {
+  BENEFIT_EMPLOYEE_PLAN_STATUS,
   EMPLOYMENT_WORKER_TYPE,
   mapCode,
   WORKER_GENDER,
@@ -215,6 +217,49 @@ export const mapBenefitPlan: RowMapper = (row) => {
     // cdm_benefitplan has no published coverage dates; the plan year stays empty.
     plan_year_start: null,
     plan_year_end: null,
+  });
+};
+
+const payrollBenefitPlanRow = rowBase.extend({
+  mshr_payrollworkerbenefitplanentityid: guid,
+  mshr_personnelnumber: nullableString,
+  mshr_planid: nullableString,
+  mshr_coverageoptionid: nullableString,
+  mshr_deductionstartdatetime: timestamp,
+  mshr_deductionenddatetime: timestamp,
+  mshr_status: z.number().int().nullish(),
+  mshr_amountemployee: z.number().nullish(),
+  mshr_amountemployer: z.number().nullish(),
+});
+
+/**
+ * The payroll API's virtual table of worker benefit plans → an enrollment (fields as published,
+ * docs/microsoft-wire.md "Virtual tables"). The worker and the plan are named by personnel number and
+ * plan id and resolved in SQL after the rows are stored (derivations.ts), as for F&O enrollments. A
+ * Selected plan whose deductions ended is terminated. The table carries no covered dependents.
+ * Amounts are "amount or percentage" in the table; they are stored as amounts, like F&O's.
+ */
+export const mapPayrollWorkerBenefitPlan: RowMapper = (row) => {
+  const parsed = payrollBenefitPlanRow.safeParse(row);
+  if (!parsed.success) return invalid(row, 'mshr_payrollworkerbenefitplanentityid', parsed.error);
+  const plan = parsed.data;
+  const status = mapCode(BENEFIT_EMPLOYEE_PLAN_STATUS, plan.mshr_status, null);
+  const end = isoDate(plan.mshr_deductionenddatetime);
+  const ended = status.value === 'ACTIVE' && end !== null && end <= new Date().toISOString().slice(0, 10);
+  const option = plan.mshr_coverageoptionid ?? null;
+  return record(row, plan.mshr_payrollworkerbenefitplanentityid, plan, {
+    status: ended ? 'TERMINATED' : status.value,
+    status_raw: status.raw,
+    coverage_level: option ? (COVERAGE_LEVEL[option.toUpperCase()] ?? 'OTHER') : null,
+    coverage_level_raw: option,
+    start_date: isoDate(plan.mshr_deductionstartdatetime),
+    end_date: end,
+    employee_contribution_amount_minor: minor(plan.mshr_amountemployee),
+    employee_contribution_percent_bps: null,
+    employee_contribution_currency: null,
+    company_contribution_amount_minor: minor(plan.mshr_amountemployer),
+    company_contribution_percent_bps: null,
+    company_contribution_currency: null,
   });
 };
 

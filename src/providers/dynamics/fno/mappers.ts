@@ -253,7 +253,7 @@ const ENROLLMENT_STATUS: Record<string, string> = {
 };
 
 // Benefit option ids → coverage levels, as for plans' options (dataverse/derivations.ts).
-const COVERAGE_LEVEL: Record<string, string> = {
+export const COVERAGE_LEVEL: Readonly<Record<string, string>> = {
   EE: 'EMPLOYEE_ONLY',
   'EE+SP': 'EMPLOYEE_SPOUSE',
   'EE+CH': 'EMPLOYEE_CHILDREN',
@@ -262,7 +262,7 @@ const COVERAGE_LEVEL: Record<string, string> = {
 };
 
 /** Amounts in minor units (F&O gives decimals in the company currency, which the entity omits). */
-const minor = (amount: number | null | undefined) =>
+export const minor = (amount: number | null | undefined) =>
   amount === null || amount === undefined ? null : Math.round(amount * 100);
 
 export const mapEnrolledBenefit: FnoRowMapper = (row) => {
