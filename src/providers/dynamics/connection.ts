@@ -23,12 +23,12 @@ import {
   type TableDefinition,
 } from './dataverse/tables.js';
 import { diagnose } from './diagnose.js';
-import { FNO_ENTITIES } from './fno/catalog.js';
+import { FNO_ENTITIES, FNO_MODELS } from './fno/catalog.js';
 import type { DmfSettings } from './fno/dmf.js';
 import { FnoHttp } from './fno/fno-http.js';
 import { findEntitySet, parseFnoMetadata } from './fno/metadata.js';
 import { type FallbackRequest, planFnoFallback } from './fno/plan.js';
-import { ODataClient } from './odata-client.js';
+import { ODataClient, ODataError } from './odata-client.js';
 
 /** Shared, process-wide plumbing handed to every Dynamics connection. */
 export interface DynamicsDependencies {
@@ -68,6 +68,43 @@ function lackingColumns(model: ModelName, definitions: Map<string, TableDefiniti
     .join(', ');
 }
 const COMPLETENESS_WARNING_SHARE = 0.8;
+
+/** A failed check, with what caused it and the table it is about (to group failures by cause). */
+export interface TableProblem {
+  result: CheckResult;
+  /** Same cause, same fix: e.g. the Dataverse error code, or "missing table". */
+  cause: string;
+  table: string;
+}
+
+/**
+ * Problems with one cause are one item: the fix once, naming every table it affects (a missing
+ * security role makes every table unreadable; the admin needs one sentence, not seven copies). The
+ * item keeps the first table's id.
+ */
+export function groupTableProblems(problems: readonly TableProblem[]): CheckResult[] {
+  const groups = new Map<string, TableProblem[]>();
+  for (const problem of problems) {
+    const key = `${problem.result.status}:${problem.cause}`;
+    groups.set(key, [...(groups.get(key) ?? []), problem]);
+  }
+  return [...groups.values()].map((group) => {
+    const [first] = group as [TableProblem, ...TableProblem[]];
+    if (group.length === 1) return first.result;
+    const tables = group.map((problem) => problem.table);
+    const sameDetail = group.every((problem) => problem.result.detail === first.result.detail);
+    return {
+      ...first.result,
+      title: `${group.length} tables: ${group.map((problem) => problem.result.title).join(', ')}`,
+      detail: sameDetail
+        ? first.result.detail
+        : group.map((problem) => `${problem.result.title}: ${problem.result.detail}`).join(' '),
+      ...(first.result.remediation
+        ? { remediation: first.result.remediation.replaceAll(first.table, tables.join(', ')) }
+        : {}),
+    };
+  });
+}
 
 export class DynamicsConnection implements ProviderConnection {
   readonly tokens: DynamicsTokenSource;
@@ -288,30 +325,36 @@ export class DynamicsConnection implements ProviderConnection {
       return;
     }
     const definitions = await this.describeTables();
+    // Problems with one cause (no security role: every table unreadable) become one item with one fix.
+    const problems: TableProblem[] = [];
     for (const table of DATAVERSE_TABLES) {
       if (table.target === 'auxiliary') continue;
       const definition = definitions.get(table.logicalName);
       const id = `table:${table.logicalName}`;
       const title = `${table.target.replaceAll('_', ' ')} (${table.logicalName})`;
-      if (!definition && table.whenMissing) {
-        // An optional source (a virtual table): its model falls back to F&O (see sync status).
-        yield {
-          id,
-          title,
-          status: 'skipped',
-          detail: `The ${table.logicalName} table does not exist in this environment. ${table.whenMissing}`,
-        };
-        continue;
-      }
+      // An optional source (a virtual table) that is absent is no problem: its model comes from the
+      // next source, which the models' sources list shows.
+      if (!definition && table.whenMissing) continue;
       if (!definition) {
-        yield {
-          id,
-          title,
-          status: 'failure',
-          detail: `The ${table.logicalName} table does not exist in this environment.`,
-          remediation:
-            'Install the Dynamics 365 Human Resources app (its cdm_ tables) in this environment, or link the environment that has it.',
-        };
+        // With an F&O environment the account still syncs: this model from F&O, or reported
+        // unavailable in sync status. Without one, nothing would serve it.
+        const fallback = this.fno
+          ? FNO_MODELS.includes(table.target as ModelName)
+            ? ' Finance & Operations serves this model instead.'
+            : ' Finance & Operations does not serve this model: it stays unavailable.'
+          : '';
+        problems.push({
+          cause: 'missing table',
+          table: table.logicalName,
+          result: {
+            id,
+            title,
+            status: this.fno ? 'warning' : 'failure',
+            detail: `The ${table.logicalName} table does not exist in this environment.${fallback}`,
+            remediation:
+              'Install the Dynamics 365 Human Resources app (its cdm_ tables) in this environment, or link the environment that has it.',
+          },
+        });
         continue;
       }
       try {
@@ -335,9 +378,14 @@ export class DynamicsConnection implements ProviderConnection {
         };
       } catch (error) {
         const { reason } = diagnose(error, environment);
-        yield { id, title, status: 'failure', detail: (error as Error).message, remediation: reason };
+        problems.push({
+          cause: error instanceof ODataError ? `http ${error.status} ${error.code ?? ''}` : reason,
+          table: table.logicalName,
+          result: { id, title, status: 'failure', detail: (error as Error).message, remediation: reason },
+        });
       }
     }
+    yield* groupTableProblems(problems);
     if (this.fno) yield await this.checkFno();
     yield* this.completenessChecks(definitions);
     const expiresAt = credentialsExpireAt(this.credentials);
