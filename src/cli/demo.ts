@@ -7,6 +7,7 @@ import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { createApiKey, createPlatform } from '../platforms/platform-service.js';
 import { startSandbox } from '../sandbox/index.js';
+import { TENANT_SHAPES } from '../sandbox/options.js';
 import { createServices } from '../services.js';
 import type { SyncProgress } from '../sync/engine.js';
 
@@ -27,12 +28,14 @@ export interface DemoIo {
 }
 
 export const DEMO_USAGE = `Usage: hris demo [--workers N] [--port P] [--sandbox-port P] [--seed S] [--json]
+                 [--tenant-shape hr-dataverse|virtual-tables|fno-only]
 
 Starts a sandbox Dynamics 365 tenant (N workers, default 1000), the gateway (port P, default PORT or
 3000), a platform with an API key and a linked account connected to the sandbox; runs the first sync,
 prints how to call the API and register a webhook endpoint (--json: one line with base_url, api_key,
 account_token, linked_account_id, sandbox_url) and keeps syncing changes made in the sandbox, and
-delivering their webhooks, until stopped.
+delivering their webhooks, until stopped. --tenant-shape picks what the sandbox's Dataverse serves
+(native HR tables, plus the payroll virtual table, or nothing: F&O only).
 `;
 
 function bar(progress: SyncProgress, width = 24): string {
@@ -49,10 +52,13 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
       'sandbox-port': { type: 'string', default: '0' },
       seed: { type: 'string', default: '42' },
       json: { type: 'boolean', default: false },
+      'tenant-shape': { type: 'string', default: 'hr-dataverse' },
     },
     strict: true,
   });
   const workers = Number(values.workers);
+  const shape = TENANT_SHAPES.find((candidate) => candidate === values['tenant-shape']);
+  if (!shape) throw new Error(`--tenant-shape must be one of ${TENANT_SHAPES.join(', ')}`);
   if (!Number.isInteger(workers) || workers < 10 || workers > 200_000) {
     throw new Error('--workers must be an integer from 10 to 200000');
   }
@@ -73,6 +79,7 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
     seed: Number(values.seed),
     port: Number(values['sandbox-port']),
     dataDir: sandboxDir,
+    tenantShape: shape,
   });
   const db = await openDatabase(config, (message) => say(`[database] ${message}`));
   const quiet = {

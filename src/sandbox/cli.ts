@@ -2,9 +2,10 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { isEntryModule } from '../util/entry-module.js';
 import { type Sandbox, startSandbox } from './index.js';
+import { TENANT_SHAPES } from './options.js';
 
 /**
- * `hris sandbox` / `npm run sandbox -- --workers 5000 --seed 42`: starts the sandbox and prints what the
+ * `hris sandbox` / `npm run sandbox -- --workers 5000 --seed 42 [--tenant-shape hr-dataverse|virtual-tables|fno-only]`: starts the sandbox and prints what the
  * connect page needs. Also runnable directly: `tsx src/sandbox/cli.ts --workers 100`.
  */
 const cliSchema = z.object({
@@ -16,6 +17,7 @@ const cliSchema = z.object({
   cert: z.string().optional(),
   key: z.string().optional(),
   'data-dir': z.string().default('.data/sandbox'),
+  'tenant-shape': z.enum(TENANT_SHAPES).default('hr-dataverse'),
 });
 
 export interface SandboxFacts {
@@ -93,6 +95,7 @@ export async function runSandboxCommand(argv: string[]): Promise<void> {
       cert: { type: 'string' },
       key: { type: 'string' },
       'data-dir': { type: 'string' },
+      'tenant-shape': { type: 'string' },
     },
     strict: true,
   });
@@ -108,6 +111,7 @@ export async function runSandboxCommand(argv: string[]): Promise<void> {
     dataDir: options['data-dir'],
     certPath: options.cert,
     keyPath: options.key,
+    tenantShape: options['tenant-shape'],
   });
   const facts = sandboxFacts(sandbox);
   process.stdout.write(`${options.json ? JSON.stringify(facts) : formatFacts(facts)}\n`);

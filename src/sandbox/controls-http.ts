@@ -67,6 +67,14 @@ const actions: Record<string, Action> = {
   },
   'tables/remove': (controls, body) => controls.removeTable(tableSchema.parse(body).table),
   'tables/restore': (controls, body) => controls.restoreTable(tableSchema.parse(body).table),
+  'columns/remove': (controls, body) => {
+    const { table, column } = tableSchema.extend({ column: z.string().min(1) }).parse(body);
+    controls.removeColumn(table, column);
+  },
+  'columns/restore': (controls, body) => {
+    const { table, column } = tableSchema.extend({ column: z.string().min(1) }).parse(body);
+    controls.restoreColumn(table, column);
+  },
   'change-tracking': (controls, body) => {
     const { table, enabled } = tableSchema.extend({ enabled: z.boolean() }).parse(body);
     controls.setChangeTracking(table, enabled);

@@ -1,5 +1,6 @@
 import { isoSeconds } from './data/flat-strings.js';
 import type { FnoEntitySetName } from './data/types.js';
+import { type TableDefinition, wireName } from './dataverse/catalog.js';
 import type { DataverseEnvironment, DataverseTable } from './dataverse/environment.js';
 import type { DataverseRow } from './dataverse/table-store.js';
 import type { AppRegistration } from './entra/directory.js';
@@ -29,6 +30,12 @@ export interface TenantControls {
   removeTable(table: string): void;
   restoreTable(table: string): void;
   setChangeTracking(table: string, enabled: boolean): void;
+  /**
+   * Plays a tenant whose table lacks a column (logical or wire name): it leaves EntityDefinitions'
+   * Attributes, and `$select`ing it fails as for any unknown column. restoreColumn brings it back.
+   */
+  removeColumn(table: string, column: string): void;
+  restoreColumn(table: string, column: string): void;
   expireClientSecret(): void;
   restoreClientSecret(): void;
   /** Adds a new secret (the old one keeps working until it expires); returns the new value. */
@@ -61,6 +68,9 @@ export interface TenantControls {
   deleteFnoRecords(entitySet: FnoEntitySetName, selection: { count: number }): string[];
   /** Answer keyed EntityDefinitions requests as a one-item collection (`value: [...]`) or as one entity. */
   setEntityDefinitionsShape(shape: 'entity' | 'collection'): void;
+  /** Plays an F&O environment whose entity lacks a field ($metadata, $select), or has it back. */
+  removeFnoField(entitySet: FnoEntitySetName, field: string): void;
+  restoreFnoField(entitySet: FnoEntitySetName, field: string): void;
   /** How DMF exports end, and how long they stay Executing. */
   setDmfExportBehaviour(behaviour: {
     outcome?: FnoExportOutcome;
@@ -86,6 +96,27 @@ export function createTenantControls(options: {
   let rotation = 0;
   let fnoCreated = 0;
   const originalLimits = { ...dataverse.protection.limits };
+  // Full definitions of tables whose columns were removed, and the names removed from each.
+  const fullDefinitions = new Map<DataverseTable, TableDefinition>();
+  const removedColumns = new Map<DataverseTable, Set<string>>();
+  const applyRemovedColumns = (table: DataverseTable): void => {
+    const full = fullDefinitions.get(table) ?? table.definition;
+    fullDefinitions.set(table, full);
+    const removed = removedColumns.get(table) ?? new Set();
+    table.definition = {
+      ...full,
+      columns: full.columns.filter((column) => !removed.has(column.logicalName)),
+    };
+  };
+  const columnName = (table: DataverseTable, name: string): string => {
+    const full = fullDefinitions.get(table) ?? table.definition;
+    const column = full.columns.find(
+      (candidate) => candidate.logicalName === name || wireName(candidate) === name,
+    );
+    if (!column) throw new Error(`No column '${name}' in ${table.definition.logicalName}`);
+    if (column.logicalName === full.primaryIdAttribute) throw new Error('The primary key cannot be removed');
+    return column.logicalName;
+  };
 
   const tableFor = (name: string): DataverseTable => {
     for (const table of dataverse.tables.values()) {
@@ -158,6 +189,18 @@ export function createTenantControls(options: {
     },
     setEntityDefinitionsShape: (shape) => {
       dataverse.entityDefinitionsShape = shape;
+    },
+    removeColumn: (name, column) => {
+      const table = tableFor(name);
+      const removed = removedColumns.get(table) ?? new Set<string>();
+      removed.add(columnName(table, column));
+      removedColumns.set(table, removed);
+      applyRemovedColumns(table);
+    },
+    restoreColumn: (name, column) => {
+      const table = tableFor(name);
+      removedColumns.get(table)?.delete(columnName(table, column));
+      applyRemovedColumns(table);
     },
     setChangeTracking: (name, enabled) => {
       tableFor(name).changeTrackingEnabled = enabled;
@@ -233,6 +276,19 @@ export function createTenantControls(options: {
       const { rows, keyOf } = fnoTable(entitySet);
       const indexes = pickIndexes(rows.length, selection.count).sort((a, b) => b - a);
       return indexes.map((index) => keyOf(rows.splice(index, 1)[0] as Record<string, unknown>));
+    },
+    removeFnoField(entitySet, field) {
+      const entity = findFnoEntity(entitySet);
+      if (!entity?.fields.some((candidate) => candidate.name === field)) {
+        throw new Error(`No field '${field}' in F&O entity set '${entitySet}'`);
+      }
+      if (entity.keys.includes(field)) throw new Error('A key field cannot be removed');
+      const removed = fno.removedFields.get(entitySet) ?? new Set<string>();
+      removed.add(field);
+      fno.removedFields.set(entitySet, removed);
+    },
+    restoreFnoField(entitySet, field) {
+      fno.removedFields.get(entitySet)?.delete(field);
     },
     setDmfExportBehaviour(behaviour) {
       if (behaviour.outcome) fno.exportOutcome = behaviour.outcome;

@@ -201,6 +201,7 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
       tenantId: identity.credentials.tenantId,
       applicationId: identity.credentials.clientId,
       organisation,
+      shape: tenantOptions.tenantShape ?? options.tenantShape,
       changeTrackingRetentionDays: options.changeTrackingRetentionDays,
       limits: {
         requestLimit: options.requestLimit,
@@ -252,6 +253,7 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
       name: options.tenantName,
       workers: options.workers,
       seed: options.seed,
+      tenantShape: options.tenantShape,
     });
   } catch (error) {
     await closeAll();

@@ -1,5 +1,14 @@
 import { z } from 'zod';
 
+/**
+ * What a tenant's Dataverse serves (docs/microsoft-wire.md, "Virtual tables"): `hr-dataverse` the
+ * native cdm_ tables of the Human Resources app; `virtual-tables` those plus the payroll API's virtual
+ * table of worker benefit plans (mshr_, change tracking off, as virtual tables have it by default);
+ * `fno-only` no HR table at all, everything from Finance & Operations.
+ */
+export const TENANT_SHAPES = ['hr-dataverse', 'virtual-tables', 'fno-only'] as const;
+export type TenantShape = (typeof TENANT_SHAPES)[number];
+
 /** Options of startSandbox, validated once (they also come from the CLI). */
 export const sandboxOptionsSchema = z.object({
   workers: z.number().int().min(1).max(200_000).default(1000),
@@ -10,6 +19,8 @@ export const sandboxOptionsSchema = z.object({
   /** PEM paths of a server certificate to use instead of the generated one. */
   certPath: z.string().optional(),
   keyPath: z.string().optional(),
+  /** What the default tenant's Dataverse serves (see TENANT_SHAPES). */
+  tenantShape: z.enum(TENANT_SHAPES).default('hr-dataverse'),
   /** Name of the default tenant (its domain is `{name}.onmicrosoft.com`). */
   tenantName: z
     .string()
@@ -38,5 +49,6 @@ export const tenantOptionsSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9]{1,30}$/),
   workers: z.number().int().min(1).max(200_000).optional(),
   seed: z.number().int().optional(),
+  tenantShape: z.enum(TENANT_SHAPES).optional(),
 });
 export type TenantOptions = z.input<typeof tenantOptionsSchema>;

@@ -1,4 +1,11 @@
 import { en, Faker } from '@faker-js/faker';
+import {
+  codeOf,
+  fnoValueOf,
+  WORKER_GENDER,
+  WORKER_STATUS,
+  WORKER_TYPE,
+} from '../providers/dynamics/option-sets.js';
 import { recordId } from '../unified/record-id.js';
 
 /**
@@ -39,19 +46,25 @@ const PLAN_YEAR_START = '2026-01-01';
 const PLAN_YEAR_END = '2026-12-31';
 const SOURCE_MODIFIED_AT = '2026-06-30T08:00:00.000Z';
 
-// Dynamics option-set values as they arrive from Dataverse, kept in the *_raw columns.
+// Raw values as they arrive from Dynamics, kept in the *_raw columns: option-set codes from the one
+// table the mappers and the sandbox use (src/providers/dynamics/option-sets.ts), so a seeded account
+// and a synced one store the same codes. cdm_status has only Active and Inactive: a worker on leave or
+// not yet started is Active there, which is the raw the seed stores beside LEAVE and PENDING.
 const GENDER_RAW = {
-  MALE: '754400000',
-  FEMALE: '754400001',
-  NON_BINARY: '754400002',
-  PREFER_NOT_TO_DISCLOSE: '754400003',
+  MALE: String(codeOf(WORKER_GENDER, 'MALE')),
+  FEMALE: String(codeOf(WORKER_GENDER, 'FEMALE')),
+  NON_BINARY: String(codeOf(WORKER_GENDER, 'NON_BINARY')),
+  PREFER_NOT_TO_DISCLOSE: String(codeOf(WORKER_GENDER, 'PREFER_NOT_TO_DISCLOSE')),
 } as const;
-const WORKER_TYPE_RAW = { EMPLOYEE: '754400000', CONTRACTOR: '754400001' } as const;
+const WORKER_TYPE_RAW = {
+  EMPLOYEE: String(codeOf(WORKER_TYPE, 'EMPLOYEE')),
+  CONTRACTOR: String(codeOf(WORKER_TYPE, 'CONTRACTOR')),
+} as const;
 const EMPLOYMENT_STATUS_RAW = {
-  ACTIVE: '754400000',
-  INACTIVE: '754400001',
-  LEAVE: '754400002',
-  PENDING: '754400003',
+  ACTIVE: String(codeOf(WORKER_STATUS, 'ACTIVE')),
+  INACTIVE: String(codeOf(WORKER_STATUS, 'INACTIVE')),
+  LEAVE: String(codeOf(WORKER_STATUS, 'ACTIVE')),
+  PENDING: String(codeOf(WORKER_STATUS, 'ACTIVE')),
 } as const;
 const EMPLOYMENT_TYPE_RAW = {
   FULL_TIME: 'FullTime',
@@ -61,7 +74,10 @@ const EMPLOYMENT_TYPE_RAW = {
 } as const;
 const PAY_PERIOD_RAW = { YEAR: 'Annual', HOUR: 'Hourly' } as const;
 const PAY_FREQUENCY_RAW = { BIWEEKLY: 'Biweekly', SEMIMONTHLY: 'SemiMonthly', MONTHLY: 'Monthly' } as const;
-const RELATIONSHIP_RAW = { SPOUSE: '754400000', DOMESTIC_PARTNER: '754400001', CHILD: '754400002' } as const;
+// Dependents come from F&O personal contacts: relationship type ids and Gender enum values, as the
+// F&O mappers read them.
+const RELATIONSHIP_RAW = { SPOUSE: 'Spouse', DOMESTIC_PARTNER: 'DomesticPartner', CHILD: 'Child' } as const;
+const FNO_GENDER_RAW = (gender: Gender) => fnoValueOf(WORKER_GENDER, Number(GENDER_RAW[gender]));
 const ENROLLMENT_STATUS_RAW = { ACTIVE: 'Enrolled', WAIVED: 'Waived', TERMINATED: 'Terminated' } as const;
 const COVERAGE_RAW = {
   EMPLOYEE_ONLY: 'EE',
@@ -461,7 +477,7 @@ export function* generateOrganisation(options: OrganisationOptions): Generator<R
       chunk.employees.push({
         id: selfId,
         ...common(personnelNumber, `${hireDate}T00:00:00.000Z`, {
-          cdm_personnelnumber: personnelNumber,
+          cdm_workernumber: personnelNumber,
           cdm_firstname: firstName,
           cdm_lastname: lastName,
           cdm_gender: Number(GENDER_RAW[gender]),
@@ -556,7 +572,7 @@ export function* generateOrganisation(options: OrganisationOptions): Generator<R
           employee_id: selfId,
           relationship,
           relationship_raw: RELATIONSHIP_RAW[relationship],
-          gender_raw: GENDER_RAW[dependentGender],
+          gender_raw: FNO_GENDER_RAW(dependentGender),
           middle_name: null,
           ...row,
         });

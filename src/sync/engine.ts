@@ -366,6 +366,8 @@ export class SyncEngine {
           'cursor expired; full resync',
         );
         cursor = await startOver();
+        // Read in full: derivations must see it (a column gone changes remote_data only).
+        state.scope.full = true;
       }
     }
     // After a full load the table's statistics are stale (possibly empty before it): refresh them so

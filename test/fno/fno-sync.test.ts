@@ -78,7 +78,7 @@ function expectedDependents(accountId: string) {
     Male: 'MALE',
     Female: 'FEMALE',
     NonSpecific: 'NON_BINARY',
-    Unknown: null,
+    None: 'PREFER_NOT_TO_DISCLOSE',
   };
   const yes = (v: string) => v === 'Yes';
   return truth.dependents
@@ -110,15 +110,8 @@ function expectedDependents(accountId: string) {
 
 function expectedEnrollments(accountId: string) {
   const employees = new Map(truth.workers.map((w) => [w.cdm_workernumber, w.cdm_workerid]));
-  const companyCodes = new Map(
-    truth.companies.map((c) => [c.cdm_companyid, c.cdm_companycode.toLowerCase()]),
-  );
-  const plans = new Map(
-    truth.benefitPlans.map((p) => [
-      `${p.cdm_planid}@${companyCodes.get(p._cdm_companyid_value)}`,
-      p.cdm_benefitplanid,
-    ]),
-  );
+  // A plan's id in Human Resources is its cdm_name (fno/derivations.ts).
+  const plans = new Map(truth.benefitPlans.map((p) => [p.cdm_name, p.cdm_benefitplanid]));
   const level: Record<string, string> = {
     EE: 'EMPLOYEE_ONLY',
     'EE+SP': 'EMPLOYEE_SPOUSE',
@@ -128,7 +121,7 @@ function expectedEnrollments(accountId: string) {
   return truth.enrollments
     .map((e) => {
       const worker = employees.get(e.WorkerPersonnelNumber);
-      const plan = plans.get(`${e.BenefitPlanId}@${e.dataAreaId}`);
+      const plan = plans.get(e.BenefitPlanId);
       return {
         remote_id: `${e.dataAreaId}:${e.EnrolledBenefitRecordId}`,
         employee_id: worker ? recordId(accountId, 'employees', worker) : null,

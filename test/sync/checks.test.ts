@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/providers/types.js';
-import { connectSandbox, sandboxDependencies, startFileSandbox } from '../helpers/sandbox.js';
+import {
+  connectSandbox,
+  sandboxCredentials,
+  sandboxDependencies,
+  startFileSandbox,
+} from '../helpers/sandbox.js';
 
 const sandbox = await startFileSandbox({ workers: 80, seed: 9 });
 const deps = sandboxDependencies(sandbox);
@@ -25,5 +30,55 @@ describe('connection checks: data completeness', () => {
     expect(result?.status).toBe('warning');
     expect(result?.detail).toContain('cdm_birthdate 100%');
     expect(result?.remediation).toMatch(/cdm_birthdate is empty in most rows.*column security profile/);
+  });
+});
+
+describe('connection checks: one cause, one item', () => {
+  async function all(withFno = false): Promise<CheckResult[]> {
+    const results: CheckResult[] = [];
+    const credentials = sandboxCredentials(sandbox.defaultTenant, 'secret', withFno);
+    for await (const result of connectSandbox(crypto.randomUUID(), sandbox, deps, credentials).check())
+      results.push(result);
+    return results;
+  }
+
+  it('shows every table unreadable for want of a security role as one failure with one fix', async () => {
+    sandbox.controls.removeSecurityRole();
+    try {
+      const failures = (await all()).filter((result) => result.status === 'failure');
+      expect(failures).toHaveLength(1);
+      const [failure] = failures;
+      expect(failure?.id).toBe('table:cdm_company');
+      expect(failure?.title).toMatch(/^6 tables: companies \(cdm_company\), .*employees \(cdm_worker\)/);
+      expect(failure?.detail).toMatch(/missing prvReadcdm_company privilege/);
+      expect(failure?.remediation).toContain(
+        'organization-level read on cdm_company, cdm_department, cdm_jobposition, cdm_worker, cdm_employment, cdm_benefitplan',
+      );
+      expect(failure?.remediation?.match(/security role/g)).toHaveLength(2);
+    } finally {
+      sandbox.controls.restoreSecurityRole();
+    }
+  });
+
+  it('lets an F&O-only tenant connect: missing HR tables are one warning saying where each model comes from', async () => {
+    for (const table of ['cdm_worker', 'cdm_company']) sandbox.controls.removeTable(table);
+    try {
+      const results = await all(true);
+      expect(results.filter((result) => result.status === 'failure')).toEqual([]);
+      const missing = results.filter((result) => result.detail.includes('does not exist'));
+      // The two removed tables in one warning; the absent virtual table is no problem at all.
+      expect(missing).toHaveLength(1);
+      const warning = missing[0];
+      expect(warning?.status).toBe('warning');
+      expect(warning?.title).toBe('2 tables: companies (cdm_company), employees (cdm_worker)');
+      expect(warning?.detail).toContain(
+        'employees (cdm_worker): The cdm_worker table does not exist in this environment. Finance & Operations serves this model instead.',
+      );
+      expect(warning?.detail).toContain(
+        'Finance & Operations does not serve this model: it stays unavailable.',
+      );
+    } finally {
+      for (const table of ['cdm_worker', 'cdm_company']) sandbox.controls.restoreTable(table);
+    }
   });
 });

@@ -8,16 +8,27 @@ import type { CheckResult, ModelAvailability, ProviderConnection, SourceStream, 
 import { DynamicsTokenSource } from './auth.js';
 import { credentialsExpireAt, type DynamicsCredentials } from './credentials.js';
 import { DATAVERSE_MODEL_TABLES, DATAVERSE_TABLES } from './dataverse/catalog.js';
-import { dataverseDerivations } from './dataverse/derivations.js';
+import {
+  dataverseDerivations,
+  payrollEnrollmentReferences,
+  planCoverageLevels,
+} from './dataverse/derivations.js';
 import type { MapContext } from './dataverse/mappers.js';
-import { dataverseTableStream, describeTable, type TableDefinition } from './dataverse/tables.js';
+import {
+  attributeName,
+  dataverseTableStream,
+  describeMissingColumns,
+  describeTable,
+  missingColumns,
+  type TableDefinition,
+} from './dataverse/tables.js';
 import { diagnose } from './diagnose.js';
-import { FNO_ENTITIES } from './fno/catalog.js';
+import { FNO_ENTITIES, FNO_MODELS } from './fno/catalog.js';
 import type { DmfSettings } from './fno/dmf.js';
 import { FnoHttp } from './fno/fno-http.js';
 import { findEntitySet, parseFnoMetadata } from './fno/metadata.js';
 import { type FallbackRequest, planFnoFallback } from './fno/plan.js';
-import { ODataClient } from './odata-client.js';
+import { ODataClient, ODataError } from './odata-client.js';
 
 /** Shared, process-wide plumbing handed to every Dynamics connection. */
 export interface DynamicsDependencies {
@@ -42,7 +53,58 @@ const COMPLETENESS_FIELDS: Record<string, string[]> = {
   cdm_employment: ['_cdm_workerid_value', '_cdm_companyid_value', 'cdm_employmentstartdate'],
 };
 const COMPLETENESS_SAMPLE = 500;
+
+/**
+ * The catalog columns this environment lacks that feed `model` (its own table's and those of the
+ * auxiliary tables it derives from), in words for sync status; empty when none is missing.
+ */
+function lackingColumns(model: ModelName, definitions: Map<string, TableDefinition | null>): string {
+  return DATAVERSE_TABLES.filter((table) => table.target === model || table.informs === model)
+    .map((table) => {
+      const definition = definitions.get(table.logicalName);
+      return definition ? describeMissingColumns(table, missingColumns(table, definition)) : '';
+    })
+    .filter(Boolean)
+    .join(', ');
+}
 const COMPLETENESS_WARNING_SHARE = 0.8;
+
+/** A failed check, with what caused it and the table it is about (to group failures by cause). */
+export interface TableProblem {
+  result: CheckResult;
+  /** Same cause, same fix: e.g. the Dataverse error code, or "missing table". */
+  cause: string;
+  table: string;
+}
+
+/**
+ * Problems with one cause are one item: the fix once, naming every table it affects (a missing
+ * security role makes every table unreadable; the admin needs one sentence, not seven copies). The
+ * item keeps the first table's id.
+ */
+export function groupTableProblems(problems: readonly TableProblem[]): CheckResult[] {
+  const groups = new Map<string, TableProblem[]>();
+  for (const problem of problems) {
+    const key = `${problem.result.status}:${problem.cause}`;
+    groups.set(key, [...(groups.get(key) ?? []), problem]);
+  }
+  return [...groups.values()].map((group) => {
+    const [first] = group as [TableProblem, ...TableProblem[]];
+    if (group.length === 1) return first.result;
+    const tables = group.map((problem) => problem.table);
+    const sameDetail = group.every((problem) => problem.result.detail === first.result.detail);
+    return {
+      ...first.result,
+      title: `${group.length} tables: ${group.map((problem) => problem.result.title).join(', ')}`,
+      detail: sameDetail
+        ? first.result.detail
+        : group.map((problem) => `${problem.result.title}: ${problem.result.detail}`).join(' '),
+      ...(first.result.remediation
+        ? { remediation: first.result.remediation.replaceAll(first.table, tables.join(', ')) }
+        : {}),
+    };
+  });
+}
 
 export class DynamicsConnection implements ProviderConnection {
   readonly tokens: DynamicsTokenSource;
@@ -145,17 +207,29 @@ export class DynamicsConnection implements ProviderConnection {
         return undefined;
       }
       if (!definition) {
-        const dataverseReason = `The ${logicalName} table does not exist in this Dataverse environment (is the Human Resources app installed?).`;
+        const why =
+          DATAVERSE_TABLES.find((table) => table.logicalName === logicalName)?.whenMissing ??
+          'Is the Human Resources app installed?';
+        const dataverseReason = `The ${logicalName} table does not exist in this Dataverse environment. ${why}`;
         if (choice === 'dataverse') return { model, source: 'unavailable', reason: dataverseReason };
         fallback.push({ model, choice, dataverseReason });
         return undefined;
       }
+      const lacking = lackingColumns(model, definitions);
       return {
         model,
         source: `dataverse:${definition.entitySetName}`,
-        reason: definition.changeTrackingEnabled
-          ? `Dataverse table ${logicalName}, incremental through change tracking.`
-          : `Dataverse table ${logicalName}; change tracking is off, so every sync reads the whole table (turn it on in the table's properties).`,
+        reason: `${
+          logicalName.startsWith('mshr_')
+            ? `Human Resources virtual table ${logicalName} (no native table serves ${model.replaceAll('_', ' ')}); ${
+                definition.changeTrackingEnabled
+                  ? 'incremental through change tracking.'
+                  : 'virtual tables have no change tracking unless Microsoft support enables it, so every sync reads it whole.'
+              } It carries no covered dependents.`
+            : definition.changeTrackingEnabled
+              ? `Dataverse table ${logicalName}, incremental through change tracking.`
+              : `Dataverse table ${logicalName}; change tracking is off, so every sync reads the whole table (turn it on in the table's properties).`
+        }${lacking ? ` This environment lacks ${lacking}.` : ''}`,
       };
     });
     await this.disposeFallback();
@@ -202,10 +276,15 @@ export class DynamicsConnection implements ProviderConnection {
       jobs: source('cdm_job', 'cdm_jobs'),
       assignments: source('cdm_positionworkerassignmentmap', 'cdm_positionworkerassignmentmaps'),
       benefitTypes: source('cdm_benefittype', 'cdm_benefittypes'),
-      benefitOptions: source('cdm_benefitoption', 'cdm_benefitoptions'),
     });
     streams.push(...fno.streams);
-    return { models, streams, derivations: [...derivations, ...fno.derivations] };
+    // Enrollments from the payroll API's virtual table name their worker and plan by business key.
+    const fromVirtualTable = models.some(
+      (entry) => entry.model === 'benefit_enrollments' && entry.source.startsWith('dataverse:'),
+    );
+    if (fromVirtualTable) derivations.push(payrollEnrollmentReferences);
+    const coverage = planCoverageLevels({ plans: source('cdm_benefitplan', 'cdm_benefitplans') });
+    return { models, streams, derivations: [...derivations, ...fno.derivations, coverage] };
   }
 
   /** The live checks of the connect flow, each as it completes. */
@@ -250,20 +329,36 @@ export class DynamicsConnection implements ProviderConnection {
       return;
     }
     const definitions = await this.describeTables();
+    // Problems with one cause (no security role: every table unreadable) become one item with one fix.
+    const problems: TableProblem[] = [];
     for (const table of DATAVERSE_TABLES) {
       if (table.target === 'auxiliary') continue;
       const definition = definitions.get(table.logicalName);
       const id = `table:${table.logicalName}`;
       const title = `${table.target.replaceAll('_', ' ')} (${table.logicalName})`;
+      // An optional source (a virtual table) that is absent is no problem: its model comes from the
+      // next source, which the models' sources list shows.
+      if (!definition && table.whenMissing) continue;
       if (!definition) {
-        yield {
-          id,
-          title,
-          status: 'failure',
-          detail: `The ${table.logicalName} table does not exist in this environment.`,
-          remediation:
-            'Install the Dynamics 365 Human Resources app (its cdm_ tables) in this environment, or link the environment that has it.',
-        };
+        // With an F&O environment the account still syncs: this model from F&O, or reported
+        // unavailable in sync status. Without one, nothing would serve it.
+        const fallback = this.fno
+          ? FNO_MODELS.includes(table.target as ModelName)
+            ? ' Finance & Operations serves this model instead.'
+            : ' Finance & Operations does not serve this model: it stays unavailable.'
+          : '';
+        problems.push({
+          cause: 'missing table',
+          table: table.logicalName,
+          result: {
+            id,
+            title,
+            status: this.fno ? 'warning' : 'failure',
+            detail: `The ${table.logicalName} table does not exist in this environment.${fallback}`,
+            remediation:
+              'Install the Dynamics 365 Human Resources app (its cdm_ tables) in this environment, or link the environment that has it.',
+          },
+        });
         continue;
       }
       try {
@@ -271,23 +366,30 @@ export class DynamicsConnection implements ProviderConnection {
           `${this.apiRoot}${definition.entitySetName}?$select=${table.key}&$count=true&$top=1`,
         );
         const count = typeof body['@odata.count'] === 'number' ? body['@odata.count'] : undefined;
+        const lacking = describeMissingColumns(table, missingColumns(table, definition));
         yield {
           id,
           title,
-          status: count === 0 ? 'warning' : definition.changeTrackingEnabled ? 'ok' : 'warning',
-          detail:
+          status: count === 0 || lacking ? 'warning' : definition.changeTrackingEnabled ? 'ok' : 'warning',
+          detail: `${
             count === 0
               ? 'Readable but empty: if the environment has this data, the security role may not reach every business unit.'
-              : `Readable${count !== undefined ? `, ${count >= 5000 ? '5,000 or more' : count} rows` : ''}; change tracking ${definition.changeTrackingEnabled ? 'on' : 'off'}.`,
+              : `Readable${count !== undefined ? `, ${count >= 5000 ? '5,000 or more' : count} rows` : ''}; change tracking ${definition.changeTrackingEnabled ? 'on' : 'off'}.`
+          }${lacking ? ` The table lacks ${lacking}.` : ''}`,
           ...(definition.changeTrackingEnabled
             ? {}
             : { remediation: `Turn on "Track changes" for ${table.logicalName} so syncs are incremental.` }),
         };
       } catch (error) {
         const { reason } = diagnose(error, environment);
-        yield { id, title, status: 'failure', detail: (error as Error).message, remediation: reason };
+        problems.push({
+          cause: error instanceof ODataError ? `http ${error.status} ${error.code ?? ''}` : reason,
+          table: table.logicalName,
+          result: { id, title, status: 'failure', detail: (error as Error).message, remediation: reason },
+        });
       }
     }
+    yield* groupTableProblems(problems);
     if (this.fno) yield await this.checkFno();
     yield* this.completenessChecks(definitions);
     const expiresAt = credentialsExpireAt(this.credentials);
@@ -342,9 +444,15 @@ export class DynamicsConnection implements ProviderConnection {
   private async *completenessChecks(
     definitions: Map<string, TableDefinition | null>,
   ): AsyncGenerator<CheckResult> {
-    for (const [logicalName, fields] of Object.entries(COMPLETENESS_FIELDS)) {
+    for (const [logicalName, allFields] of Object.entries(COMPLETENESS_FIELDS)) {
       const definition = definitions.get(logicalName);
       if (!definition) continue;
+      // Columns the table lacks are reported by the table check; sample the others.
+      const attributes = definition.attributes;
+      const fields = attributes
+        ? allFields.filter((field) => attributes.has(attributeName(field)))
+        : allFields;
+      if (fields.length === 0) continue;
       let rows: Record<string, unknown>[];
       try {
         const { body } = await this.dataverse.get(

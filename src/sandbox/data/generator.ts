@@ -1,3 +1,9 @@
+import {
+  BENEFIT_EMPLOYEE_PLAN_STATUS,
+  codeOf,
+  fnoValueOf,
+  WORKER_GENDER,
+} from '../../providers/dynamics/option-sets.js';
 import { createRandom, type Random } from '../random.js';
 import { flat, fnoDate, isoDate, isoSeconds } from './flat-strings.js';
 import { createNamePools, type NamePools, workerFirstName } from './name-pools.js';
@@ -17,6 +23,7 @@ import type {
   GeneratedOrganisation,
   JobPositionRow,
   JobRow,
+  PayrollWorkerBenefitPlanRow,
   PositionWorkerAssignmentRow,
   WorkerRow,
 } from './types.js';
@@ -69,15 +76,15 @@ interface PlanSpec {
   type: string;
   options: Array<[optionId: string, name: string, employeeCost: number, employerCost: number]>;
 }
-const benefitTypeSpecs: Array<[name: string, category: number, description: string]> = [
-  ['Medical', 754400000, 'Medical insurance'],
-  ['Dental', 754400001, 'Dental insurance'],
-  ['Vision', 754400002, 'Vision insurance'],
-  ['Life', 754400003, 'Life and AD&D insurance'],
-  ['Disability', 754400004, 'Short and long term disability'],
-  ['Retirement', 754400005, '401(k) retirement savings'],
-  ['HSA', 754400006, 'Health savings account'],
-  ['FSA', 754400007, 'Flexible spending account'],
+const benefitTypeSpecs: Array<[name: string, description: string]> = [
+  ['Medical', 'Medical insurance'],
+  ['Dental', 'Dental insurance'],
+  ['Vision', 'Vision insurance'],
+  ['Life', 'Life and AD&D insurance'],
+  ['Disability', 'Short and long term disability'],
+  ['Retirement', '401(k) retirement savings'],
+  ['HSA', 'Health savings account'],
+  ['FSA', 'Flexible spending account'],
 ];
 const healthLevels = (ee: number, sp: number, ch: number, fam: number): PlanSpec['options'] => [
   ['EE', 'Employee only', ee, ee * 3],
@@ -193,7 +200,6 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
       cdm_name: round === 0 ? baseName : `${baseName} ${round + 1}`,
       cdm_departmentnumber: `OU-${String(i + 1).padStart(4, '0')}`,
       cdm_description: random.chance(0.5) ? `${baseName} department` : null,
-      _cdm_companyid_value: (companies[i % companies.length] as CompanyRow).cdm_companyid,
     });
   }
 
@@ -287,8 +293,7 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
       cdm_type: isContractor ? workerTypeCode.contractor : workerTypeCode.employee,
       cdm_status: active ? workerStatusCode.active : workerStatusCode.inactive,
     };
-    const fnoGender: FnoGender =
-      genderValue === genderCode.male ? 'Male' : genderValue === genderCode.female ? 'Female' : 'NonSpecific';
+    const fnoGender = fnoValueOf(WORKER_GENDER, genderValue) as FnoGender;
     fnoWorkers[i] = {
       PersonnelNumber: workerNumber,
       PartyNumber: String(i + 1).padStart(9, '0'),
@@ -297,7 +302,8 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
       MiddleName: middleName ?? '',
       LastName: lastName,
       Gender: fnoGender,
-      BirthDate: fnoDate(birthMs),
+      // The same person as the Dataverse row: no birth date there, none here (F&O's empty date).
+      BirthDate: (workers[i] as WorkerRow).cdm_birthdate === null ? emptyFnoDate : fnoDate(birthMs),
       PrimaryContactEmail: email,
       PrimaryContactPhone: phone,
       WorkerType: isContractor ? 'Contractor' : 'Employee',
@@ -377,7 +383,7 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
     });
   }
 
-  const benefitTypes: BenefitTypeRow[] = benefitTypeSpecs.map(([name, category, description]) => ({
+  const benefitTypes: BenefitTypeRow[] = benefitTypeSpecs.map(([name, description]) => ({
     versionnumber: ++state.version,
     createdon: setupStamp,
     modifiedon: setupStamp,
@@ -387,47 +393,35 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
     cdm_benefittypeid: random.guid(),
     cdm_name: name,
     cdm_description: description,
-    cdm_category: category,
   }));
-  const benefitPlans: BenefitPlanRow[] = [];
-  const benefitOptions: BenefitOptionRow[] = [];
-  for (const company of companies) {
-    for (const spec of planSpecs) {
-      const planRowId = random.guid();
-      const type = benefitTypes.find((candidate) => candidate.cdm_name === spec.type) as BenefitTypeRow;
-      benefitPlans.push({
-        versionnumber: ++state.version,
-        createdon: setupStamp,
-        modifiedon: setupStamp,
-        statecode: 0,
-        statuscode: 1,
-        _ownerid_value: state.ownerId,
-        cdm_benefitplanid: planRowId,
-        cdm_planid: spec.planId,
-        cdm_name: spec.name,
-        cdm_description: `${spec.name} (${company.cdm_companycode})`,
-        _cdm_benefittypeid_value: type.cdm_benefittypeid,
-        _cdm_companyid_value: company.cdm_companyid,
-        cdm_coveragestartdate: '2025-01-01T00:00:00Z',
-        cdm_coverageenddate: '2025-12-31T23:59:59Z',
-      });
-      for (const [optionId, optionName] of spec.options) {
-        benefitOptions.push({
-          versionnumber: ++state.version,
-          createdon: setupStamp,
-          modifiedon: setupStamp,
-          statecode: 0,
-          statuscode: 1,
-          _ownerid_value: state.ownerId,
-          cdm_benefitoptionid: random.guid(),
-          cdm_optionid: optionId,
-          cdm_name: optionName,
-          cdm_description: null,
-          _cdm_benefitplanid_value: planRowId,
-        });
-      }
-    }
-  }
+  // Plans and coverage options are lists of their own in Human Resources (no company, no plan on
+  // an option): F&O enrollments name a plan and an option by id, their cdm_name here.
+  const benefitPlans: BenefitPlanRow[] = planSpecs.map((spec) => ({
+    versionnumber: ++state.version,
+    createdon: setupStamp,
+    modifiedon: setupStamp,
+    statecode: 0,
+    statuscode: 1,
+    _ownerid_value: state.ownerId,
+    cdm_benefitplanid: random.guid(),
+    cdm_name: spec.planId,
+    cdm_description: spec.name,
+    _cdm_benefittypeid_value: (
+      benefitTypes.find((candidate) => candidate.cdm_name === spec.type) as BenefitTypeRow
+    ).cdm_benefittypeid,
+  }));
+  const optionNames = new Map(planSpecs.flatMap((spec) => spec.options.map(([id, name]) => [id, name])));
+  const benefitOptions: BenefitOptionRow[] = [...optionNames].map(([optionId, optionName]) => ({
+    versionnumber: ++state.version,
+    createdon: setupStamp,
+    modifiedon: setupStamp,
+    statecode: 0,
+    statuscode: 1,
+    _ownerid_value: state.ownerId,
+    cdm_benefitoptionid: random.guid(),
+    cdm_name: optionId,
+    cdm_description: optionName,
+  }));
 
   const fno = generateFnoBenefits(state, fnoWorkers, workerCompany, workerActive, companies);
   return {
@@ -445,6 +439,11 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
       cdm_benefittypes: benefitTypes,
       cdm_benefitplans: benefitPlans,
       cdm_benefitoptions: benefitOptions,
+      mshr_payrollworkerbenefitplanentities: payrollBenefitPlans(
+        state,
+        fno.WorkerEnrolledBenefits,
+        setupStamp,
+      ),
     },
     fno: { Workers: fnoWorkers, ...fno },
   };
@@ -481,6 +480,42 @@ function employment(
   };
 }
 
+/**
+ * The same enrollments as the payroll API's virtual table shows them: a Selected plan per enrollment,
+ * open deductions ending 2154-12-31T23:59:59Z, amounts per pay period as F&O has them.
+ */
+function payrollBenefitPlans(
+  state: GeneratorState,
+  enrollments: readonly FnoEnrolledBenefitRow[],
+  stamp: string,
+): PayrollWorkerBenefitPlanRow[] {
+  const selected = codeOf(BENEFIT_EMPLOYEE_PLAN_STATUS, 'ACTIVE');
+  return enrollments.map((enrollment) => {
+    const legalEntity = enrollment.dataAreaId.toUpperCase();
+    return {
+      versionnumber: ++state.version,
+      createdon: stamp,
+      modifiedon: stamp,
+      statecode: 0,
+      statuscode: 1,
+      _ownerid_value: state.ownerId,
+      mshr_payrollworkerbenefitplanentityid: state.random.guid(),
+      mshr_primaryfield: `${enrollment.WorkerPersonnelNumber} | ${legalEntity} | ${enrollment.BenefitPlanId}`,
+      mshr_personnelnumber: enrollment.WorkerPersonnelNumber,
+      mshr_legalentityid: legalEntity,
+      mshr_planid: enrollment.BenefitPlanId,
+      mshr_coverageoptionid: enrollment.BenefitOptionId,
+      mshr_deductionstartdatetime: enrollment.CoverageStartDate,
+      mshr_deductionenddatetime:
+        enrollment.CoverageEndDate === emptyFnoDate ? '2154-12-31T23:59:59Z' : enrollment.CoverageEndDate,
+      mshr_status: selected,
+      mshr_plantypeid: enrollment.BenefitTypeId,
+      mshr_amountemployee: enrollment.EmployeeContributionAmount,
+      mshr_amountemployer: enrollment.EmployerContributionAmount,
+    };
+  });
+}
+
 function generateFnoBenefits(
   state: GeneratorState,
   workers: FnoWorkerRow[],
@@ -504,7 +539,7 @@ function generateFnoBenefits(
     if (random.chance(0.55)) {
       const relationship = random.chance(0.9) ? 'Spouse' : 'DomesticPartner';
       const gender: FnoGender =
-        worker.Gender === 'Male' ? 'Female' : worker.Gender === 'Female' ? 'Male' : 'Unknown';
+        worker.Gender === 'Male' ? 'Female' : worker.Gender === 'Female' ? 'Male' : 'None';
       household.push({
         WorkerPersonnelNumber: worker.PersonnelNumber,
         ContactPersonPartyNumber: String(nextParty++).padStart(9, '0'),

@@ -1,39 +1,39 @@
-/** Option-set codes of the cdm_ tables (reference §5) and the labels FormattedValue annotations carry. */
+import {
+  BENEFIT_EMPLOYEE_PLAN_STATUS,
+  codeOf,
+  labelsByCode,
+  STATE_CODE,
+  STATUS_CODE,
+  WORKER_GENDER,
+  WORKER_STATUS,
+  WORKER_TYPE,
+} from '../../providers/dynamics/option-sets.js';
 
-export const workerGender = {
-  754400000: 'Male',
-  754400001: 'Female',
-  754400002: 'NotSpecified',
-  754400003: 'Non-specific',
-} as const;
-export const workerType = {
-  754400000: 'Employee',
-  754400001: 'Contractor',
-  754400002: 'Volunteer',
-  754400003: 'Unspecified',
-} as const;
-export const workerStatus = { 754400000: 'Active', 754400001: 'Inactive' } as const;
-export const stateCode = { 0: 'Active', 1: 'Inactive' } as const;
-export const statusCode = { 1: 'Active', 2: 'Inactive' } as const;
-/** Invented: the reference does not document cdm_benefittype's category column. */
-export const benefitCategory = {
-  754400000: 'Medical',
-  754400001: 'Dental',
-  754400002: 'Vision',
-  754400003: 'Life',
-  754400004: 'Disability',
-  754400005: 'Retirement',
-  754400006: 'HSA',
-  754400007: 'FSA',
-} as const;
-
+/**
+ * The sandbox's option sets, derived from the one table the adapter's mappers and the seed generator
+ * also use (src/providers/dynamics/option-sets.ts, sources in docs/microsoft-wire.md): the sandbox
+ * cannot serve a code the adapter does not know, nor label it differently.
+ */
 export type OptionSet = Readonly<Record<number, string>>;
 
+export const workerGender: OptionSet = labelsByCode(WORKER_GENDER);
+export const workerType: OptionSet = labelsByCode(WORKER_TYPE);
+export const workerStatus: OptionSet = labelsByCode(WORKER_STATUS);
+export const stateCode: OptionSet = labelsByCode(STATE_CODE);
+export const statusCode: OptionSet = labelsByCode(STATUS_CODE);
+export const benefitEmployeePlanStatus: OptionSet = labelsByCode(BENEFIT_EMPLOYEE_PLAN_STATUS);
+
 export const genderCode = {
-  male: 754400000,
-  female: 754400001,
-  notSpecified: 754400002,
-  nonSpecific: 754400003,
+  male: codeOf(WORKER_GENDER, 'MALE'),
+  female: codeOf(WORKER_GENDER, 'FEMALE'),
+  notSpecified: codeOf(WORKER_GENDER, 'PREFER_NOT_TO_DISCLOSE'),
+  nonSpecific: codeOf(WORKER_GENDER, 'NON_BINARY'),
 } as const;
-export const workerTypeCode = { employee: 754400000, contractor: 754400001 } as const;
-export const workerStatusCode = { active: 754400000, inactive: 754400001 } as const;
+export const workerTypeCode = {
+  employee: codeOf(WORKER_TYPE, 'EMPLOYEE'),
+  contractor: codeOf(WORKER_TYPE, 'CONTRACTOR'),
+} as const;
+export const workerStatusCode = {
+  active: codeOf(WORKER_STATUS, 'ACTIVE'),
+  inactive: codeOf(WORKER_STATUS, 'INACTIVE'),
+} as const;

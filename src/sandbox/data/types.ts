@@ -25,11 +25,9 @@ export interface CompanyRow extends DataverseRowBase {
 export interface DepartmentRow extends DataverseRowBase {
   cdm_departmentid: string;
   cdm_name: string;
-  /** Invented column: the operating unit number. */
+  /** The operating unit number. */
   cdm_departmentnumber: string;
   cdm_description: string | null;
-  /** Invented lookup: the company the department reports under. */
-  _cdm_companyid_value: string;
 }
 
 export interface JobRow extends DataverseRowBase {
@@ -88,40 +86,52 @@ export interface EmploymentRow extends DataverseRowBase {
   cdm_validto: string;
 }
 
-/** Invented columns: cdm_benefittype is undocumented (reference §5). */
+/** Benefit type: cdm_name is its id in Human Resources (e.g. `Dental`). */
 export interface BenefitTypeRow extends DataverseRowBase {
   cdm_benefittypeid: string;
   cdm_name: string;
   cdm_description: string | null;
-  cdm_category: number;
 }
 
-/** Invented columns: cdm_benefitplan is undocumented (reference §5). */
+/** Benefit plan: cdm_name is the plan id F&O enrollments name (`BenefitPlanId`). */
 export interface BenefitPlanRow extends DataverseRowBase {
   cdm_benefitplanid: string;
-  /** The plan id shared with F&O (`BenefitPlanId`). */
-  cdm_planid: string;
   cdm_name: string;
   cdm_description: string | null;
   _cdm_benefittypeid_value: string;
-  _cdm_companyid_value: string;
-  cdm_coveragestartdate: string;
-  cdm_coverageenddate: string | null;
 }
 
-/** Invented columns: cdm_benefitoption (coverage levels) is undocumented (reference §5). */
+/** Benefit option (coverage option): cdm_name is its id (`BenefitOptionId`), e.g. `EE+SP`. */
 export interface BenefitOptionRow extends DataverseRowBase {
   cdm_benefitoptionid: string;
-  /** The option id shared with F&O (`BenefitOptionId`), e.g. `EE+SP`. */
-  cdm_optionid: string;
   cdm_name: string;
   cdm_description: string | null;
-  _cdm_benefitplanid_value: string;
+}
+
+/**
+ * A row of the Human Resources payroll API's virtual table `mshr_payrollworkerbenefitplanentities`
+ * (fields as published, docs/microsoft-wire.md "Virtual tables"): one per worker's benefit plan.
+ */
+export interface PayrollWorkerBenefitPlanRow extends DataverseRowBase {
+  mshr_payrollworkerbenefitplanentityid: string;
+  mshr_primaryfield: string;
+  mshr_personnelnumber: string;
+  mshr_legalentityid: string;
+  mshr_planid: string;
+  mshr_coverageoptionid: string;
+  mshr_deductionstartdatetime: string;
+  /** 2154-12-31T23:59:59Z when open, as the payroll API example shows. */
+  mshr_deductionenddatetime: string;
+  /** Benefit employee plan status: 200000001 Selected, 200000002 Waived. */
+  mshr_status: number;
+  mshr_plantypeid: string;
+  mshr_amountemployee: number;
+  mshr_amountemployer: number;
 }
 
 export type NoYes = 'No' | 'Yes';
-/** Microsoft.Dynamics.DataEntities.Gender */
-export type FnoGender = 'Unknown' | 'Male' | 'Female' | 'NonSpecific';
+/** Microsoft.Dynamics.DataEntities.Gender (values: src/providers/dynamics/option-sets.ts) */
+export type FnoGender = 'None' | 'Male' | 'Female' | 'NonSpecific';
 
 export interface FnoWorkerRow {
   PersonnelNumber: string;
@@ -141,7 +151,7 @@ export interface FnoWorkerRow {
   EmploymentEndDate: string;
 }
 
-/** Worker personal contact person (HcmPersonalContactPersonEntity), fields per reference §6. */
+/** Worker personal contact person (HcmPersonalContactPersonEntity), fields per docs/microsoft-wire.md. */
 export interface FnoPersonalContactRow {
   WorkerPersonnelNumber: string;
   ContactPersonPartyNumber: string;
@@ -177,7 +187,7 @@ export interface FnoEnrolledBenefitRow {
   EnrollmentStatus: 'Enrolled' | 'Ended';
 }
 
-/** Covered beneficiary relationship (HcmCoveredBeneficiaryRelationshipEntity), fields per reference §6. */
+/** Covered beneficiary relationship: an unpublished entity (docs/microsoft-wire.md, F&O data entities). */
 export interface FnoCoveredBeneficiaryRow {
   dataAreaId: string;
   WorkerEnrolledBenefitRecordID: number;
@@ -203,6 +213,8 @@ export interface GeneratedOrganisation {
     cdm_benefittypes: BenefitTypeRow[];
     cdm_benefitplans: BenefitPlanRow[];
     cdm_benefitoptions: BenefitOptionRow[];
+    /** Served only by tenants of the virtual-tables shape. */
+    mshr_payrollworkerbenefitplanentities: PayrollWorkerBenefitPlanRow[];
   };
   fno: {
     Workers: FnoWorkerRow[];

@@ -1,4 +1,5 @@
 import type { GeneratedOrganisation } from '../data/types.js';
+import type { TenantShape } from '../options.js';
 import { createRandom, seedFromText } from '../random.js';
 import { dataverseCatalog, type TableDefinition } from './catalog.js';
 import { type DataverseRow, TableStore } from './table-store.js';
@@ -49,6 +50,7 @@ export function createDataverseEnvironment(options: {
   tenantId: string;
   applicationId: string;
   organisation: GeneratedOrganisation;
+  shape: TenantShape;
   changeTrackingRetentionDays: number;
   limits: ThrottleLimits;
   seed: number;
@@ -59,11 +61,13 @@ export function createDataverseEnvironment(options: {
   for (const definition of dataverseCatalog) {
     const rows = options.organisation.dataverse[definition.entitySetName] as unknown as DataverseRow[];
     for (const row of rows) if (row.versionnumber > maxVersion) maxVersion = row.versionnumber;
+    const virtual = definition.logicalName.startsWith('mshr_');
     tables.set(definition.logicalName, {
       definition,
       store: new TableStore(definition.primaryIdAttribute, rows),
-      changeTrackingEnabled: true,
-      present: true,
+      // Virtual tables have change tracking off unless Microsoft support enables it (docs).
+      changeTrackingEnabled: !virtual,
+      present: options.shape === 'fno-only' ? false : virtual ? options.shape === 'virtual-tables' : true,
       metadataId: random.guid(),
       privilegeId: random.guid(),
     });

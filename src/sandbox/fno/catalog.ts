@@ -1,8 +1,11 @@
+import type { SourceId } from '../../providers/dynamics/published-sources.js';
 import type { FnoEntitySetName } from '../data/types.js';
 
 /**
- * F&O data entities served by the sandbox (reference §6). OData entity-set names and the enrolled-benefit
- * entity are not documented publicly [infer]: clients should read them from /data/$metadata.
+ * F&O data entities served by the sandbox, each citing the publication of the adapter's entity
+ * (src/providers/dynamics/fno/catalog.ts, docs/microsoft-wire.md). OData entity-set names are not
+ * published: clients should read them from /data/$metadata. The enrolled-benefit and
+ * covered-beneficiary entities are `unpublished` (open work, see the docs).
  */
 export interface FnoField {
   name: string;
@@ -13,6 +16,8 @@ export interface FnoField {
 
 export interface FnoEntityDefinition {
   entitySetName: FnoEntitySetName;
+  /** The publication of the data entity (the adapter catalog's). */
+  source: SourceId;
   /** Singular OData entity type name. */
   entityTypeName: string;
   /** DMF entity name (data file `${dmfEntityName}.csv`) and target entity. */
@@ -37,6 +42,7 @@ const enumeration = (name: string, type: string): FnoField => ({
 export const fnoCatalog: readonly FnoEntityDefinition[] = [
   {
     entitySetName: 'Workers',
+    source: 'cdm-hcm-worker-entity',
     entityTypeName: 'Worker',
     dmfEntityName: 'Worker',
     targetEntity: 'HcmWorkerEntity',
@@ -60,6 +66,7 @@ export const fnoCatalog: readonly FnoEntityDefinition[] = [
   },
   {
     entitySetName: 'WorkerPersonalContactPersons',
+    source: 'cdm-hcm-personal-contact-person-entity',
     entityTypeName: 'WorkerPersonalContactPerson',
     dmfEntityName: 'Worker personal contact person',
     targetEntity: 'HcmPersonalContactPersonEntity',
@@ -84,8 +91,8 @@ export const fnoCatalog: readonly FnoEntityDefinition[] = [
     ],
   },
   {
-    // Invented entity: per-worker benefit enrollments are not documented publicly.
     entitySetName: 'WorkerEnrolledBenefits',
+    source: 'unpublished',
     entityTypeName: 'WorkerEnrolledBenefit',
     dmfEntityName: 'Worker enrolled benefit',
     targetEntity: 'HcmWorkerEnrolledBenefitEntity',
@@ -107,6 +114,7 @@ export const fnoCatalog: readonly FnoEntityDefinition[] = [
   },
   {
     entitySetName: 'CoveredBeneficiaryRelationships',
+    source: 'unpublished',
     entityTypeName: 'CoveredBeneficiaryRelationship',
     dmfEntityName: 'Covered beneficiary relationship',
     targetEntity: 'HcmCoveredBeneficiaryRelationshipEntity',

@@ -52,6 +52,8 @@ export interface FnoEnvironment {
   packageUrlLifetimeSeconds: number;
   /** Signs package download URLs (the SAS of the blob). */
   packageSigningKey: Buffer;
+  /** Fields an entity lacks in this environment (controls: removeFnoField), by entity set. */
+  removedFields: Map<string, Set<string>>;
 }
 
 const allEntitySets: DefinitionGroup['entitySets'] = [
@@ -96,6 +98,7 @@ export function createFnoEnvironment(options: {
     executionNotFoundMs: 0,
     loseExecutions: false,
     packageUrlLifetimeSeconds: options.packageUrlLifetimeSeconds,
+    removedFields: new Map(),
     packageSigningKey: randomBytes(32),
   };
 }

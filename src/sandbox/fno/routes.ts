@@ -63,7 +63,7 @@ export function handleFnoRequest(
       `No HTTP resource was found that matches the request URI '${fno.url}${request.url.pathname}'.`,
     );
   if (resource === '$metadata') {
-    return { status: 200, headers: { 'content-type': 'application/xml' }, body: metadataXml() };
+    return { status: 200, headers: { 'content-type': 'application/xml' }, body: metadataXml(fno) };
   }
   if (resource === undefined && request.method === 'GET') {
     // The OData service document: the entity sets this environment serves.
@@ -117,7 +117,7 @@ function handleEntityQuery(
   const filterText = options.get('$filter');
   if (filterText) {
     const resolve = (name: string): FilterColumn | undefined => {
-      const field = entity.fields.find((candidate) => candidate.name === name);
+      const field = presentFields(fno, entity).find((candidate) => candidate.name === name);
       return field ? { key: field.name, kind: edmKinds[field.edmType] } : undefined;
     };
     try {
@@ -150,7 +150,7 @@ function handleEntityQuery(
     ?.split(',')
     .map((name) => name.trim());
   for (const name of select ?? []) {
-    if (!entity.fields.some((field) => field.name === name)) {
+    if (!presentFields(fno, entity).some((field) => field.name === name)) {
       return fnoError(
         400,
         'An error has occurred.',
@@ -165,7 +165,7 @@ function handleEntityQuery(
   );
   const pageSize = Math.min(fnoMaxPageSize, preferences.maxPageSize ?? fnoMaxPageSize, top ?? fnoMaxPageSize);
   const page = rows.slice(skip, skip + pageSize);
-  const keys = select ?? entity.fields.map((field) => field.name);
+  const keys = select ?? presentFields(fno, entity).map((field) => field.name);
   const value = page.map((row) => {
     const out: Record<string, unknown> = {
       '@odata.etag': `W/"${Buffer.from(`1,${keyOf(entity, row)}`).toString('base64')}"`,
@@ -196,11 +196,17 @@ function keyOf(entity: FnoEntityDefinition, row: Record<string, unknown>): strin
   return entity.keys.map((key) => String(row[key])).join(',');
 }
 
-function metadataXml(): string {
+/** The entity's fields in this environment (a tenant may lack some: controls.removeFnoField). */
+function presentFields(fno: FnoEnvironment, entity: FnoEntityDefinition): FnoEntityDefinition['fields'] {
+  const removed = fno.removedFields.get(entity.entitySetName);
+  return removed ? entity.fields.filter((field) => !removed.has(field.name)) : entity.fields;
+}
+
+function metadataXml(fno: FnoEnvironment): string {
   const types = fnoCatalog
     .map((entity) => {
       const keys = entity.keys.map((key) => `<PropertyRef Name="${key}" />`).join('');
-      const properties = entity.fields
+      const properties = presentFields(fno, entity)
         .map((field) => {
           const type = field.edmType === 'Enum' ? field.enumType : field.edmType;
           const nullable = entity.keys.includes(field.name) ? ' Nullable="false"' : '';
@@ -211,7 +217,7 @@ function metadataXml(): string {
     })
     .join('');
   const enumTypes = [
-    ['Gender', ['Unknown', 'Male', 'Female', 'NonSpecific']],
+    ['Gender', ['None', 'Male', 'Female', 'NonSpecific']],
     ['NoYes', ['No', 'Yes']],
     ['HcmWorkerType', ['Employee', 'Contractor']],
     ['HcmBenefitEnrollmentStatus', ['Enrolled', 'Ended']],

@@ -1,9 +1,10 @@
 import type { Derivation, DerivationScope } from '../../types.js';
+import { PLAN_TYPE_BY_NORMALISED_NAME } from '../option-sets.js';
 
 /**
  * Fields joined across Dataverse tables, filled after the tables are stored: an employee's current
  * position, department and title (position–worker assignments → positions → jobs), company and
- * dates (employments), a plan's type (benefit type category) and coverage levels (benefit options).
+ * dates (employments), a plan's type (its benefit type's id) and coverage levels (its enrollments).
  * Each statement only writes rows whose derived values differ, so modified_at moves only on real
  * change, and returns the ids it changed (for change events).
  *
@@ -18,7 +19,6 @@ export interface DerivationSources {
   assignments: string;
   plans: string;
   benefitTypes: string;
-  benefitOptions: string;
 }
 
 /** Whether any of these source tables changed in the run (or everything must be derived). */
@@ -121,11 +121,12 @@ const employeeFields = (sources: DerivationSources): Derivation => ({
   },
 });
 
-// cdm_benefittype.cdm_category (invented in the sandbox: the column is undocumented) → plan_type.
-const PLAN_TYPE_BY_CATEGORY = `CASE t.data->>'cdm_category'
-  WHEN '754400000' THEN 'MEDICAL' WHEN '754400001' THEN 'DENTAL' WHEN '754400002' THEN 'VISION'
-  WHEN '754400003' THEN 'LIFE' WHEN '754400004' THEN 'DISABILITY' WHEN '754400005' THEN 'RETIREMENT'
-  WHEN '754400006' THEN 'HSA' WHEN '754400007' THEN 'FSA' ELSE 'OTHER' END`;
+// A benefit type's cdm_name is its id in Human Resources (e.g. "Dental"), named after the published
+// plan types (option-sets.ts); ids an organisation made up map to OTHER, the id kept as plan_type_raw.
+const PLAN_TYPE_BY_NAME = `CASE regexp_replace(lower(t.data->>'cdm_name'), '[^a-z0-9]', '', 'g')
+  ${Object.entries(PLAN_TYPE_BY_NORMALISED_NAME)
+    .map(([name, type]) => `WHEN '${name}' THEN '${type}'`)
+    .join(' ')} ELSE 'OTHER' END`;
 
 const planTypes = (sources: DerivationSources): Derivation => ({
   model: 'benefit_plans',
@@ -137,8 +138,8 @@ const planTypes = (sources: DerivationSources): Derivation => ({
           client,
           `WITH target AS (
          SELECT p.id,
-                CASE WHEN t.remote_id IS NULL THEN NULL ELSE (${PLAN_TYPE_BY_CATEGORY})::plan_type END AS plan_type,
-                t.data->>'cdm_category' AS plan_type_raw
+                CASE WHEN t.remote_id IS NULL THEN NULL ELSE (${PLAN_TYPE_BY_NAME})::plan_type END AS plan_type,
+                t.data->>'cdm_name' AS plan_type_raw
          FROM benefit_plans p
          LEFT JOIN provider_records t
            ON t.linked_account_id = p.linked_account_id AND t.source_table = $2
@@ -152,38 +153,78 @@ const planTypes = (sources: DerivationSources): Derivation => ({
         ),
 });
 
-// Benefit option ids (EE, EE+SP, EE+CH, EE+FAM) → coverage levels.
-const COVERAGE_BY_OPTION = `CASE upper(o.data->>'cdm_optionid')
-  WHEN 'EE' THEN 'EMPLOYEE_ONLY' WHEN 'EE+SP' THEN 'EMPLOYEE_SPOUSE' WHEN 'EE+CH' THEN 'EMPLOYEE_CHILDREN'
-  WHEN 'EE+FAM' THEN 'EMPLOYEE_FAMILY' WHEN 'FAM' THEN 'EMPLOYEE_FAMILY' ELSE 'OTHER' END`;
-
-const planCoverageLevels = (sources: DerivationSources): Derivation => ({
+/**
+ * Coverage levels a plan offers, as its enrollments show them (run after the F&O derivations, which
+ * link enrollments to plans): no publication links a
+ * cdm_benefitoption to a plan (options are a list of their own, combined with plans in F&O), so the
+ * levels come from the enrollments (F&O) that name the plan.
+ */
+export const planCoverageLevels = (sources: Pick<DerivationSources, 'plans'>): Derivation => ({
   model: 'benefit_plans',
-  description: 'coverage levels the plan offers (benefit options)',
+  description: "coverage levels the plan offers (its enrollments' levels)",
   run: async (client, accountId, scope) =>
-    !touched(scope, [sources.plans, sources.benefitOptions])
+    !touched(scope, [sources.plans]) && (scope.changedRecords.get('benefit_enrollments') ?? []).length === 0
       ? []
       : ids(
           client,
           `WITH target AS (
          SELECT p.id,
-                coalesce(array_agg(DISTINCT (${COVERAGE_BY_OPTION})::coverage_level ORDER BY (${COVERAGE_BY_OPTION})::coverage_level)
-                         FILTER (WHERE o.remote_id IS NOT NULL), '{}') AS levels
+                coalesce(array_agg(DISTINCT e.coverage_level ORDER BY e.coverage_level)
+                         FILTER (WHERE e.coverage_level IS NOT NULL), '{}') AS levels
          FROM benefit_plans p
-         LEFT JOIN provider_records o
-           ON o.linked_account_id = p.linked_account_id AND o.source_table = $2
-          AND o.ref_id = p.remote_id
+         LEFT JOIN benefit_enrollments e
+           ON e.linked_account_id = p.linked_account_id AND e.benefit_plan_id = p.id AND NOT e.remote_was_deleted
          WHERE p.linked_account_id = $1
          GROUP BY p.id)
        UPDATE benefit_plans p SET coverage_levels_offered = t.levels, modified_at = now()
        FROM target t
        WHERE p.id = t.id AND p.coverage_levels_offered IS DISTINCT FROM t.levels
        RETURNING p.id`,
-          [accountId, sources.benefitOptions],
+          [accountId],
         ),
 });
 
+/**
+ * Enrollments from the payroll API's virtual table name their worker by personnel number and their
+ * plan by plan id (= cdm_benefitplan.cdm_name, as for F&O enrollments): resolved here, in one
+ * statement, with hash joins (jsonb join keys mislead the planner into nested loops).
+ */
+export const payrollEnrollmentReferences: Derivation = {
+  model: 'benefit_enrollments',
+  description:
+    "enrollment's employee (mshr_personnelnumber) and plan (mshr_planid = cdm_benefitplan.cdm_name)",
+  run: async (client, accountId) => {
+    await client.query('SET LOCAL enable_nestloop = off');
+    try {
+      return await ids(
+        client,
+        `WITH employee AS MATERIALIZED (
+           SELECT DISTINCT ON (employee_number) employee_number, id FROM employees
+           WHERE linked_account_id = $1 AND employee_number IS NOT NULL
+           ORDER BY employee_number, remote_was_deleted, modified_at DESC
+         ), plan AS MATERIALIZED (
+           SELECT DISTINCT ON (remote_data->>'cdm_name') remote_data->>'cdm_name' AS plan_id, id FROM benefit_plans
+           WHERE linked_account_id = $1 AND remote_data ? 'cdm_name'
+           ORDER BY remote_data->>'cdm_name', remote_was_deleted, id
+         ), target AS (
+           SELECT r.id, e.id AS employee_id, p.id AS plan_id
+           FROM benefit_enrollments r
+           LEFT JOIN employee e ON e.employee_number = r.remote_data->>'mshr_personnelnumber'
+           LEFT JOIN plan p ON p.plan_id = r.remote_data->>'mshr_planid'
+           WHERE r.linked_account_id = $1 AND r.remote_data ? 'mshr_personnelnumber')
+         UPDATE benefit_enrollments r SET employee_id = t.employee_id, benefit_plan_id = t.plan_id, modified_at = now()
+         FROM target t
+         WHERE r.id = t.id AND (r.employee_id, r.benefit_plan_id) IS DISTINCT FROM (t.employee_id, t.plan_id)
+         RETURNING r.id`,
+        [accountId],
+      );
+    } finally {
+      await client.query('SET LOCAL enable_nestloop = on');
+    }
+  },
+};
+
 /** In order: positions before employees (employees copy the position's title). */
 export function dataverseDerivations(sources: DerivationSources): Derivation[] {
-  return [positionTitles(sources), employeeFields(sources), planTypes(sources), planCoverageLevels(sources)];
+  return [positionTitles(sources), employeeFields(sources), planTypes(sources)];
 }

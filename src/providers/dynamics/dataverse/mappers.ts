@@ -1,9 +1,19 @@
 import { z } from 'zod';
 import type { ModelName } from '../../../unified/models.js';
 import type { InvalidRow, MappedRecord } from '../../types.js';
+import { COVERAGE_LEVEL, minor } from '../fno/mappers.js';
+import {
+  BENEFIT_EMPLOYEE_PLAN_STATUS,
+  EMPLOYMENT_WORKER_TYPE,
+  mapCode,
+  WORKER_GENDER,
+  WORKER_STATUS,
+  WORKER_TYPE,
+} from '../option-sets.js';
 
 /**
- * Dataverse rows (reference §5) → unified fields. Pure functions: a raw row and a way to name
+ * Dataverse rows → unified fields (columns and codes: catalog.ts and option-sets.ts, sources in
+ * docs/microsoft-wire.md). Pure functions: a raw row and a way to name
  * referenced records in, a mapped record (or the reason it is invalid) out. Fields filled from
  * other tables (an employee's position, a plan's type) are not set here: see derivations.ts.
  */
@@ -32,27 +42,6 @@ export function isoDate(value: string | null | undefined): string | null {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return null;
   return Number(date.slice(0, 4)) >= OPEN_ENDED_YEAR ? null : date;
 }
-
-/** Option-set code → our enum, keeping the raw code (as text) beside it. */
-function optionSet<T extends string>(codes: Record<number, T>, code: number | null | undefined) {
-  if (code === null || code === undefined) return { value: null, raw: null };
-  return { value: codes[code] ?? 'OTHER', raw: String(code) };
-}
-
-// cdm_worker option sets (reference §5).
-const GENDER: Record<number, string> = {
-  754400000: 'MALE',
-  754400001: 'FEMALE',
-  754400002: 'PREFER_NOT_TO_DISCLOSE', // NotSpecified
-  754400003: 'NON_BINARY', // Non-specific
-};
-const WORKER_TYPE: Record<number, string> = {
-  754400000: 'EMPLOYEE',
-  754400001: 'CONTRACTOR',
-  754400002: 'VOLUNTEER',
-  754400003: 'OTHER', // Unspecified
-};
-const WORKER_STATUS: Record<number, string> = { 754400000: 'ACTIVE', 754400001: 'INACTIVE' };
 
 function invalid(row: Record<string, unknown>, keyColumn: string, error: z.ZodError): InvalidRow {
   const key = typeof row[keyColumn] === 'string' ? (row[keyColumn] as string) : `<row without ${keyColumn}>`;
@@ -103,9 +92,9 @@ export const mapWorker: RowMapper = (row, context) => {
   const parsed = workerRow.safeParse(row);
   if (!parsed.success) return invalid(row, 'cdm_workerid', parsed.error);
   const worker = parsed.data;
-  const gender = optionSet(GENDER, worker.cdm_gender);
-  const workerType = optionSet(WORKER_TYPE, worker.cdm_type);
-  const status = optionSet(WORKER_STATUS, worker.cdm_status);
+  const gender = mapCode(WORKER_GENDER, worker.cdm_gender, 'OTHER');
+  const workerType = mapCode(WORKER_TYPE, worker.cdm_type, 'OTHER');
+  const status = mapCode(WORKER_STATUS, worker.cdm_status, null);
   return record(row, worker.cdm_workerid, worker, {
     employee_number: worker.cdm_workernumber ?? null,
     first_name: worker.cdm_firstname ?? null,
@@ -134,24 +123,16 @@ const employmentRow = rowBase.extend({
   cdm_employmentenddate: timestamp,
 });
 
-// The worker type says employee or contractor, not full or part time: only contractors map.
-const EMPLOYMENT_TYPE: Record<number, string | null> = {
-  754400000: null,
-  754400001: 'CONTRACTOR',
-  754400002: null,
-  754400003: null,
-};
-
 export const mapEmployment: RowMapper = (row, context) => {
   const parsed = employmentRow.safeParse(row);
   if (!parsed.success) return invalid(row, 'cdm_employmentid', parsed.error);
   const employment = parsed.data;
-  const code = employment.cdm_workertype;
+  const employmentType = mapCode(EMPLOYMENT_WORKER_TYPE, employment.cdm_workertype, null);
   return record(row, employment.cdm_employmentid, employment, {
     employee_id: context.ref('employees', employment._cdm_workerid_value),
     company_id: context.ref('companies', employment._cdm_companyid_value),
-    employment_type: code === null || code === undefined ? null : (EMPLOYMENT_TYPE[code] ?? null),
-    employment_type_raw: code === null || code === undefined ? null : String(code),
+    employment_type: employmentType.value,
+    employment_type_raw: employmentType.raw,
     start_date: isoDate(employment.cdm_employmentstartdate),
     end_date: isoDate(employment.cdm_employmentenddate),
   });
@@ -178,17 +159,17 @@ const departmentRow = rowBase.extend({
   cdm_departmentid: guid,
   cdm_name: nullableString,
   cdm_departmentnumber: nullableString,
-  _cdm_companyid_value: nullableGuid,
 });
 
-export const mapDepartment: RowMapper = (row, context) => {
+export const mapDepartment: RowMapper = (row) => {
   const parsed = departmentRow.safeParse(row);
   if (!parsed.success) return invalid(row, 'cdm_departmentid', parsed.error);
   const department = parsed.data;
   return record(row, department.cdm_departmentid, department, {
     name: department.cdm_name ?? null,
     code: department.cdm_departmentnumber ?? null,
-    company_id: context.ref('companies', department._cdm_companyid_value),
+    // No publication gives cdm_department a company: departments (operating units) span companies.
+    company_id: null,
   });
 };
 
@@ -224,8 +205,6 @@ const benefitPlanRow = rowBase.extend({
   cdm_benefitplanid: guid,
   cdm_name: nullableString,
   cdm_description: nullableString,
-  cdm_coveragestartdate: timestamp,
-  cdm_coverageenddate: timestamp,
 });
 
 export const mapBenefitPlan: RowMapper = (row) => {
@@ -235,8 +214,52 @@ export const mapBenefitPlan: RowMapper = (row) => {
   return record(row, plan.cdm_benefitplanid, plan, {
     name: plan.cdm_name ?? null,
     description: plan.cdm_description ?? null,
-    plan_year_start: isoDate(plan.cdm_coveragestartdate),
-    plan_year_end: isoDate(plan.cdm_coverageenddate),
+    // cdm_benefitplan has no published coverage dates; the plan year stays empty.
+    plan_year_start: null,
+    plan_year_end: null,
+  });
+};
+
+const payrollBenefitPlanRow = rowBase.extend({
+  mshr_payrollworkerbenefitplanentityid: guid,
+  mshr_personnelnumber: nullableString,
+  mshr_planid: nullableString,
+  mshr_coverageoptionid: nullableString,
+  mshr_deductionstartdatetime: timestamp,
+  mshr_deductionenddatetime: timestamp,
+  mshr_status: z.number().int().nullish(),
+  mshr_amountemployee: z.number().nullish(),
+  mshr_amountemployer: z.number().nullish(),
+});
+
+/**
+ * The payroll API's virtual table of worker benefit plans → an enrollment (fields as published,
+ * docs/microsoft-wire.md "Virtual tables"). The worker and the plan are named by personnel number and
+ * plan id and resolved in SQL after the rows are stored (derivations.ts), as for F&O enrollments. A
+ * Selected plan whose deductions ended is terminated. The table carries no covered dependents.
+ * Amounts are "amount or percentage" in the table; they are stored as amounts, like F&O's.
+ */
+export const mapPayrollWorkerBenefitPlan: RowMapper = (row) => {
+  const parsed = payrollBenefitPlanRow.safeParse(row);
+  if (!parsed.success) return invalid(row, 'mshr_payrollworkerbenefitplanentityid', parsed.error);
+  const plan = parsed.data;
+  const status = mapCode(BENEFIT_EMPLOYEE_PLAN_STATUS, plan.mshr_status, null);
+  const end = isoDate(plan.mshr_deductionenddatetime);
+  const ended = status.value === 'ACTIVE' && end !== null && end <= new Date().toISOString().slice(0, 10);
+  const option = plan.mshr_coverageoptionid ?? null;
+  return record(row, plan.mshr_payrollworkerbenefitplanentityid, plan, {
+    status: ended ? 'TERMINATED' : status.value,
+    status_raw: status.raw,
+    coverage_level: option ? (COVERAGE_LEVEL[option.toUpperCase()] ?? 'OTHER') : null,
+    coverage_level_raw: option,
+    start_date: isoDate(plan.mshr_deductionstartdatetime),
+    end_date: end,
+    employee_contribution_amount_minor: minor(plan.mshr_amountemployee),
+    employee_contribution_percent_bps: null,
+    employee_contribution_currency: null,
+    company_contribution_amount_minor: minor(plan.mshr_amountemployer),
+    company_contribution_percent_bps: null,
+    company_contribution_currency: null,
   });
 };
 

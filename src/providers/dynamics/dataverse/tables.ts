@@ -7,7 +7,7 @@ import {
   type SyncPage,
 } from '../../types.js';
 import { type ODataClient, ODataError } from '../odata-client.js';
-import type { DataverseTable } from './catalog.js';
+import type { DataverseColumn, DataverseTable } from './catalog.js';
 import type { MapContext } from './mappers.js';
 
 /**
@@ -41,14 +41,21 @@ export interface TableDefinition {
   logicalName: string;
   entitySetName: string;
   changeTrackingEnabled: boolean;
+  /**
+   * The table's column logical names, as its EntityDefinitions' Attributes list them; null when the
+   * environment did not return Attributes (every catalog column is then requested).
+   */
+  attributes: ReadonlySet<string> | null;
 }
 
 const entityDefinitionSchema = z.object({
   LogicalName: z.string(),
   EntitySetName: z.string(),
   ChangeTrackingEnabled: z.boolean().nullish(),
+  Attributes: z.array(z.object({ LogicalName: z.string() })).nullish(),
 });
 
+/**
 /**
  * A keyed EntityDefinitions request is answered by Dataverse as one entity; some environments (and
  * proxies in front of them) answer it as a collection `{"value": [...]}`, the shape of the `$filter` form
@@ -59,9 +66,14 @@ const entityDefinitionAnswerSchema = z.union([
   entityDefinitionSchema,
 ]);
 
-/** The table's definition, or null when the environment has no such table. */
+/**
+ * The table's definition with its columns, or null when the environment has no such table. The
+ * Attributes let a sync `$select` only columns the tenant has: Dataverse rejects a whole query that
+ * names one unknown column, and several catalog columns are known only by display name
+ * (docs/microsoft-wire.md, "Tables, entities and option sets").
+ */
 export async function describeTable(client: ODataClient, apiRoot: string, logicalName: string) {
-  const url = `${apiRoot}EntityDefinitions(LogicalName='${logicalName}')?$select=LogicalName,EntitySetName,ChangeTrackingEnabled`;
+  const url = `${apiRoot}EntityDefinitions(LogicalName='${logicalName}')?$select=LogicalName,EntitySetName,ChangeTrackingEnabled&$expand=Attributes($select=LogicalName)`;
   try {
     const { body } = await client.get(url);
     const answer = entityDefinitionAnswerSchema.parse(body);
@@ -74,11 +86,48 @@ export async function describeTable(client: ODataClient, apiRoot: string, logica
       logicalName: definition.LogicalName,
       entitySetName: definition.EntitySetName,
       changeTrackingEnabled: definition.ChangeTrackingEnabled ?? false,
+      attributes: definition.Attributes
+        ? new Set(definition.Attributes.map((attribute) => attribute.LogicalName))
+        : null,
     } satisfies TableDefinition;
   } catch (error) {
     if (error instanceof ODataError && error.status === 404) return null;
     throw error;
   }
+}
+
+/** Whether a stored link `$select`s exactly these columns (links without a $select are kept). */
+function sameColumns(link: string, select: readonly string[]): boolean {
+  let selected: string | null;
+  try {
+    selected = new URL(link).searchParams.get('$select');
+  } catch {
+    return true;
+  }
+  if (selected === null) return true;
+  const stored = new Set(selected.split(',').map((name) => name.trim()));
+  return stored.size === select.length && select.every((name) => stored.has(name));
+}
+
+/** A wire name's column logical name (`_cdm_jobid_value` → `cdm_jobid`). */
+export function attributeName(wireName: string): string {
+  return /^_(.+)_value$/.exec(wireName)?.[1] ?? wireName;
+}
+
+/** The catalog columns this environment's table lacks (never the key, which every table has). */
+export function missingColumns(table: DataverseTable, definition: TableDefinition): DataverseColumn[] {
+  const { attributes } = definition;
+  if (!attributes) return [];
+  return table.columns.filter(
+    (column) => column.name !== table.key && !attributes.has(attributeName(column.name)),
+  );
+}
+
+/** Where a table's missing columns are said in words: "cdm_mobilephone (employees' mobile ...)". */
+export function describeMissingColumns(table: DataverseTable, missing: readonly DataverseColumn[]): string {
+  return missing
+    .map((column) => `${table.logicalName}.${column.name} (${column.cost} stay empty)`)
+    .join(', ');
 }
 
 const deletedRowSchema = z.object({ id: z.string() });
@@ -100,6 +149,10 @@ export interface TableStreamOptions {
 
 export function dataverseTableStream(options: TableStreamOptions): SourceStream {
   const { client, apiRoot, table, definition, pageSize, context } = options;
+  // Only the columns the environment has: a missing one leaves its field empty instead of failing the
+  // stream (the plan says which, in sync status).
+  const missing = new Set(missingColumns(table, definition).map((column) => column.name));
+  const select = table.columns.map((column) => column.name).filter((name) => !missing.has(name));
   const prefer = [
     ...(definition.changeTrackingEnabled ? ['odata.track-changes'] : []),
     `odata.maxpagesize=${pageSize}`,
@@ -112,7 +165,15 @@ export function dataverseTableStream(options: TableStreamOptions): SourceStream 
       // A stored link (next page of an interrupted full load, or the delta link) is followed
       // unmodified, with the same Prefer header, as Dataverse requires.
       let phase: SyncPage['phase'] = from?.cursor ? from.phase : 'full';
-      let url = from?.cursor ?? `${apiRoot}${definition.entitySetName}?$select=${table.select.join(',')}`;
+      let url = from?.cursor ?? `${apiRoot}${definition.entitySetName}?$select=${select.join(',')}`;
+      let followingStoredLink = Boolean(from?.cursor);
+      // A link made when the environment had other columns (one removed, or one added since) would
+      // keep the old $select: start again with the columns there are now.
+      if (from?.cursor && !sameColumns(from.cursor, select)) {
+        throw new CursorExpiredError(
+          `${definition.entitySetName}: the table's columns changed since the last sync`,
+        );
+      }
       for (;;) {
         let body: Record<string, unknown>;
         try {
@@ -124,6 +185,13 @@ export function dataverseTableStream(options: TableStreamOptions): SourceStream 
             (phase === 'delta' ? isRejectedDeltaLink(error) : isExpiredVersion(error))
           ) {
             throw new CursorExpiredError(`${definition.entitySetName}: ${error.message}`);
+          }
+          // A stored link carries the $select of the sync that made it: a column removed since then
+          // makes Dataverse refuse the whole query. A full load asks for the columns there are now.
+          if (followingStoredLink && error instanceof ODataError && error.status === 400) {
+            throw new CursorExpiredError(
+              `${definition.entitySetName}: the stored link was refused (${error.message})`,
+            );
           }
           throw error;
         }
@@ -159,6 +227,7 @@ export function dataverseTableStream(options: TableStreamOptions): SourceStream 
         yield page;
         if (!nextLink) return;
         url = nextLink;
+        followingStoredLink = false;
       }
     },
   };

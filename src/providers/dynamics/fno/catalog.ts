@@ -1,4 +1,5 @@
 import type { ModelName } from '../../../unified/models.js';
+import type { SourceId } from '../published-sources.js';
 import {
   coveredBeneficiaryFields,
   enrolledBenefitFields,
@@ -12,9 +13,11 @@ import {
 } from './mappers.js';
 
 /**
- * The F&O data entities the fallback reads (reference §6). OData entity-set names are not documented
- * publicly, so an entity is recognised in `$metadata` by its properties (`signature`), preferring the
+ * The F&O data entities the fallback reads, each entity and field citing its publication
+ * (published-sources.ts; docs/microsoft-wire.md, "F&O data entities"). OData entity-set names are not
+ * published, so an entity is recognised in `$metadata` by its properties (`signature`), preferring the
  * usual set name; DMF data files are named after the entity (`Worker personal contact person.csv`).
+ * The enrolled-benefit and covered-beneficiary entities are `unpublished`: open work, see the docs.
  */
 export interface FnoEntity {
   /** Stable id used in source names and settings. */
@@ -22,6 +25,10 @@ export interface FnoEntity {
   target: ModelName | 'auxiliary';
   /** Human name, for reasons shown in sync status. */
   title: string;
+  /** The publication of the data entity. */
+  source: SourceId;
+  /** The publication of each field (`discovered`: read only where $metadata lists it). */
+  fieldSources: Readonly<Record<string, SourceId>>;
   /** The entity-set name seen in Microsoft's environments or our sandbox; tried first. */
   preferredSetName: string;
   /** Properties an entity type must all have to be this entity. */
@@ -37,11 +44,26 @@ export interface FnoEntity {
   map: FnoRowMapper;
 }
 
+/** Every field from one publication, except those named otherwise. */
+function cite(
+  fields: readonly string[],
+  source: SourceId,
+  except: Readonly<Record<string, SourceId>> = {},
+): Readonly<Record<string, SourceId>> {
+  return Object.fromEntries(fields.map((field) => [field, except[field] ?? source]));
+}
+
 export const FNO_ENTITIES: readonly FnoEntity[] = [
   {
     id: 'workers',
     target: 'employees',
     title: 'Workers',
+    source: 'cdm-hcm-worker-entity',
+    // HcmWorkerEntity has no employment dates (the employment entities do).
+    fieldSources: cite(workerFields, 'cdm-hcm-worker-entity', {
+      EmploymentStartDate: 'discovered',
+      EmploymentEndDate: 'discovered',
+    }),
     preferredSetName: 'Workers',
     signature: ['PersonnelNumber', 'FirstName', 'LastName'],
     dmfEntityName: 'Worker',
@@ -55,6 +77,8 @@ export const FNO_ENTITIES: readonly FnoEntity[] = [
     id: 'personal-contacts',
     target: 'dependents',
     title: 'Worker personal contact persons',
+    source: 'cdm-hcm-personal-contact-person-entity',
+    fieldSources: cite(personalContactFields, 'cdm-hcm-personal-contact-person-entity'),
     preferredSetName: 'WorkerPersonalContactPersons',
     signature: ['WorkerPersonnelNumber', 'ContactPersonPartyNumber', 'IsDependent'],
     dmfEntityName: 'Worker personal contact person',
@@ -68,6 +92,8 @@ export const FNO_ENTITIES: readonly FnoEntity[] = [
     id: 'enrolled-benefits',
     target: 'benefit_enrollments',
     title: 'Worker enrolled benefits',
+    source: 'unpublished',
+    fieldSources: cite(enrolledBenefitFields, 'unpublished', { dataAreaId: 'fno-odata' }),
     preferredSetName: 'WorkerEnrolledBenefits',
     signature: ['EnrolledBenefitRecordId', 'WorkerPersonnelNumber', 'BenefitPlanId'],
     dmfEntityName: 'Worker enrolled benefit',
@@ -81,6 +107,8 @@ export const FNO_ENTITIES: readonly FnoEntity[] = [
     id: 'covered-beneficiaries',
     target: 'auxiliary',
     title: 'Covered beneficiary relationships',
+    source: 'unpublished',
+    fieldSources: cite(coveredBeneficiaryFields, 'unpublished', { dataAreaId: 'fno-odata' }),
     preferredSetName: 'CoveredBeneficiaryRelationships',
     signature: ['WorkerEnrolledBenefitRecordID', 'ChildParty'],
     dmfEntityName: 'Covered beneficiary relationship',

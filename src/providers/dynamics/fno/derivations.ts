@@ -25,7 +25,7 @@ async function unresolvedRows(
  * References F&O rows make by business key, resolved in SQL after the streams are stored:
  * - workers by personnel number (F&O `WorkerPersonnelNumber` = Dataverse `cdm_workernumber` =
  *   employees.employee_number), for dependents and enrollments;
- * - plans by plan id (F&O `BenefitPlanId` = Dataverse `cdm_benefitplan.cdm_planid`);
+ * - plans by plan id (F&O `BenefitPlanId` = Dataverse `cdm_benefitplan.cdm_name`);
  * - coverage links from the covered-beneficiary rows kept in provider_records: the enrollment is
  *   `{dataAreaId}:{WorkerEnrolledBenefitRecordID}`, the dependent `{enrollment's worker}:{ChildParty}`.
  * Rebuilding links here rather than in the stream keeps memory bounded (no map of 300k links) and
@@ -96,36 +96,31 @@ const EMPLOYEES_BY_NUMBER = `SELECT DISTINCT ON (employee_number) employee_numbe
   ORDER BY employee_number, remote_was_deleted, modified_at DESC`;
 
 /**
- * An enrollment's employee (by personnel number) and plan (by plan id within its company), in one
- * statement so each enrollment row is rewritten at most once. Plans are defined per legal entity in
- * Dataverse (one cdm_benefitplan row per company with the same cdm_planid): the plan of the
- * enrollment's company (dataAreaId = company code) wins, else any live plan with that id.
+ * An enrollment's employee (by personnel number) and plan (by plan id), in one
+ * statement so each enrollment row is rewritten at most once. A plan's id in Human Resources is the
+ * cdm_name of its cdm_benefitplan row (as benefit types' and options' ids are their cdm_name in the
+ * dual-write mappings, docs/microsoft-wire.md); cdm_benefitplan has no published company, so plans
+ * match by id alone, a live plan winning over a deleted one.
  * Plain hash joins: a correlated lookup per enrollment costs seconds per 100k rows.
  */
 const enrollmentReferences: Derivation = {
   model: 'benefit_enrollments',
-  description: "enrollment's employee (personnel number) and benefit plan (cdm_planid and company)",
+  description:
+    "enrollment's employee (personnel number) and benefit plan (plan id = cdm_benefitplan.cdm_name)",
   run: (client, accountId) =>
     hashJoinedIds(
       client,
       `WITH employee AS MATERIALIZED (${EMPLOYEES_BY_NUMBER}),
        plan AS MATERIALIZED (
-         SELECT p.id, p.remote_data->>'cdm_planid' AS plan_id, lower(c.company_code) AS company, p.remote_was_deleted
+         SELECT DISTINCT ON (p.remote_data->>'cdm_name') p.remote_data->>'cdm_name' AS plan_id, p.id
          FROM benefit_plans p
-         LEFT JOIN companies c ON c.linked_account_id = p.linked_account_id AND c.remote_id = p.remote_data->>'_cdm_companyid_value'
-         WHERE p.linked_account_id = $1 AND p.remote_data ? 'cdm_planid'
-       ), plan_in_company AS (
-         SELECT DISTINCT ON (plan_id, company) plan_id, company, id FROM plan
-         ORDER BY plan_id, company, remote_was_deleted, id
-       ), plan_anywhere AS (
-         SELECT DISTINCT ON (plan_id) plan_id, id FROM plan ORDER BY plan_id, remote_was_deleted, id
+         WHERE p.linked_account_id = $1 AND p.remote_data ? 'cdm_name'
+         ORDER BY p.remote_data->>'cdm_name', p.remote_was_deleted, p.id
        ), target AS (
-         SELECT r.id, e.id AS employee_id, coalesce(pc.id, pa.id) AS plan_id
+         SELECT r.id, e.id AS employee_id, pl.id AS plan_id
          FROM benefit_enrollments r
          LEFT JOIN employee e ON e.employee_number = r.remote_data->>'WorkerPersonnelNumber'
-         LEFT JOIN plan_in_company pc
-           ON pc.plan_id = r.remote_data->>'BenefitPlanId' AND pc.company = lower(r.remote_data->>'dataAreaId')
-         LEFT JOIN plan_anywhere pa ON pa.plan_id = r.remote_data->>'BenefitPlanId'
+         LEFT JOIN plan pl ON pl.plan_id = r.remote_data->>'BenefitPlanId'
          WHERE r.linked_account_id = $1 AND r.${FROM_FNO})
        UPDATE benefit_enrollments r SET employee_id = t.employee_id, benefit_plan_id = t.plan_id, modified_at = now()
        FROM target t
@@ -147,7 +142,7 @@ const enrollmentReferences: Derivation = {
           row.no_employee === 'true' &&
             `worker ${row.worker} (personnel number) is not among the employees synced from Dataverse`,
           row.no_plan === 'true' &&
-            `benefit plan ${row.plan ?? '(none)'} is not among the plans synced from Dataverse (cdm_planid)`,
+            `benefit plan ${row.plan ?? '(none)'} is not among the plans synced from Dataverse (cdm_benefitplan.cdm_name)`,
         ]
           .filter(Boolean)
           .join('; ')}; stored without the reference`,

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { InvalidRow, MappedRecord } from '../../types.js';
+import { mapFnoValue, WORKER_GENDER } from '../option-sets.js';
 
 /**
- * F&O data-entity rows (reference §6) → unified fields. The same mappers serve OData rows (JSON:
+ * F&O data-entity rows (fields and sources: catalog.ts, docs/microsoft-wire.md) → unified fields. The same mappers serve OData rows (JSON:
  * numbers are numbers, enums are strings) and DMF rows (CSV: every value is text, headers upper
  * case), so both paths store identical records: rows are first normalised to the entity's field
  * names and types (see normaliseRow), then mapped.
@@ -62,15 +63,9 @@ function record(
 const flag = (value: 'Yes' | 'No' | null | undefined) =>
   value === 'Yes' ? true : value === 'No' ? false : null;
 
-const GENDER: Record<string, string | null> = {
-  Male: 'MALE',
-  Female: 'FEMALE',
-  NonSpecific: 'NON_BINARY',
-  Unknown: null,
-};
 function gender(raw: string | null | undefined) {
-  if (!raw) return { gender: null, gender_raw: null };
-  return { gender: raw in GENDER ? GENDER[raw] : 'OTHER', gender_raw: raw };
+  const mapped = mapFnoValue(WORKER_GENDER, raw, 'OTHER');
+  return { gender: mapped.value, gender_raw: mapped.raw };
 }
 
 // --- Workers (HcmWorkerEntity): employees, when Dataverse lacks cdm_worker -------------------------
@@ -258,7 +253,7 @@ const ENROLLMENT_STATUS: Record<string, string> = {
 };
 
 // Benefit option ids → coverage levels, as for plans' options (dataverse/derivations.ts).
-const COVERAGE_LEVEL: Record<string, string> = {
+export const COVERAGE_LEVEL: Readonly<Record<string, string>> = {
   EE: 'EMPLOYEE_ONLY',
   'EE+SP': 'EMPLOYEE_SPOUSE',
   'EE+CH': 'EMPLOYEE_CHILDREN',
@@ -267,7 +262,7 @@ const COVERAGE_LEVEL: Record<string, string> = {
 };
 
 /** Amounts in minor units (F&O gives decimals in the company currency, which the entity omits). */
-const minor = (amount: number | null | undefined) =>
+export const minor = (amount: number | null | undefined) =>
   amount === null || amount === undefined ? null : Math.round(amount * 100);
 
 export const mapEnrolledBenefit: FnoRowMapper = (row) => {

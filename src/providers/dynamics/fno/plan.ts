@@ -109,10 +109,19 @@ export async function planFnoFallback(options: {
       const missing = sets.filter((found) => !found.set).map((found) => found.entity.title);
       if (missing.length === 0) {
         const names = sets.map((found) => found.set?.name ?? '').join(' and ');
+        // Fields the entity lacks in this environment are left empty and said, never a failure.
+        const lacking = sets
+          .map((found) => {
+            const absent = found.entity.fields.filter((field) => !found.set?.properties.has(field));
+            return absent.length > 0 ? `${found.set?.name} lacks ${absent.join(', ')} (left empty)` : '';
+          })
+          .filter(Boolean);
         plan.models.push({
           model,
           source: `fno-odata:${sets[0]?.set?.name}`,
-          reason: `${dataverseReason} Served by F&O OData entity ${names} (whole entity read each sync, cross-company).`,
+          reason: `${dataverseReason} Served by F&O OData entity ${names} (whole entity read each sync, cross-company).${
+            lacking.length > 0 ? ` ${lacking.join('; ')}.` : ''
+          }`,
         });
         for (const found of sets) {
           plan.streams.push(
@@ -121,6 +130,7 @@ export async function planFnoFallback(options: {
               entity: found.entity,
               entitySetName: found.set?.name ?? found.entity.preferredSetName,
               pageSize: options.pageSize,
+              fields: found.entity.fields.filter((field) => found.set?.properties.has(field) ?? true),
             }),
           );
           if (found.entity.id === 'covered-beneficiaries') served.set(model, `fno-odata:${found.set?.name}`);

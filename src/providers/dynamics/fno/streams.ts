@@ -56,15 +56,20 @@ export function odataEntityStream(options: {
   entity: FnoEntity;
   entitySetName: string;
   pageSize: number;
+  /** The entity's fields this environment's $metadata lists (all of them when not given). */
+  fields?: readonly string[];
 }): SourceStream {
   const { http, entity, entitySetName, pageSize } = options;
+  const select = (options.fields ?? entity.fields).join(',');
   const normalise = normaliser(entity.fields, entity.numericFields);
   return {
     sourceTable: `fno-odata:${entitySetName}`,
     target: entity.target,
     async *pages(): AsyncGenerator<SyncPage> {
       // cross-company=true: every legal entity, not only the app user's default company.
-      let url: string | undefined = `${http.dataRoot}${entitySetName}?cross-company=true`;
+      // $select: only the fields the entity has here (docs/microsoft-wire.md, F&O data entities).
+      let url: string | undefined =
+        `${http.dataRoot}${entitySetName}?cross-company=true&$select=${encodeURIComponent(select)}`;
       const builder = new PageBuilder(entity);
       while (url) {
         const body = await http.getJson(url, [`odata.maxpagesize=${pageSize}`]);
