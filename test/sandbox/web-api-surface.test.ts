@@ -339,37 +339,45 @@ describe('Web API surface', () => {
   });
 
   it('creates with @odata.bind and Prefer: return=representation, and the row shows in the next delta', async () => {
-    const company = tenant.truth.companies[0];
-    if (!company) throw new Error('no company');
-    const tracked = await get('cdm_departments?$select=cdm_name', { prefer: 'odata.track-changes' });
-    const created = await request(`${root}cdm_departments?$select=cdm_name,_cdm_companyid_value`, {
-      method: 'POST',
-      dispatcher: agent,
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        prefer: 'return=representation',
-      },
-      body: JSON.stringify({
-        cdm_name: 'Made Through The Web API',
-        'cdm_CompanyId@odata.bind': `/cdm_companies(${company.cdm_companyid})`,
-      }),
+    // A position bound to its department: cdm_jobposition's department lookup is a published column.
+    const department = tenant.truth.departments[0];
+    if (!department) throw new Error('no department');
+    const tracked = await get('cdm_jobpositions?$select=cdm_jobpositionnumber', {
+      prefer: 'odata.track-changes',
     });
+    const created = await request(
+      `${root}cdm_jobpositions?$select=cdm_jobpositionnumber,_cdm_departmentid_value`,
+      {
+        method: 'POST',
+        dispatcher: agent,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          prefer: 'return=representation',
+        },
+        body: JSON.stringify({
+          cdm_jobpositionnumber: 'Made Through The Web API',
+          'cdm_DepartmentId@odata.bind': `/cdm_departments(${department.cdm_departmentid})`,
+        }),
+      },
+    );
     expect(created.statusCode).toBe(201);
     const row = (await created.body.json()) as Record<string, unknown>;
     expect(row).toMatchObject({
-      cdm_name: 'Made Through The Web API',
-      _cdm_companyid_value: company.cdm_companyid,
+      cdm_jobpositionnumber: 'Made Through The Web API',
+      _cdm_departmentid_value: department.cdm_departmentid,
     });
     expect(String(created.headers['odata-entityid'])).toBe(
-      `${root}cdm_departments(${String(row.cdm_departmentid)})`,
+      `${root}cdm_jobpositions(${String(row.cdm_jobpositionid)})`,
     );
     const delta = await getJson<{ value: Array<Record<string, unknown>> }>(
       agent,
       String(tracked.body['@odata.deltaLink']),
       { authorization: `Bearer ${token}`, prefer: 'odata.track-changes' },
     );
-    expect(delta.body.value.map((entry) => entry.cdm_name)).toContain('Made Through The Web API');
+    expect(delta.body.value.map((entry) => entry.cdm_jobpositionnumber)).toContain(
+      'Made Through The Web API',
+    );
     const unbound = await post('cdm_departments', JSON.stringify({ 'cdm_NoSuchNav@odata.bind': '/x(1)' }), {
       'content-type': 'application/json',
     });

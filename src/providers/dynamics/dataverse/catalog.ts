@@ -152,7 +152,10 @@ export const DATAVERSE_TABLES: readonly DataverseTable[] = [
       column('cdm_primaryemailaddress', 'hr-dataverse-integration', "employees' work email addresses"),
       // Core HR lists "Mobile Phone" and "Manager" on Worker by display name only.
       column('cdm_mobilephone', 'discovered', "employees' mobile phone numbers"),
-      { ...column('cdm_birthdate', 'hr-dataverse-integration', "employees' dates of birth"), sensitive: true },
+      {
+        ...column('cdm_birthdate', 'hr-dataverse-integration', "employees' dates of birth"),
+        sensitive: true,
+      },
       column('_cdm_managerworkerid_value', 'discovered', "employees' managers"),
       column('cdm_gender', 'hr-dataverse-integration', "employees' genders"),
       column('cdm_type', 'hr-dataverse-integration', "employees' worker types"),
