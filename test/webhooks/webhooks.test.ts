@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDynamicsAccount } from '../../src/accounts/dynamics-accounts.js';
+import { sweepExpiringAccounts } from '../../src/accounts/expiry.js';
 import { createPlatform } from '../../src/platforms/platform-service.js';
 import { createTestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/database.js';
@@ -275,6 +276,36 @@ describe('events from syncs', () => {
       previous_status: 'connected',
     });
     expect(String(changed.json.data.status_reason)).toMatch(/AADSTS7000222/);
+    await receiver.waitFor(() => ofType(receiver.delivered('/status'), 'sync.failed').length === 1);
+    const [failed] = ofType(receiver.delivered('/status'), 'sync.failed') as [ReceivedRequest];
+    expect(failed.json.data).toMatchObject({ linked_account_id: account.id, first_sync: true });
+    expect(String(failed.json.data.error)).toMatch(/AADSTS7000222/);
+  });
+
+  it('sends linked_account.credentials_expiring when the expiry sweep finds a secret near its end', async () => {
+    const { platform, headers } = await newPlatform('Expiry Co');
+    await createEndpoint(headers, {
+      url: `${receiver.url}/expiry`,
+      event_types: ['linked_account.credentials_expiring'],
+    });
+    const { account } = await linkAccount(platform.id, 'expiring');
+    const expiresAt = new Date(Date.now() + 10 * 24 * 3600_000);
+    await db.pool.query('UPDATE linked_accounts SET credentials_expire_at = $2 WHERE id = $1', [
+      account.id,
+      expiresAt,
+    ]);
+    expect((await sweepExpiringAccounts(db.pool)).updated).toContain(account.id);
+    await receiver.waitFor(() => receiver.delivered('/expiry').length === 1);
+    const [expiring] = receiver.delivered('/expiry') as [ReceivedRequest];
+    expect(expiring.json).toMatchObject({
+      type: 'linked_account.credentials_expiring',
+      data: {
+        linked_account_id: account.id,
+        status: 'expiring_soon',
+        credentials_expire_at: expiresAt.toISOString(),
+      },
+    });
+    expect(String(expiring.json.data.status_reason)).not.toBe('');
   });
 });
 
