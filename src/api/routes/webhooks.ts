@@ -265,6 +265,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         operationId: 'get_webhook_endpoint',
         summary: 'Get a webhook endpoint',
+        description: 'One of your endpoints, with its status and, when disabled, why (never its secret).',
         tags,
         security,
         params: idParams,
