@@ -105,6 +105,13 @@ async function waitFor(predicate: () => boolean, timeoutMs: number, what: string
 }
 // The worker is up once the first sync's sync.completed arrived.
 await waitFor(() => countOf('sync.completed') >= 1, 60_000, 'the first sync.completed');
+const memoryMb = (field: 'VmRSS' | 'VmHWM') =>
+  Math.round(
+    Number(
+      new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? 0,
+    ) / 1024,
+  );
+const idleRssMb = memoryMb('VmRSS');
 
 const tenant = `tenants/${sandbox.facts.name ?? 'contoso'}/records/update`;
 await control(sandbox, tenant, { table: 'cdm_workers', count: WORKERS, changes: { cdm_lastname: 'Bench' } });
@@ -124,13 +131,12 @@ const lastAt = Math.max(
 const firstAt = Math.min(
   ...[...received.values()].filter((e) => e.type === 'employee.updated').map((e) => e.at),
 );
-const status = readFileSync(`/proc/${worker.pid}/status`, 'utf8');
-const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+const peakRssMb = memoryMb('VmHWM');
 console.log(
   `end to end: ${changed} employee.updated events; sync ${((committedAt - syncStarted) / 1000).toFixed(2)} s, ` +
     `commit → first event ${((firstAt - committedAt) / 1000).toFixed(2)} s, commit → all received ${((lastAt - committedAt) / 1000).toFixed(2)} s ` +
     `(${Math.round(changed / ((lastAt - committedAt) / 1000))} events/s); sync start → all received ${((lastAt - syncStarted) / 1000).toFixed(2)} s; ` +
-    `delivery worker peak RSS ${peakRssMb} MB; load ${load()}`,
+    `delivery worker RSS ${idleRssMb} MB before, peak ${peakRssMb} MB; load ${load()}`,
 );
 
 const lags: number[] = [];

@@ -29,6 +29,8 @@ export interface DeliveryContext {
   keyring: Keyring;
   dispatcher: Dispatcher;
   policy: DeliveryPolicy;
+  /** True once the process is shutting down: no new batch is claimed (the one in flight finishes). */
+  stopping?: () => boolean;
   log: { warn(object: object, message: string): void; info(object: object, message: string): void };
 }
 
@@ -305,7 +307,7 @@ export async function deliverEndpoint(
   }
   const deadline = Date.now() + budgetMs;
   let attempts = 0;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !context.stopping?.()) {
     const batch = await claim(context, endpointId);
     if (batch.length === 0) break;
     const results = await mapLimited(batch, context.policy.concurrency, (delivery) =>

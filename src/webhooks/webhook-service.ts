@@ -75,6 +75,7 @@ export class WebhookService {
       keyring: this.options.keyring,
       dispatcher: this.dispatcher,
       policy: this.policy,
+      stopping: () => this.stopped,
       log: this.options.log,
     };
   }

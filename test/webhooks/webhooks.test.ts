@@ -378,6 +378,12 @@ describe('delivery', () => {
       const list = await app.inject({ method: 'GET', url: '/v1/webhook-endpoints', headers });
       const disabled = list.json().results.find((e: { id: string }) => e.id === gone.id);
       expect(disabled.disabled_reason).toMatch(/410 Gone/);
+      const testDisabled = await app.inject({
+        method: 'POST',
+        url: `/v1/webhook-endpoints/${gone.id}/test`,
+        headers,
+      });
+      expect(testDisabled.statusCode).toBe(409);
     } finally {
       receiver.setResponder(() => 200);
     }

@@ -158,6 +158,12 @@ const errors = {
 };
 
 const notFound = (what: string) => new AppError('not_found', `No ${what} of yours has this id.`);
+const disabledConflict = (action: string) =>
+  new AppError(
+    'conflict',
+    `The endpoint is disabled; enable it (PATCH {"status":"enabled"}) before ${action}.`,
+    [{ field: 'status', message: 'disabled' }],
+  );
 
 export async function webhookRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -387,12 +393,14 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
             },
           }),
           ...errors,
+          409: errorResponseSchema.describe('The endpoint is disabled: enable it first.'),
         },
       },
     },
     async (request, reply) => {
       const endpoint = await getEndpoint(pool, request.apiKey.platformId, request.params.id);
       if (!endpoint) throw notFound('webhook endpoint');
+      if (endpoint.status !== 'enabled') throw disabledConflict('testing');
       return reply.code(202).send(await sendTestEvent(pool, request.apiKey.platformId, endpoint.id));
     },
   );
@@ -429,12 +437,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const endpoint = await getEndpoint(pool, request.apiKey.platformId, request.params.id);
       if (!endpoint) throw notFound('webhook endpoint');
-      if (endpoint.status !== 'enabled') {
-        throw new AppError(
-          'conflict',
-          'The endpoint is disabled; enable it (PATCH status "enabled") before replaying.',
-        );
-      }
+      if (endpoint.status !== 'enabled') throw disabledConflict('replaying');
       const since = new Date(request.body.since);
       const until = request.body.until ? new Date(request.body.until) : new Date();
       if (until <= since) {
