@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamicsAccount } from '../../src/accounts/dynamics-accounts.js';
 import { sweepExpiringAccounts } from '../../src/accounts/expiry.js';
 import { createPlatform } from '../../src/platforms/platform-service.js';
+import { WebhookService } from '../../src/webhooks/webhook-service.js';
 import { createTestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { sandboxCredentials, startFileSandbox } from '../helpers/sandbox.js';
@@ -9,7 +10,7 @@ import { type ReceivedRequest, startReceiver, verify } from './receiver.js';
 
 const db = await createTestDatabase();
 const sandbox = await startFileSandbox({ workers: 60, seed: 11 });
-const { app, services } = await createTestApp(
+const { app, services, config } = await createTestApp(
   db,
   {
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
@@ -20,7 +21,17 @@ const { app, services } = await createTestApp(
   { caCertPem: sandbox.caCertPem },
 );
 await services.sync.start();
-await services.webhooks.startWorker(2);
+// Delivery as on a worker, turning runs into events 2 records per transaction (so the sync tests
+// below also cover a run dispatched in several slices).
+const webhooks = new WebhookService({
+  db,
+  keyring: services.keyring,
+  config,
+  log: { info() {}, warn() {}, error() {} },
+  dispatchSlice: 2,
+});
+await webhooks.startWorker(2);
+afterAll(() => webhooks.stop());
 const receiver = await startReceiver();
 
 async function newPlatform(name: string) {
