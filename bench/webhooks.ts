@@ -132,11 +132,27 @@ const firstAt = Math.min(
   ...[...received.values()].filter((e) => e.type === 'employee.updated').map((e) => e.at),
 );
 const peakRssMb = memoryMb('VmHWM');
+// Where the time went, from PostgreSQL's clock: events built (per slice), then attempts made.
+const { rows: spans } = await db.pool.query<{
+  built_s: number;
+  first_attempt_s: number;
+  last_attempt_s: number;
+}>(
+  `SELECT extract(epoch FROM max(ev.created_at) - r.finished_at) AS built_s,
+          extract(epoch FROM min(a.started_at) - r.finished_at) AS first_attempt_s,
+          extract(epoch FROM max(a.started_at) - r.finished_at) AS last_attempt_s
+   FROM sync_runs r JOIN webhook_events ev ON ev.sync_run_id = r.id
+   JOIN webhook_deliveries d ON d.event_id = ev.id JOIN webhook_delivery_attempts a ON a.delivery_id = d.id
+   WHERE r.id = $1 GROUP BY r.finished_at`,
+  [incremental.runId],
+);
+const span = spans[0];
 console.log(
   `end to end: ${changed} employee.updated events; sync ${((committedAt - syncStarted) / 1000).toFixed(2)} s, ` +
     `commit → first event ${((firstAt - committedAt) / 1000).toFixed(2)} s, commit → all received ${((lastAt - committedAt) / 1000).toFixed(2)} s ` +
     `(${Math.round(changed / ((lastAt - committedAt) / 1000))} events/s); sync start → all received ${((lastAt - syncStarted) / 1000).toFixed(2)} s; ` +
-    `delivery worker RSS ${idleRssMb} MB before, peak ${peakRssMb} MB; load ${load()}`,
+    `delivery worker RSS ${idleRssMb} MB before, peak ${peakRssMb} MB; ` +
+    `after commit: all events built ${Number(span?.built_s).toFixed(2)} s, attempts from ${Number(span?.first_attempt_s).toFixed(2)} to ${Number(span?.last_attempt_s).toFixed(2)} s; load ${load()}`,
 );
 
 const lags: number[] = [];
