@@ -58,6 +58,10 @@ CREATE TABLE "webhook_deliveries" (
     CONSTRAINT "webhook_deliveries_pkey" PRIMARY KEY ("id")
 );
 
+-- Room on each page for a row's new version: taking the lease (locked_until, not indexed) is then
+-- a HOT update that touches none of the indexes.
+ALTER TABLE "webhook_deliveries" SET (fillfactor = 70);
+
 -- CreateTable
 CREATE TABLE "webhook_delivery_attempts" (
     "id" BIGSERIAL NOT NULL,
