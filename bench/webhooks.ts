@@ -112,9 +112,15 @@ const memoryMb = (field: 'VmRSS' | 'VmHWM') =>
     ) / 1024,
   );
 const idleRssMb = memoryMb('VmRSS');
+/** CPU seconds (user + system) the delivery worker has used so far. */
+const workerCpuSeconds = () => {
+  const fields = readFileSync(`/proc/${worker.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
 
 const tenant = `tenants/${sandbox.facts.name ?? 'contoso'}/records/update`;
 await control(sandbox, tenant, { table: 'cdm_workers', count: WORKERS, changes: { cdm_lastname: 'Bench' } });
+const cpuBefore = workerCpuSeconds();
 const syncStarted = Date.now();
 const incremental = await sync.runNow(account.id, { kind: 'incremental', trigger: 'bench' });
 if (incremental?.status !== 'succeeded') throw new Error('incremental sync failed');
@@ -132,6 +138,7 @@ const firstAt = Math.min(
   ...[...received.values()].filter((e) => e.type === 'employee.updated').map((e) => e.at),
 );
 const peakRssMb = memoryMb('VmHWM');
+const cpuUsed = workerCpuSeconds() - cpuBefore;
 // Where the time went, from PostgreSQL's clock: events built (per slice), then attempts made.
 const { rows: spans } = await db.pool.query<{
   built_s: number;
@@ -151,7 +158,7 @@ console.log(
   `end to end: ${changed} employee.updated events; sync ${((committedAt - syncStarted) / 1000).toFixed(2)} s, ` +
     `commit → first event ${((firstAt - committedAt) / 1000).toFixed(2)} s, commit → all received ${((lastAt - committedAt) / 1000).toFixed(2)} s ` +
     `(${Math.round(changed / ((lastAt - committedAt) / 1000))} events/s); sync start → all received ${((lastAt - syncStarted) / 1000).toFixed(2)} s; ` +
-    `delivery worker RSS ${idleRssMb} MB before, peak ${peakRssMb} MB; ` +
+    `delivery worker RSS ${idleRssMb} MB before, peak ${peakRssMb} MB, CPU ${cpuUsed.toFixed(1)} s; ` +
     `after commit: all events built ${Number(span?.built_s).toFixed(2)} s, attempts from ${Number(span?.first_attempt_s).toFixed(2)} to ${Number(span?.last_attempt_s).toFixed(2)} s; load ${load()}`,
 );
 
