@@ -293,6 +293,44 @@ describe('events from syncs', () => {
     expect(String(failed.json.data.error)).toMatch(/AADSTS7000222/);
   });
 
+  it('delivers the changes a killed sync committed: its run is marked failed by the next sync, then sent', async () => {
+    const { platform, headers } = await newPlatform('Killed Sync Co');
+    const endpoint = await createEndpoint(headers, { url: `${receiver.url}/killed`, payload: 'thin' });
+    const { account } = await linkAccount(platform.id, 'killed');
+    expect((await services.sync.runNow(account.id, { kind: 'full', trigger: 'test' }))?.status).toBe(
+      'succeeded',
+    );
+    // What a sync killed after committing one page leaves: its run 'running', the page's changes in the outbox.
+    const { rows } = await db.pool.query(
+      'SELECT id FROM employees WHERE linked_account_id = $1 ORDER BY id LIMIT 2',
+      [account.id],
+    );
+    const killedRun = '0193a5e2-0000-7000-8000-00000000dead';
+    await db.pool.query(
+      `INSERT INTO sync_runs (id, linked_account_id, kind, trigger, status) VALUES ($1, $2, 'incremental', 'test', 'running')`,
+      [killedRun, account.id],
+    );
+    await db.pool.query(
+      `INSERT INTO change_events (linked_account_id, model, record_id, kind, sync_run_id)
+       SELECT $1, 'employees', unnest($2::uuid[]), 'updated', $3`,
+      [account.id, rows.map((row) => row.id), killedRun],
+    );
+    expect((await services.sync.runNow(account.id, { kind: 'incremental', trigger: 'test' }))?.status).toBe(
+      'succeeded',
+    );
+    await receiver.waitFor(() => ofType(receiver.delivered('/killed'), 'sync.failed').length === 1);
+    const updated = ofType(receiver.delivered('/killed'), 'employee.updated').filter(
+      (r) =>
+        (r.json.data as { id: string }).id === rows[0].id ||
+        (r.json.data as { id: string }).id === rows[1].id,
+    );
+    expect(updated).toHaveLength(2);
+    for (const request of updated) verify(endpoint.secret, request);
+    const [failed] = ofType(receiver.delivered('/killed'), 'sync.failed') as [ReceivedRequest];
+    expect(failed.json.data).toMatchObject({ sync_run_id: killedRun, counts: { employees: { updated: 2 } } });
+    expect(String(failed.json.data.error)).toMatch(/interrupted/);
+  });
+
   it('sends linked_account.credentials_expiring when the expiry sweep finds a secret near its end', async () => {
     const { platform, headers } = await newPlatform('Expiry Co');
     await createEndpoint(headers, {
