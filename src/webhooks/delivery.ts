@@ -217,8 +217,11 @@ export async function recordAttempts(
   try {
     await client.query('BEGIN');
     await client.query(
+      // Joined to the deliveries: an endpoint deleted meanwhile took its deliveries with it.
       `INSERT INTO webhook_delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, response_status, error)
-       SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[])`,
+       SELECT u.* FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[])
+         AS u(delivery_id, attempt_number, started_at, duration_ms, response_status, error)
+       JOIN webhook_deliveries d ON d.id = u.delivery_id`,
       [
         results.map((r) => r.deliveryId),
         results.map((r) => r.attemptNumber),
