@@ -12,6 +12,7 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import { healthRoutes } from './api/routes/health.js';
+import { webhookEventsDocument } from './api/routes/webhooks.js';
 import { v1Api } from './api/v1.js';
 import type { Config } from './config.js';
 import type { Keyring } from './crypto/credentials.js';
@@ -176,6 +177,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         contact: { name: 'HRIS Gateway', email: 'support@hris-gateway.dev' },
       },
       servers: [{ url: '/', description: 'The gateway serving this document' }],
+      webhooks: webhookEventsDocument(),
       tags: [
         { name: 'Employees', description: 'People employed by the linked employer.' },
         { name: 'Employments', description: 'Employment periods, positions and pay.' },

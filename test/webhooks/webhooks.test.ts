@@ -166,6 +166,22 @@ describe('webhook endpoints API', () => {
   });
 });
 
+describe('OpenAPI', () => {
+  it('documents the events an endpoint receives, with the signature headers', async () => {
+    const document = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(Object.keys(document.webhooks).sort()).toEqual(['linkedAccount', 'recordChanged', 'sync']);
+    const recordChanged = document.webhooks.recordChanged.post;
+    expect(recordChanged.parameters.map((p: { name: string }) => p.name)).toEqual([
+      'webhook-id',
+      'webhook-timestamp',
+      'webhook-signature',
+    ]);
+    const schema = recordChanged.requestBody.content['application/json'].schema;
+    expect(schema.properties.type.enum).toContain('benefit_enrollment.deleted');
+    expect(schema.properties.data.required).toEqual(['id', 'remote_id', 'linked_account_id', 'model']);
+  });
+});
+
 describe('events from syncs', () => {
   const tenant = newPlatform('Sync Events Co');
 
