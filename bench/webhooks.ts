@@ -105,9 +105,22 @@ async function waitFor(predicate: () => boolean, timeoutMs: number, what: string
 }
 // The worker is up once the first sync's sync.completed arrived.
 await waitFor(() => countOf('sync.completed') >= 1, 60_000, 'the first sync.completed');
+const memoryMb = (field: 'VmRSS' | 'VmHWM') =>
+  Math.round(
+    Number(
+      new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? 0,
+    ) / 1024,
+  );
+const idleRssMb = memoryMb('VmRSS');
+/** CPU seconds (user + system) the delivery worker has used so far. */
+const workerCpuSeconds = () => {
+  const fields = readFileSync(`/proc/${worker.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
 
 const tenant = `tenants/${sandbox.facts.name ?? 'contoso'}/records/update`;
 await control(sandbox, tenant, { table: 'cdm_workers', count: WORKERS, changes: { cdm_lastname: 'Bench' } });
+const cpuBefore = workerCpuSeconds();
 const syncStarted = Date.now();
 const incremental = await sync.runNow(account.id, { kind: 'incremental', trigger: 'bench' });
 if (incremental?.status !== 'succeeded') throw new Error('incremental sync failed');
@@ -124,13 +137,29 @@ const lastAt = Math.max(
 const firstAt = Math.min(
   ...[...received.values()].filter((e) => e.type === 'employee.updated').map((e) => e.at),
 );
-const status = readFileSync(`/proc/${worker.pid}/status`, 'utf8');
-const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+const peakRssMb = memoryMb('VmHWM');
+const cpuUsed = workerCpuSeconds() - cpuBefore;
+// Where the time went, from PostgreSQL's clock: events built (per slice), then attempts made.
+const { rows: spans } = await db.pool.query<{
+  built_s: number;
+  first_attempt_s: number;
+  last_attempt_s: number;
+}>(
+  `SELECT extract(epoch FROM max(ev.created_at) - r.finished_at) AS built_s,
+          extract(epoch FROM min(a.started_at) - r.finished_at) AS first_attempt_s,
+          extract(epoch FROM max(a.started_at) - r.finished_at) AS last_attempt_s
+   FROM sync_runs r JOIN webhook_events ev ON ev.sync_run_id = r.id
+   JOIN webhook_deliveries d ON d.event_id = ev.id JOIN webhook_delivery_attempts a ON a.delivery_id = d.id
+   WHERE r.id = $1 GROUP BY r.finished_at`,
+  [incremental.runId],
+);
+const span = spans[0];
 console.log(
   `end to end: ${changed} employee.updated events; sync ${((committedAt - syncStarted) / 1000).toFixed(2)} s, ` +
     `commit → first event ${((firstAt - committedAt) / 1000).toFixed(2)} s, commit → all received ${((lastAt - committedAt) / 1000).toFixed(2)} s ` +
     `(${Math.round(changed / ((lastAt - committedAt) / 1000))} events/s); sync start → all received ${((lastAt - syncStarted) / 1000).toFixed(2)} s; ` +
-    `delivery worker peak RSS ${peakRssMb} MB; load ${load()}`,
+    `delivery worker RSS ${idleRssMb} MB before, peak ${peakRssMb} MB, CPU ${cpuUsed.toFixed(1)} s; ` +
+    `after commit: all events built ${Number(span?.built_s).toFixed(2)} s, attempts from ${Number(span?.first_attempt_s).toFixed(2)} to ${Number(span?.last_attempt_s).toFixed(2)} s; load ${load()}`,
 );
 
 const lags: number[] = [];

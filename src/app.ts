@@ -23,6 +23,7 @@ import {
 import { z } from 'zod';
 import { refuseInvalidText } from './api/input-guard.js';
 import { healthRoutes } from './api/routes/health.js';
+import { webhookEventsDocument } from './api/routes/webhooks.js';
 import { v1Api } from './api/v1.js';
 import type { Config } from './config.js';
 import type { Keyring } from './crypto/credentials.js';
@@ -261,6 +262,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         contact: { name: 'HRIS Gateway', email: 'support@hris-gateway.dev' },
       },
       servers: [{ url: '/', description: 'The gateway serving this document' }],
+      webhooks: webhookEventsDocument(),
       tags: [
         { name: 'Employees', description: 'People employed by the linked employer.' },
         { name: 'Employments', description: 'Employment periods, positions and pay.' },

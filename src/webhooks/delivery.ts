@@ -29,6 +29,8 @@ export interface DeliveryContext {
   keyring: Keyring;
   dispatcher: Dispatcher;
   policy: DeliveryPolicy;
+  /** True once the process is shutting down: no new batch is claimed (the one in flight finishes). */
+  stopping?: () => boolean;
   log: { warn(object: object, message: string): void; info(object: object, message: string): void };
 }
 
@@ -36,9 +38,7 @@ interface ClaimedDelivery {
   id: string;
   attempts: number;
   event_id: string;
-  type: string;
-  data: Record<string, unknown>;
-  created_at: Date;
+  body: string;
 }
 
 interface EndpointRow {
@@ -79,22 +79,18 @@ export function retryDelayMs(
 }
 
 /**
- * The body an endpoint receives. Record events carry `{id, remote_id, linked_account_id, model}`,
- * plus `record` (the API's own rendering) when the endpoint asked for full payloads.
+ * The body an endpoint receives, built by PostgreSQL from the stored event (its data is json text,
+ * embedded as it is: never parsed and serialized again here). Record events carry
+ * `{id, remote_id, linked_account_id, model}`, plus `record` when the endpoint takes full payloads.
+ * The same event gives the same bytes on every attempt, replay and redelivery.
  */
-export function eventBody(
-  event: { type: string; data: Record<string, unknown>; created_at: Date },
-  payload: 'full' | 'thin',
-): string {
-  let data = event.data;
-  if (payload === 'thin' && 'record' in data) {
-    const { record: _record, ...thin } = data;
-    data = thin;
-  }
-  return JSON.stringify({ type: event.type, timestamp: event.created_at.toISOString(), data });
-}
+const BODY_SQL = `json_build_object(
+    'type', ev.type,
+    'timestamp', to_char(ev.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'data', CASE WHEN $4 = 'thin' AND ev.data::jsonb ? 'record' THEN (ev.data::jsonb - 'record')::json ELSE ev.data END
+  )::text`;
 
-async function claim(context: DeliveryContext, endpointId: string): Promise<ClaimedDelivery[]> {
+async function claim(context: DeliveryContext, endpoint: EndpointRow): Promise<ClaimedDelivery[]> {
   const { rows } = await context.pool.query<ClaimedDelivery>(
     `WITH due AS (
        SELECT d.id FROM webhook_deliveries d
@@ -110,9 +106,9 @@ async function claim(context: DeliveryContext, endpointId: string): Promise<Clai
        UPDATE webhook_deliveries d SET locked_until = now() + make_interval(secs => $3)
        FROM due WHERE d.id = due.id RETURNING d.id, d.attempts, d.event_id
      )
-     SELECT c.id, c.attempts, c.event_id, ev.type, ev.data, ev.created_at
+     SELECT c.id, c.attempts, c.event_id, ${BODY_SQL} AS body
      FROM claimed c JOIN webhook_events ev ON ev.id = c.event_id ORDER BY ev.seq`,
-    [endpointId, context.policy.batchSize, leaseMs(context.policy) / 1000],
+    [endpoint.id, context.policy.batchSize, leaseMs(context.policy) / 1000, endpoint.payload],
   );
   return rows;
 }
@@ -152,7 +148,7 @@ async function attempt(
   secrets: string[],
   delivery: ClaimedDelivery,
 ): Promise<AttemptResult> {
-  const body = eventBody(delivery, endpoint.payload);
+  const { body } = delivery;
   const startedAt = new Date();
   const started = performance.now();
   const result = (responseStatus: number | null, error: string | null): AttemptResult => ({
@@ -221,8 +217,11 @@ export async function recordAttempts(
   try {
     await client.query('BEGIN');
     await client.query(
+      // Joined to the deliveries: an endpoint deleted meanwhile took its deliveries with it.
       `INSERT INTO webhook_delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, response_status, error)
-       SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[])`,
+       SELECT u.* FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[])
+         AS u(delivery_id, attempt_number, started_at, duration_ms, response_status, error)
+       JOIN webhook_deliveries d ON d.id = u.delivery_id`,
       [
         results.map((r) => r.deliveryId),
         results.map((r) => r.attemptNumber),
@@ -305,8 +304,8 @@ export async function deliverEndpoint(
   }
   const deadline = Date.now() + budgetMs;
   let attempts = 0;
-  while (Date.now() < deadline) {
-    const batch = await claim(context, endpointId);
+  while (Date.now() < deadline && !context.stopping?.()) {
+    const batch = await claim(context, endpoint);
     if (batch.length === 0) break;
     const results = await mapLimited(batch, context.policy.concurrency, (delivery) =>
       attempt(context, endpoint, secrets, delivery),

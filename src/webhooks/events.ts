@@ -6,10 +6,11 @@ import { MODEL_EVENT_NAMES } from './event-types.js';
 /**
  * From the change_events outbox to webhook events. The sync engine writes change events in the
  * transaction of each page; when a run ends, a trigger queues it in webhook_pending_runs (same
- * transaction as its end). Here, one transaction per run turns its changes into one event per
- * record (several changes of a record in one run coalesce), adds `sync.completed` or
- * `sync.failed`, creates the deliveries, and dequeues the run: a crash at any point repeats the
- * whole step, never half of it. A first sync (no earlier successful run of the account) emits only
+ * transaction as its end). Here, transactions of up to DISPATCH_SLICE records each turn its changes
+ * into one event per record (several changes of a record in one run coalesce) with their
+ * deliveries, and save how far they got in the same transaction; the last one adds
+ * `sync.completed` or `sync.failed` and dequeues the run. A crash repeats a slice, never half of
+ * one; and the first slice's events are on their way while the next is built. A first sync (no earlier successful run of the account) emits only
  * its `sync.completed` with counts: a platform learns the initial load happened without a flood.
  *
  * Set-based: PostgreSQL renders each record with the API's own JSON builder (jsonSelect, as
@@ -23,6 +24,8 @@ import { MODEL_EVENT_NAMES } from './event-types.js';
  * and costs seconds instead of milliseconds per batch (docs/PERFORMANCE.md, Webhooks).
  */
 export const ANALYZE_AFTER_ROWS = 1000;
+/** Records turned into events per transaction. */
+export const DISPATCH_SLICE = 2000;
 
 /** Full payloads never carry sensitive fields or remote_data. */
 const PAYLOAD_READ = { includeRemoteData: false, includeSensitiveFields: false } as const;
@@ -48,6 +51,9 @@ const FAN_OUT_INSERTED = `INSERT INTO webhook_deliveries (id, endpoint_id, event
 
 interface EndedRun {
   sync_run_id: string;
+  /** Progress of an unfinished dispatch: the model and the last record done. */
+  model: string | null;
+  after_record_id: string | null;
   linked_account_id: string | null;
   platform_id: string | null;
   kind: string;
@@ -64,13 +70,24 @@ interface Inserted {
   deliveries: number;
 }
 
-/** The run's record events of one model, with their deliveries. */
-async function insertRecordEvents(client: pg.PoolClient, run: EndedRun, model: ModelName): Promise<Inserted> {
+/**
+ * Record events of one model of the run, in record id order after `afterRecordId`, at most `limit`
+ * records, with their deliveries.
+ */
+async function insertRecordEvents(
+  client: pg.PoolClient,
+  run: EndedRun,
+  model: ModelName,
+  afterRecordId: string | null,
+  limit: number,
+): Promise<Inserted & { records: number; lastRecordId: string | null }> {
   const spec = MODELS[model];
-  const { rows } = await client.query<Inserted>(
+  const { rows } = await client.query<Inserted & { records: number; last_record_id: string | null }>(
     `WITH changed AS (
-       SELECT record_id, array_agg(kind ORDER BY id) AS kinds, min(id) AS first_change
-       FROM change_events WHERE sync_run_id = $1 AND model = $2 GROUP BY record_id
+       SELECT record_id, array_agg(kind ORDER BY id) AS kinds
+       FROM change_events
+       WHERE sync_run_id = $1 AND model = $2 AND ($6::uuid IS NULL OR record_id > $6::uuid)
+       GROUP BY record_id ORDER BY record_id LIMIT $7
      ), inserted AS (
        INSERT INTO webhook_events (id, platform_id, linked_account_id, sync_run_id, type, record_key, data, fanned_out_at)
        SELECT webhook_uuid_v7(), $3, $4, $1, $5 || '.' || ${COALESCED_KIND}, $2 || ':' || c.record_id,
@@ -82,13 +99,29 @@ async function insertRecordEvents(client: pg.PoolClient, run: EndedRun, model: M
          SELECT ${jsonSelect(spec, PAYLOAD_READ)}, t.remote_id FROM ${spec.table} t
          WHERE t.linked_account_id = $4 AND t.id = c.record_id
        ) r ON true
-       ORDER BY c.first_change
+       ORDER BY c.record_id
        RETURNING id, seq, platform_id, type, record_key
      ), delivered AS (${FAN_OUT_INSERTED})
-     SELECT (SELECT count(*) FROM inserted)::int AS events, (SELECT count(*) FROM delivered)::int AS deliveries`,
-    [run.sync_run_id, model, run.platform_id, run.linked_account_id, MODEL_EVENT_NAMES[model]],
+     SELECT (SELECT count(*) FROM inserted)::int AS events, (SELECT count(*) FROM delivered)::int AS deliveries,
+            (SELECT count(*) FROM changed)::int AS records,
+            (SELECT record_id FROM changed ORDER BY record_id DESC LIMIT 1) AS last_record_id`,
+    [
+      run.sync_run_id,
+      model,
+      run.platform_id,
+      run.linked_account_id,
+      MODEL_EVENT_NAMES[model],
+      afterRecordId,
+      limit,
+    ],
   );
-  return rows[0] ?? { events: 0, deliveries: 0 };
+  const row = rows[0];
+  return {
+    events: row?.events ?? 0,
+    deliveries: row?.deliveries ?? 0,
+    records: row?.records ?? 0,
+    lastRecordId: row?.last_record_id ?? null,
+  };
 }
 
 /** Inserts one event for a platform and its deliveries (to the enabled endpoints subscribed). */
@@ -161,11 +194,11 @@ function syncEventData(run: EndedRun, counts: Counts) {
 }
 
 /**
- * Turns the oldest ended run into events and deliveries. Returns false when there was none, or when
+ * Turns the oldest ended run (or its next slice) into events and deliveries. Returns false when there was none, or when
  * another worker is dispatching (runs are dispatched one at a time, in order, so events about a
  * record keep their order across runs).
  */
-export async function dispatchNextRun(pool: pg.Pool): Promise<boolean> {
+export async function dispatchNextRun(pool: pg.Pool, slice = DISPATCH_SLICE): Promise<boolean> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -177,7 +210,7 @@ export async function dispatchNextRun(pool: pg.Pool): Promise<boolean> {
       return false;
     }
     const { rows } = await client.query<EndedRun>(
-      `SELECT p.sync_run_id, r.linked_account_id, a.platform_id, r.kind, r.status, r.stats, r.error,
+      `SELECT p.sync_run_id, p.model, p.after_record_id, r.linked_account_id, a.platform_id, r.kind, r.status, r.stats, r.error,
               r.started_at, r.finished_at,
               NOT EXISTS (SELECT 1 FROM sync_runs e WHERE e.linked_account_id = r.linked_account_id
                             AND e.status = 'succeeded' AND e.started_at < r.started_at) AS first_sync
@@ -192,17 +225,30 @@ export async function dispatchNextRun(pool: pg.Pool): Promise<boolean> {
       return false;
     }
     if (run.platform_id && run.linked_account_id) {
-      const total: Inserted = { events: 0, deliveries: 0 };
       if (!run.first_sync) {
         const models = await client.query<{ model: ModelName }>(
-          'SELECT DISTINCT model FROM change_events WHERE sync_run_id = $1',
-          [run.sync_run_id],
+          'SELECT DISTINCT model FROM change_events WHERE sync_run_id = $1 AND model >= $2 ORDER BY model',
+          [run.sync_run_id, run.model ?? ''],
         );
+        let budget = slice;
         for (const { model } of models.rows) {
           if (!(model in MODELS)) continue;
-          const inserted = await insertRecordEvents(client, run, model);
-          total.events += inserted.events;
-          total.deliveries += inserted.deliveries;
+          const after = model === run.model ? run.after_record_id : null;
+          const inserted = await insertRecordEvents(client, run, model, after, budget);
+          budget -= inserted.records;
+          // Statistics matter most on the first large slice (the claim is planned on them).
+          if (!run.model && inserted.deliveries >= ANALYZE_AFTER_ROWS) {
+            await client.query('ANALYZE webhook_events');
+            await client.query('ANALYZE webhook_deliveries');
+          }
+          if (budget <= 0) {
+            await client.query(
+              'UPDATE webhook_pending_runs SET model = $2, after_record_id = $3 WHERE sync_run_id = $1',
+              [run.sync_run_id, model, inserted.lastRecordId],
+            );
+            await client.query('COMMIT');
+            return true;
+          }
         }
       }
       await insertEvent(client, {
@@ -213,8 +259,6 @@ export async function dispatchNextRun(pool: pg.Pool): Promise<boolean> {
         recordKey: `linked_account:${run.linked_account_id}`,
         data: syncEventData(run, await runCounts(client, run)),
       });
-      if (total.events >= ANALYZE_AFTER_ROWS) await client.query('ANALYZE webhook_events');
-      if (total.deliveries >= ANALYZE_AFTER_ROWS) await client.query('ANALYZE webhook_deliveries');
     }
     await client.query('DELETE FROM webhook_pending_runs WHERE sync_run_id = $1', [run.sync_run_id]);
     await client.query('COMMIT');

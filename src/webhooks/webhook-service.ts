@@ -37,6 +37,8 @@ export interface WebhookServiceOptions {
   log: Log;
   /** Overrides (tests, benchmarks). */
   policy?: Partial<DeliveryPolicy>;
+  /** Records turned into events per transaction (default DISPATCH_SLICE). */
+  dispatchSlice?: number;
 }
 
 export class WebhookService {
@@ -75,6 +77,7 @@ export class WebhookService {
       keyring: this.options.keyring,
       dispatcher: this.dispatcher,
       policy: this.policy,
+      stopping: () => this.stopped,
       log: this.options.log,
     };
   }
@@ -137,14 +140,29 @@ export class WebhookService {
       });
   }
 
-  /** One pass: ended runs → events → deliveries → jobs for endpoints with due deliveries; pruning hourly. */
+  /**
+   * One pass: ended runs → events and deliveries, a slice at a time (each slice's deliveries are
+   * queued before the next is built) → account events fanned out → pg-boss jobs for endpoints
+   * with due deliveries; pruning hourly.
+   */
   async tick(): Promise<void> {
     const { pool } = this.options.db;
-    while (await dispatchNextRun(pool)) {
-      if (this.stopped) return;
+    for (;;) {
+      const dispatched = await dispatchNextRun(pool, this.options.dispatchSlice);
+      if (!dispatched) await fanOutPending(pool);
+      await this.queueDueEndpoints();
+      if (!dispatched || this.stopped) break;
     }
-    await fanOutPending(pool);
-    const { rows } = await pool.query<{ endpoint_id: string }>(
+    if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
+      this.lastPrune = Date.now();
+      const pruned = await pruneWebhookHistory(pool, this.options.config.WEBHOOK_RETENTION_DAYS);
+      if (pruned > 0) this.options.log.info({ pruned }, 'pruned webhook events past retention');
+    }
+  }
+
+  /** One job per endpoint with due, unleased deliveries (pg-boss collapses duplicates per endpoint). */
+  private async queueDueEndpoints(): Promise<void> {
+    const { rows } = await this.options.db.pool.query<{ endpoint_id: string }>(
       `SELECT DISTINCT d.endpoint_id FROM webhook_deliveries d
        JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.status = 'enabled'
        WHERE d.status = 'pending' AND d.next_attempt_at <= now()
@@ -156,11 +174,6 @@ export class WebhookService {
     }
     // Jobs queued here are picked up by this process's workers at once rather than at their next poll.
     if (queued > 0) for (const id of this.workerIds) this.boss?.notifyWorker(id);
-    if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
-      this.lastPrune = Date.now();
-      const pruned = await pruneWebhookHistory(pool, this.options.config.WEBHOOK_RETENTION_DAYS);
-      if (pruned > 0) this.options.log.info({ pruned }, 'pruned webhook events past retention');
-    }
   }
 
   async stop(): Promise<void> {

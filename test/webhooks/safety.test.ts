@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLinkedAccount, createPlatform } from '../../src/platforms/platform-service.js';
 import { pruneWebhookHistory } from '../../src/webhooks/retention.js';
@@ -107,6 +108,60 @@ describe('webhook URL safety', () => {
         .toMatch(/localhost resolved to (127\.0\.0\.1|::1), a private, loopback or link-local address/);
       expect(receiver.requests.filter((r) => r.path === '/rebound')).toEqual([]);
     } finally {
+      await webhooks.stop();
+    }
+  });
+});
+
+describe('secrets in logs', () => {
+  it('no log line carries a signing secret or the endpoint URL (it may hold a token)', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logged = await createTestApp(
+      db,
+      { WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WEBHOOK_RETRY_DELAYS_SECONDS: '60' },
+      { level: 'trace', stream },
+    );
+    const log = {
+      info: (object: object, message: string) => lines.push(JSON.stringify({ ...object, message })),
+      warn: (object: object, message: string) => lines.push(JSON.stringify({ ...object, message })),
+      error: (object: object, message: string) => lines.push(JSON.stringify({ ...object, message })),
+    };
+    const webhooks = new WebhookService({ db, keyring: logged.services.keyring, config: logged.config, log });
+    await webhooks.startWorker(1);
+    receiver.setResponder((request) => (request.path.startsWith('/logged') ? 500 : 200));
+    try {
+      const { apiKey } = await createPlatform(db.prisma, 'Logs Co');
+      const headers = { authorization: `Bearer ${apiKey}` };
+      const url = `${receiver.url}/logged?token=receiver-token-4471`;
+      const created = await logged.app.inject({
+        method: 'POST',
+        url: '/v1/webhook-endpoints',
+        headers,
+        payload: { url },
+      });
+      const { id, secret } = created.json();
+      const rotated = await logged.app.inject({
+        method: 'POST',
+        url: `/v1/webhook-endpoints/${id}/rotate-secret`,
+        headers,
+      });
+      await logged.app.inject({ method: 'POST', url: `/v1/webhook-endpoints/${id}/test`, headers });
+      await receiver.waitFor((all) => all.some((r) => r.path.startsWith('/logged')));
+      await expect.poll(() => lines.some((line) => line.includes('webhook deliveries failed'))).toBe(true);
+      const text = lines.join('\n');
+      expect(text).toContain(id);
+      for (const value of [secret, rotated.json().secret, 'receiver-token-4471']) {
+        expect(text).not.toContain(value);
+        expect(text).not.toContain(String(value).replace(/^whsec_/, ''));
+      }
+    } finally {
+      receiver.setResponder(() => 200);
       await webhooks.stop();
     }
   });

@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamicsAccount } from '../../src/accounts/dynamics-accounts.js';
+import { sweepExpiringAccounts } from '../../src/accounts/expiry.js';
 import { createPlatform } from '../../src/platforms/platform-service.js';
+import { WebhookService } from '../../src/webhooks/webhook-service.js';
 import { createTestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { sandboxCredentials, startFileSandbox } from '../helpers/sandbox.js';
@@ -8,7 +10,7 @@ import { type ReceivedRequest, startReceiver, verify } from './receiver.js';
 
 const db = await createTestDatabase();
 const sandbox = await startFileSandbox({ workers: 60, seed: 11 });
-const { app, services } = await createTestApp(
+const { app, services, config } = await createTestApp(
   db,
   {
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
@@ -19,7 +21,17 @@ const { app, services } = await createTestApp(
   { caCertPem: sandbox.caCertPem },
 );
 await services.sync.start();
-await services.webhooks.startWorker(2);
+// Delivery as on a worker, turning runs into events 2 records per transaction (so the sync tests
+// below also cover a run dispatched in several slices).
+const webhooks = new WebhookService({
+  db,
+  keyring: services.keyring,
+  config,
+  log: { info() {}, warn() {}, error() {} },
+  dispatchSlice: 2,
+});
+await webhooks.startWorker(2);
+afterAll(() => webhooks.stop());
 const receiver = await startReceiver();
 
 async function newPlatform(name: string) {
@@ -154,6 +166,22 @@ describe('webhook endpoints API', () => {
   });
 });
 
+describe('OpenAPI', () => {
+  it('documents the events an endpoint receives, with the signature headers', async () => {
+    const document = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(Object.keys(document.webhooks).sort()).toEqual(['linkedAccount', 'recordChanged', 'sync']);
+    const recordChanged = document.webhooks.recordChanged.post;
+    expect(recordChanged.parameters.map((p: { name: string }) => p.name)).toEqual([
+      'webhook-id',
+      'webhook-timestamp',
+      'webhook-signature',
+    ]);
+    const schema = recordChanged.requestBody.content['application/json'].schema;
+    expect(schema.properties.type.enum).toContain('benefit_enrollment.deleted');
+    expect(schema.properties.data.required).toEqual(['id', 'remote_id', 'linked_account_id', 'model']);
+  });
+});
+
 describe('events from syncs', () => {
   const tenant = newPlatform('Sync Events Co');
 
@@ -275,6 +303,74 @@ describe('events from syncs', () => {
       previous_status: 'connected',
     });
     expect(String(changed.json.data.status_reason)).toMatch(/AADSTS7000222/);
+    await receiver.waitFor(() => ofType(receiver.delivered('/status'), 'sync.failed').length === 1);
+    const [failed] = ofType(receiver.delivered('/status'), 'sync.failed') as [ReceivedRequest];
+    expect(failed.json.data).toMatchObject({ linked_account_id: account.id, first_sync: true });
+    expect(String(failed.json.data.error)).toMatch(/AADSTS7000222/);
+  });
+
+  it('delivers the changes a killed sync committed: its run is marked failed by the next sync, then sent', async () => {
+    const { platform, headers } = await newPlatform('Killed Sync Co');
+    const endpoint = await createEndpoint(headers, { url: `${receiver.url}/killed`, payload: 'thin' });
+    const { account } = await linkAccount(platform.id, 'killed');
+    expect((await services.sync.runNow(account.id, { kind: 'full', trigger: 'test' }))?.status).toBe(
+      'succeeded',
+    );
+    // What a sync killed after committing one page leaves: its run 'running', the page's changes in the outbox.
+    const { rows } = await db.pool.query(
+      'SELECT id FROM employees WHERE linked_account_id = $1 ORDER BY id LIMIT 2',
+      [account.id],
+    );
+    const killedRun = '0193a5e2-0000-7000-8000-00000000dead';
+    await db.pool.query(
+      `INSERT INTO sync_runs (id, linked_account_id, kind, trigger, status) VALUES ($1, $2, 'incremental', 'test', 'running')`,
+      [killedRun, account.id],
+    );
+    await db.pool.query(
+      `INSERT INTO change_events (linked_account_id, model, record_id, kind, sync_run_id)
+       SELECT $1, 'employees', unnest($2::uuid[]), 'updated', $3`,
+      [account.id, rows.map((row) => row.id), killedRun],
+    );
+    expect((await services.sync.runNow(account.id, { kind: 'incremental', trigger: 'test' }))?.status).toBe(
+      'succeeded',
+    );
+    await receiver.waitFor(() => ofType(receiver.delivered('/killed'), 'sync.failed').length === 1);
+    const updated = ofType(receiver.delivered('/killed'), 'employee.updated').filter(
+      (r) =>
+        (r.json.data as { id: string }).id === rows[0].id ||
+        (r.json.data as { id: string }).id === rows[1].id,
+    );
+    expect(updated).toHaveLength(2);
+    for (const request of updated) verify(endpoint.secret, request);
+    const [failed] = ofType(receiver.delivered('/killed'), 'sync.failed') as [ReceivedRequest];
+    expect(failed.json.data).toMatchObject({ sync_run_id: killedRun, counts: { employees: { updated: 2 } } });
+    expect(String(failed.json.data.error)).toMatch(/interrupted/);
+  });
+
+  it('sends linked_account.credentials_expiring when the expiry sweep finds a secret near its end', async () => {
+    const { platform, headers } = await newPlatform('Expiry Co');
+    await createEndpoint(headers, {
+      url: `${receiver.url}/expiry`,
+      event_types: ['linked_account.credentials_expiring'],
+    });
+    const { account } = await linkAccount(platform.id, 'expiring');
+    const expiresAt = new Date(Date.now() + 10 * 24 * 3600_000);
+    await db.pool.query('UPDATE linked_accounts SET credentials_expire_at = $2 WHERE id = $1', [
+      account.id,
+      expiresAt,
+    ]);
+    expect((await sweepExpiringAccounts(db.pool)).updated).toContain(account.id);
+    await receiver.waitFor(() => receiver.delivered('/expiry').length === 1);
+    const [expiring] = receiver.delivered('/expiry') as [ReceivedRequest];
+    expect(expiring.json).toMatchObject({
+      type: 'linked_account.credentials_expiring',
+      data: {
+        linked_account_id: account.id,
+        status: 'expiring_soon',
+        credentials_expire_at: expiresAt.toISOString(),
+      },
+    });
+    expect(String(expiring.json.data.status_reason)).not.toBe('');
   });
 });
 
@@ -347,6 +443,12 @@ describe('delivery', () => {
       const list = await app.inject({ method: 'GET', url: '/v1/webhook-endpoints', headers });
       const disabled = list.json().results.find((e: { id: string }) => e.id === gone.id);
       expect(disabled.disabled_reason).toMatch(/410 Gone/);
+      const testDisabled = await app.inject({
+        method: 'POST',
+        url: `/v1/webhook-endpoints/${gone.id}/test`,
+        headers,
+      });
+      expect(testDisabled.statusCode).toBe(409);
     } finally {
       receiver.setResponder(() => 200);
     }

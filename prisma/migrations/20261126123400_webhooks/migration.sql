@@ -1,7 +1,7 @@
 -- Outbound webhooks (docs/webhooks.md).
 
 -- CreateIndex
-CREATE INDEX "change_events_sync_run_id_idx" ON "change_events"("sync_run_id");
+CREATE INDEX "change_events_sync_run_id_model_record_id_idx" ON "change_events"("sync_run_id", "model", "record_id");
 
 -- CreateTable
 CREATE TABLE "webhook_endpoints" (
@@ -58,6 +58,10 @@ CREATE TABLE "webhook_deliveries" (
     CONSTRAINT "webhook_deliveries_pkey" PRIMARY KEY ("id")
 );
 
+-- Room on each page for a row's new version: taking the lease (locked_until, not indexed) is then
+-- a HOT update that touches none of the indexes.
+ALTER TABLE "webhook_deliveries" SET (fillfactor = 70);
+
 -- CreateTable
 CREATE TABLE "webhook_delivery_attempts" (
     "id" BIGSERIAL NOT NULL,
@@ -75,6 +79,8 @@ CREATE TABLE "webhook_delivery_attempts" (
 CREATE TABLE "webhook_pending_runs" (
     "sync_run_id" UUID NOT NULL,
     "queued_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "model" TEXT,
+    "after_record_id" UUID,
 
     CONSTRAINT "webhook_pending_runs_pkey" PRIMARY KEY ("sync_run_id")
 );

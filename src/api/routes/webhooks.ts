@@ -1,3 +1,4 @@
+import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -149,6 +150,8 @@ const deliverySchema = z
     },
   });
 
+const tags = ['Webhooks'];
+
 const idParams = z.object({ id: z.uuid().describe('The endpoint id.') });
 
 const errors = {
@@ -159,13 +162,18 @@ const errors = {
 };
 
 const notFound = (what: string) => new AppError('not_found', `No ${what} of yours has this id.`);
+const disabledConflict = (action: string) =>
+  new AppError(
+    'conflict',
+    `The endpoint is disabled; enable it (PATCH {"status":"enabled"}) before ${action}.`,
+    [{ field: 'status', message: 'disabled' }],
+  );
 
 export async function webhookRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const { pool } = app.db;
   const security = [{ apiKey: [] }];
   const config = { accountTokenOptional: true };
-  const tags = ['Webhooks'];
 
   async function checkUrl(url: string): Promise<void> {
     try {
@@ -266,8 +274,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         operationId: 'get_webhook_endpoint',
         summary: 'Get a webhook endpoint',
-        description:
-          'One of your webhook endpoints: its URL, event types, payload style and status (`disabled` with the reason after 5 days of failures or a 410). The secret is shown only when created or rotated.',
+        description: 'One of your endpoints, with its status and, when disabled, why (never its secret).',
         tags,
         security,
         params: idParams,
@@ -389,12 +396,14 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
             },
           }),
           ...errors,
+          409: errorResponseSchema.describe('The endpoint is disabled: enable it first.'),
         },
       },
     },
     async (request, reply) => {
       const endpoint = await getEndpoint(pool, request.apiKey.platformId, request.params.id);
       if (!endpoint) throw notFound('webhook endpoint');
+      if (endpoint.status !== 'enabled') throw disabledConflict('testing');
       return reply.code(202).send(await sendTestEvent(pool, request.apiKey.platformId, endpoint.id));
     },
   );
@@ -431,12 +440,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const endpoint = await getEndpoint(pool, request.apiKey.platformId, request.params.id);
       if (!endpoint) throw notFound('webhook endpoint');
-      if (endpoint.status !== 'enabled') {
-        throw new AppError(
-          'conflict',
-          'The endpoint is disabled; enable it (PATCH status "enabled") before replaying.',
-        );
-      }
+      if (endpoint.status !== 'enabled') throw disabledConflict('replaying');
       const { since } = request.body;
       const until = request.body.until ?? new Date();
       if (until <= since) {
@@ -530,4 +534,112 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
       return toPage(rows, pageSize, cursor);
     },
   );
+}
+
+// ─── The events themselves, for the OpenAPI document's `webhooks` section ─────────────────────
+
+const signatureHeaders = [
+  { name: 'webhook-id', description: 'The event id: the same on every retry, replay and redelivery.' },
+  { name: 'webhook-timestamp', description: 'Unix seconds of this attempt.' },
+  {
+    name: 'webhook-signature',
+    description:
+      '`v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`; two, space-separated, for 24 h after a rotation.',
+  },
+].map((header) => ({ ...header, in: 'header', required: true, schema: { type: 'string' } }));
+
+const accountEventData = z.object({
+  linked_account_id: z.uuid(),
+  end_user_origin_id: z.string(),
+  organization_name: z.string(),
+  status: z.string(),
+  previous_status: z.string().nullable(),
+  status_reason: z.string().nullable().describe('What to fix, when the account needs attention.'),
+  credentials_expire_at: dateTime.nullable(),
+});
+
+const WEBHOOK_EVENTS = {
+  recordChanged: {
+    summary: 'A record changed',
+    description:
+      'One event per changed record per sync (`<model>.created|updated|deleted`). `record` (the record as GET /v1/<model>/{id} returns it, never sensitive fields or remote_data) only with payload "full".',
+    body: z.object({
+      type: z.enum(
+        EVENT_TYPES.filter((type) => /\.(created|updated|deleted)$/.test(type)) as [string, ...string[]],
+      ),
+      timestamp: dateTime,
+      data: z.object({
+        id: z.uuid(),
+        remote_id: z.string().nullable(),
+        linked_account_id: z.uuid(),
+        model: z.string(),
+        record: z.record(z.string(), z.unknown()).nullable().optional(),
+      }),
+    }),
+  },
+  linkedAccount: {
+    summary: 'A linked account connected, changed status or nears credentials expiry',
+    description:
+      'linked_account.connected, linked_account.status_changed, linked_account.credentials_expiring.',
+    body: z.object({
+      type: z.enum(EVENT_TYPES.filter((type) => type.startsWith('linked_account.')) as [string, ...string[]]),
+      timestamp: dateTime,
+      data: accountEventData,
+    }),
+  },
+  sync: {
+    summary: 'A sync ended',
+    description:
+      'sync.completed (with counts; a first sync sends only this) or sync.failed (with the error).',
+    body: z.object({
+      type: z.enum(['sync.completed', 'sync.failed']),
+      timestamp: dateTime,
+      data: z.object({
+        sync_run_id: z.uuid(),
+        linked_account_id: z.uuid(),
+        kind: z.enum(['full', 'incremental']),
+        first_sync: z.boolean(),
+        started_at: dateTime,
+        finished_at: dateTime.nullable(),
+        counts: z.record(
+          z.string(),
+          z.object({ created: z.number(), updated: z.number(), deleted: z.number() }),
+        ),
+        error: z.string().optional(),
+      }),
+    }),
+  },
+} as const;
+
+type WebhooksObject = NonNullable<
+  Extract<NonNullable<FastifyDynamicSwaggerOptions['openapi']>, { webhooks?: unknown }>['webhooks']
+>;
+
+/**
+ * The OpenAPI 3.1 `webhooks` object: what an endpoint receives, with the signature headers (the
+ * signature is the authentication: no security scheme applies).
+ */
+export function webhookEventsDocument(): WebhooksObject {
+  return Object.fromEntries(
+    Object.entries(WEBHOOK_EVENTS).map(([name, event]) => [
+      name,
+      {
+        post: {
+          operationId: `webhook_${name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)}`,
+          summary: event.summary,
+          description: event.description,
+          tags,
+          security: [],
+          parameters: signatureHeaders,
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: z.toJSONSchema(event.body) } },
+          },
+          responses: {
+            '204': { description: 'Any 2xx: delivered. 410: disables the endpoint. Else retried.' },
+          },
+        },
+      },
+    ]),
+  ) as WebhooksObject;
 }
