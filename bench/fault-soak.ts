@@ -84,7 +84,7 @@ function randomFaults(random: Random, maxRetryAfterSeconds: number): FaultRuleIn
     rules.push({
       route: 'dataverse',
       kind: 'throttle',
-      retryAfterSeconds: random.int(0, 1),
+      retryAfterSeconds: random.int(0, maxRetryAfterSeconds),
       probability: share(),
     });
   }
