@@ -47,6 +47,8 @@ export interface Sandbox {
   defaultTenant: SandboxTenant;
   /** Adds a tenant with its own directory, Dataverse org and F&O environment, isolated from the others. */
   createTenant(options: TenantOptions): Promise<SandboxTenant>;
+  /** Drops a tenant created with createTenant (its data leaves memory; long soaks create hundreds). */
+  removeTenant(name: string): boolean;
   /** The default tenant's truth and controls. */
   truth: SandboxTruth;
   controls: TenantControls;
@@ -267,6 +269,13 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
     tenants,
     defaultTenant,
     createTenant,
+    removeTenant: (name) => {
+      if (name === options.tenantName || !runtimes.has(name)) return false;
+      runtimes.delete(name);
+      environments.delete(name);
+      environments.delete(`${name}-fno`);
+      return tenants.delete(name);
+    },
     truth: defaultTenant.truth,
     controls: defaultTenant.controls,
     faults,

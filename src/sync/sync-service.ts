@@ -126,9 +126,10 @@ export class SyncService {
           trigger: job.data.trigger,
           runId,
         });
-        if (!result) {
-          // Another process holds the account's sync: this queued run will not happen, say so
-          // rather than leave it queued for ever (requests would join it).
+        if (result?.runId !== runId) {
+          // Another sync of the account (in another process, or this one's connect flow) ran
+          // instead: this queued run will not happen, say so rather than leave it queued for ever
+          // (requests would join it).
           await this.options.db.pool.query(
             `UPDATE sync_runs SET status = 'failed', finished_at = now(),
                error = 'skipped: another sync of this account was running'

@@ -19,12 +19,22 @@ export interface GatewayProcess {
 }
 
 export function startWorkerProcess(databaseUrl: string, env: Record<string, string> = {}): GatewayProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--role', 'worker'], {
+  return startGatewayProcess('worker', databaseUrl, env);
+}
+
+/** `src/server.ts --role <role>`; ready once it logs that its worker is ready or it listens. */
+export function startGatewayProcess(
+  role: 'worker' | 'api' | 'all',
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): GatewayProcess & { url: () => string | undefined } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--role', role], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
       DATA_DIR: mkdtempSync(join(tmpdir(), 'hris-worker-')),
       LOG_LEVEL: 'info',
+      PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -39,7 +49,7 @@ export function startWorkerProcess(databaseUrl: string, env: Record<string, stri
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
         lines.push(line);
-        if (line.includes('sync worker ready')) resolve();
+        if (line.includes('sync worker ready') || line.includes('Server listening')) resolve();
       });
     }
     child.once('exit', (code) =>
@@ -52,7 +62,14 @@ export function startWorkerProcess(databaseUrl: string, env: Record<string, stri
     child.kill(signal);
     await exited;
   };
-  return { child, lines, ready, kill, stop: () => kill('SIGTERM') };
+  const url = () => {
+    for (const line of lines) {
+      const found = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1];
+      if (found && line.includes('Server listening')) return found;
+    }
+    return undefined;
+  };
+  return { child, lines, ready, kill, stop: () => kill('SIGTERM'), url };
 }
 
 /** Polls `condition` until it holds, or fails after `timeoutMs`. */

@@ -3,14 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { DynamicsConnection, type DynamicsDependencies } from '../../src/providers/dynamics/connection.js';
-import type { DynamicsCredentials } from '../../src/providers/dynamics/credentials.js';
 import { createDynamicsHttp, createMsalNetworkClient } from '../../src/providers/dynamics/http-client.js';
-import {
-  type Sandbox,
-  type SandboxOptions,
-  type SandboxTenant,
-  startSandbox,
-} from '../../src/sandbox/index.js';
+import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
+import { sandboxCredentials } from './sandbox-credentials.js';
+
+export { sandboxCredentials };
 
 /** A sandbox on a free port for one test file, closed when the file ends. */
 export async function startFileSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -20,29 +17,6 @@ export async function startFileSandbox(options: SandboxOptions = {}): Promise<Sa
     await sandbox.close();
   });
   return sandbox;
-}
-
-/** Credentials as an admin would enter them for a sandbox tenant. */
-export function sandboxCredentials(
-  tenant: SandboxTenant,
-  auth: 'secret' | 'certificate' = 'secret',
-  withFno = false,
-): DynamicsCredentials {
-  return {
-    tenantId: tenant.tenantId,
-    clientId: tenant.clientId,
-    authorityHost: tenant.authorityHost,
-    dataverseUrl: tenant.dataverseUrl,
-    ...(withFno ? { fnoUrl: tenant.fnoUrl } : {}),
-    auth:
-      auth === 'secret'
-        ? {
-            type: 'secret',
-            clientSecret: tenant.clientSecret,
-            expiresAt: tenant.clientSecretExpiresAt.toISOString(),
-          }
-        : { type: 'certificate', certificatePem: tenant.certificatePem, privateKeyPem: tenant.privateKeyPem },
-  };
 }
 
 /** The plumbing a gateway process shares across connections, trusting the sandbox's CA. */

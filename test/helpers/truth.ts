@@ -16,7 +16,7 @@ export async function storedRemoteIds(db: Database, accountId: string, table: st
 export async function expectEqualToTruth(
   db: Database,
   accountId: string,
-  sandbox: Sandbox,
+  sandbox: Pick<Sandbox, 'truth'>,
 ): Promise<string[]> {
   const truth = sandbox.truth;
   const problems: string[] = [];

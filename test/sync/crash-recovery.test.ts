@@ -30,7 +30,7 @@ async function killSyncAfter(accountId: string, pages: number): Promise<number> 
   });
   let seen = 0;
   for await (const line of createInterface({ input: child.stdout })) {
-    if (line === 'done') throw new Error('the sync finished before it could be killed');
+    if (line.startsWith('done')) throw new Error('the sync finished before it could be killed');
     if (line.startsWith('page dataverse:cdm_workers ') && ++seen >= pages) {
       child.kill('SIGKILL');
       break;

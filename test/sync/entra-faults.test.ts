@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TokenAcquisitionError } from '../../src/providers/dynamics/auth.js';
 import { diagnose } from '../../src/providers/dynamics/diagnose.js';
+import { createClientCertificate } from '../../src/sandbox/certs.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { createTestTenant } from '../helpers/fixtures.js';
@@ -150,6 +151,21 @@ describe('Entra ID refusals, as MSAL Node raises them', () => {
       expect([name, diagnosis.status]).toEqual([name, status]);
       expect(diagnosis.reason).toMatch(reason);
     }
+    // A certificate Entra does not know for the app (AADSTS700027).
+    const stranger = await createClientCertificate('stranger');
+    const unknownCertificate = await tokenError(
+      {
+        ...credentials,
+        auth: {
+          type: 'certificate',
+          certificatePem: stranger.certificatePem,
+          privateKeyPem: stranger.privateKeyPem,
+        },
+      },
+      30_000,
+    );
+    expect(unknownCertificate.aadsts).toBe(700027);
+    expect(diagnose(unknownCertificate)).toMatchObject({ status: 'needs_reauth' });
     sandbox.controls.expireClientSecret();
     try {
       const expired = await tokenError(undefined, 30_000);
