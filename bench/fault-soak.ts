@@ -333,7 +333,7 @@ export async function runFaultSoak(options: SoakOptions): Promise<RunReport[]> {
         for (const rule of rules) sandbox.faults.remove(rule.id);
         sandbox.resetClock();
         await connection.close();
-        sandbox.removeTenant(tenant.name);
+        await sandbox.removeTenant(tenant.name);
       }
       report.seconds = Math.round((performance.now() - started) / 100) / 10;
       reports.push(report);

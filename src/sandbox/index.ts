@@ -47,8 +47,11 @@ export interface Sandbox {
   defaultTenant: SandboxTenant;
   /** Adds a tenant with its own directory, Dataverse org and F&O environment, isolated from the others. */
   createTenant(options: TenantOptions): Promise<SandboxTenant>;
-  /** Drops a tenant created with createTenant (its data leaves memory; long soaks create hundreds). */
-  removeTenant(name: string): boolean;
+  /**
+   * Drops a tenant created with createTenant and closes its environments' ports (its data leaves
+   * memory; long soaks create hundreds). False for the default tenant or an unknown name.
+   */
+  removeTenant(name: string): Promise<boolean>;
   /** The default tenant's truth and controls. */
   truth: SandboxTruth;
   controls: TenantControls;
@@ -177,12 +180,16 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
     return { dataverse, fno };
   }
 
+  /** Each tenant's two environment servers, so removeTenant can close them. */
+  const tenantServers = new Map<string, { dataverse: SandboxServer; fno: SandboxServer }>();
+
   async function createTenant(tenantInput: TenantOptions): Promise<SandboxTenant> {
     const tenantOptions = tenantOptionsSchema.parse(tenantInput);
     const name = tenantOptions.name;
     if (runtimes.has(name)) throw new Error(`A sandbox tenant named '${name}' already exists`);
     const holder: { runtime?: TenantRuntime } = {};
     const servers = await listenEnvironments(holder, runtimes.size);
+    tenantServers.set(name, servers);
     const seed =
       tenantOptions.seed ??
       (name === options.tenantName ? options.seed : seedFromText(`${options.seed}:${name}`));
@@ -269,11 +276,15 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
     tenants,
     defaultTenant,
     createTenant,
-    removeTenant: (name) => {
-      if (name === options.tenantName || !runtimes.has(name)) return false;
+    removeTenant: async (name) => {
+      const servers = tenantServers.get(name);
+      if (name === options.tenantName || !runtimes.has(name) || !servers) return false;
       runtimes.delete(name);
-      environments.delete(name);
-      environments.delete(`${name}-fno`);
+      tenantServers.delete(name);
+      for (const each of [servers.dataverse, servers.fno]) {
+        environmentServers.splice(environmentServers.indexOf(each), 1);
+        await each.close();
+      }
       return tenants.delete(name);
     },
     truth: defaultTenant.truth,
