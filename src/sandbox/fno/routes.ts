@@ -274,6 +274,7 @@ function handleDmfAction(
         WorkerPersonalContactPersons: [...fno.data.WorkerPersonalContactPersons],
         WorkerEnrolledBenefits: [...fno.data.WorkerEnrolledBenefits],
         CoveredBeneficiaryRelationships: [...fno.data.CoveredBeneficiaryRelationships],
+        Employments: [...fno.data.Employments],
       },
     });
     return stringValue(fno, executionId);
