@@ -166,6 +166,7 @@ describe('DMF package API (reference §6)', () => {
       'Worker personal contact person.csv',
       'Worker enrolled benefit.csv',
       'Covered beneficiary relationship.csv',
+      'Employment.csv',
     ]);
     expect(files.get('Manifest.xml')?.toString()).toContain('<SourceFormat>CSV-Unicode</SourceFormat>');
     const dependents = files.get('Worker personal contact person.csv') as Buffer;

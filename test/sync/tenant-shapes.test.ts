@@ -64,6 +64,18 @@ async function employees(account: string) {
   return sorted(rows);
 }
 
+async function employments(account: string) {
+  const { rows } = await db.pool.query(
+    `SELECT e.employee_number, c.company_code, m.start_date::text, m.end_date::text, m.employment_type
+     FROM employments m
+     LEFT JOIN employees e ON e.id = m.employee_id
+     LEFT JOIN companies c ON c.id = m.company_id
+     WHERE m.linked_account_id = $1 AND NOT m.remote_was_deleted`,
+    [account],
+  );
+  return rows;
+}
+
 async function dependents(account: string) {
   const { rows } = await db.pool.query(
     `SELECT d.remote_id, e.employee_number, d.first_name, d.last_name, d.relationship, d.gender
@@ -120,6 +132,16 @@ describe('tenant shapes', () => {
     expect(nativeEmployees.length).toBe(WORKERS);
     expect(await employees(virtual.account)).toEqual(nativeEmployees);
     expect(await employees(fnoOnly.account)).toEqual(nativeEmployees);
+
+    // Employments: from cdm_employment, or from F&O's Employment entity; the same rows (no
+    // companies in an F&O-only tenant, so no company there).
+    expect(fnoOnly.sources.get('employments')?.source).toMatch(/^fno-odata:/);
+    const nativeEmployments = await employments(native.account);
+    expect(nativeEmployments.length).toBe(sandbox.truth.employments.length);
+    expect(nativeEmployments.every((row) => row.employee_number && row.company_code)).toBe(true);
+    const withoutCompany = (rows: Record<string, unknown>[]) =>
+      sorted(rows.map(({ company_code: _company, ...rest }) => rest));
+    expect(withoutCompany(await employments(fnoOnly.account))).toEqual(withoutCompany(nativeEmployments));
 
     const nativeDependents = await dependents(native.account);
     expect(nativeDependents.length).toBeGreaterThan(0);

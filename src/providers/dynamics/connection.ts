@@ -284,7 +284,8 @@ export class DynamicsConnection implements ProviderConnection {
     );
     if (fromVirtualTable) derivations.push(payrollEnrollmentReferences);
     const coverage = planCoverageLevels({ plans: source('cdm_benefitplan', 'cdm_benefitplans') });
-    return { models, streams, derivations: [...derivations, ...fno.derivations, coverage] };
+    // F&O references first: employees' dates derive from employments, which F&O rows name by number.
+    return { models, streams, derivations: [...fno.derivations, ...derivations, coverage] };
   }
 
   /** The live checks of the connect flow, each as it completes. */

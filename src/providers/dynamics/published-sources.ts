@@ -94,6 +94,12 @@ export const PUBLISHED_SOURCES = {
     repository:
       'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/HumanResources/HRM/HcmWorkerEntity.cdm.json',
   },
+  'cdm-hcm-employment-entity': {
+    title: 'HcmEmploymentEntity (F&O data entity "Employment")',
+    url: 'https://github.com/microsoft/CDM/blob/master/schemaDocuments/core/operationsCommon/Entities/HumanResources/HRM/HcmEmploymentEntity.cdm.json',
+    repository:
+      'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/HumanResources/HRM/HcmEmploymentEntity.cdm.json',
+  },
   'cdm-hcm-personal-contact-person-entity': {
     title: 'HcmPersonalContactPersonEntity (F&O data entity "Worker personal contact person")',
     url: 'https://github.com/microsoft/CDM/blob/master/schemaDocuments/core/operationsCommon/Entities/HumanResources/HRM/HcmPersonalContactPersonEntity.cdm.json',

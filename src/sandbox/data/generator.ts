@@ -16,6 +16,7 @@ import type {
   DepartmentRow,
   EmploymentRow,
   FnoCoveredBeneficiaryRow,
+  FnoEmploymentRow,
   FnoEnrolledBenefitRow,
   FnoGender,
   FnoPersonalContactRow,
@@ -445,7 +446,7 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
         setupStamp,
       ),
     },
-    fno: { Workers: fnoWorkers, ...fno },
+    fno: { Workers: fnoWorkers, ...fno, Employments: fnoEmployments(employments, workers, companies) },
   };
 }
 
@@ -478,6 +479,23 @@ function employment(
     cdm_validfrom: isoSeconds(startMs),
     cdm_validto: endMs === null ? maxDate : isoSeconds(endMs),
   };
+}
+
+/** The Dataverse employments as F&O's Employment entity has them (same people, same dates). */
+function fnoEmployments(
+  employments: readonly EmploymentRow[],
+  workers: readonly WorkerRow[],
+  companies: readonly CompanyRow[],
+): FnoEmploymentRow[] {
+  const numbers = new Map(workers.map((worker) => [worker.cdm_workerid, worker.cdm_workernumber]));
+  const codes = new Map(companies.map((company) => [company.cdm_companyid, company.cdm_companycode]));
+  return employments.map((employment) => ({
+    PersonnelNumber: numbers.get(employment._cdm_workerid_value) as string,
+    LegalEntityId: codes.get(employment._cdm_companyid_value) as string,
+    EmploymentStartDate: employment.cdm_employmentstartdate,
+    EmploymentEndDate: employment.cdm_employmentenddate ?? emptyFnoDate,
+    WorkerType: employment.cdm_workertype === workerTypeCode.contractor ? 'Contractor' : 'Employee',
+  }));
 }
 
 /**
@@ -522,7 +540,7 @@ function generateFnoBenefits(
   workerCompany: Uint8Array,
   workerActive: Uint8Array,
   companies: CompanyRow[],
-): Omit<GeneratedOrganisation['fno'], 'Workers'> {
+): Omit<GeneratedOrganisation['fno'], 'Workers' | 'Employments'> {
   const { random, pools } = state;
   const contacts: FnoPersonalContactRow[] = [];
   const enrollments: FnoEnrolledBenefitRow[] = [];

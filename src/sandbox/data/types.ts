@@ -197,6 +197,16 @@ export interface FnoCoveredBeneficiaryRow {
   Percentage: number;
 }
 
+/** Employment (HcmEmploymentEntity, docs/microsoft-wire.md): the same employments as cdm_employment. */
+export interface FnoEmploymentRow {
+  PersonnelNumber: string;
+  LegalEntityId: string;
+  EmploymentStartDate: string;
+  /** F&O's empty date (1900-01-01) when the employment has no end. */
+  EmploymentEndDate: string;
+  WorkerType: 'Employee' | 'Contractor';
+}
+
 export interface GeneratedOrganisation {
   seed: number;
   workerCount: number;
@@ -221,6 +231,7 @@ export interface GeneratedOrganisation {
     WorkerPersonalContactPersons: FnoPersonalContactRow[];
     WorkerEnrolledBenefits: FnoEnrolledBenefitRow[];
     CoveredBeneficiaryRelationships: FnoCoveredBeneficiaryRow[];
+    Employments: FnoEmploymentRow[];
   };
 }
 

@@ -39,7 +39,7 @@ const enumeration = (name: string, type: string): FnoField => ({
   enumType: `${enumNamespace}.${type}`,
 });
 
-export const fnoCatalog: readonly FnoEntityDefinition[] = [
+const fnoCatalogEntities: FnoEntityDefinition[] = [
   {
     entitySetName: 'Workers',
     source: 'cdm-hcm-worker-entity',
@@ -130,6 +130,26 @@ export const fnoCatalog: readonly FnoEntityDefinition[] = [
     ],
   },
 ];
+
+// The Employment entity (HcmEmploymentEntity), after the four above so older definition groups keep their files.
+fnoCatalogEntities.push({
+  entitySetName: 'Employments',
+  source: 'cdm-hcm-employment-entity',
+  entityTypeName: 'Employment',
+  dmfEntityName: 'Employment',
+  targetEntity: 'HcmEmploymentEntity',
+  companySpecific: false,
+  keys: ['PersonnelNumber', 'LegalEntityId', 'EmploymentStartDate'],
+  fields: [
+    text('PersonnelNumber'),
+    text('LegalEntityId'),
+    date('EmploymentStartDate'),
+    date('EmploymentEndDate'),
+    enumeration('WorkerType', 'HcmWorkerType'),
+  ],
+});
+
+export const fnoCatalog: readonly FnoEntityDefinition[] = fnoCatalogEntities;
 
 export function findFnoEntity(entitySetName: string): FnoEntityDefinition | undefined {
   return fnoCatalog.find((entity) => entity.entitySetName === entitySetName);

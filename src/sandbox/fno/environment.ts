@@ -61,6 +61,7 @@ const allEntitySets: DefinitionGroup['entitySets'] = [
   'WorkerPersonalContactPersons',
   'WorkerEnrolledBenefits',
   'CoveredBeneficiaryRelationships',
+  'Employments',
 ];
 
 export function createFnoEnvironment(options: {

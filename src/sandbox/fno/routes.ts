@@ -334,6 +334,7 @@ function exportSnapshot(fno: FnoEnvironment, group: DefinitionGroup): DmfExecuti
     WorkerPersonalContactPersons: [...fno.data.WorkerPersonalContactPersons],
     WorkerEnrolledBenefits: [...fno.data.WorkerEnrolledBenefits],
     CoveredBeneficiaryRelationships: [...fno.data.CoveredBeneficiaryRelationships],
+    Employments: [...fno.data.Employments],
   };
   if (!group.changeTracking || fno.exportOutcome === 'Failed') return snapshot;
   const previous = group.exportedRows;

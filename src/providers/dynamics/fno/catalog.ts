@@ -2,10 +2,12 @@ import type { ModelName } from '../../../unified/models.js';
 import type { SourceId } from '../published-sources.js';
 import {
   coveredBeneficiaryFields,
+  employmentFields,
   enrolledBenefitFields,
   type FnoRowMapper,
   mapCoveredBeneficiary,
   mapEnrolledBenefit,
+  mapFnoEmployment,
   mapFnoWorker,
   mapPersonalContact,
   personalContactFields,
@@ -21,7 +23,7 @@ import {
  */
 export interface FnoEntity {
   /** Stable id used in source names and settings. */
-  id: 'workers' | 'personal-contacts' | 'enrolled-benefits' | 'covered-beneficiaries';
+  id: 'workers' | 'employments' | 'personal-contacts' | 'enrolled-benefits' | 'covered-beneficiaries';
   target: ModelName | 'auxiliary';
   /** Human name, for reasons shown in sync status. */
   title: string;
@@ -72,6 +74,21 @@ export const FNO_ENTITIES: readonly FnoEntity[] = [
     numericFields: [],
     companySpecific: false,
     map: mapFnoWorker,
+  },
+  {
+    id: 'employments',
+    target: 'employments',
+    title: 'Employments',
+    source: 'cdm-hcm-employment-entity',
+    fieldSources: cite(employmentFields, 'cdm-hcm-employment-entity'),
+    // No published entity-set name: recognised in $metadata by its fields alone.
+    preferredSetName: '',
+    signature: ['PersonnelNumber', 'LegalEntityId', 'EmploymentStartDate'],
+    dmfEntityName: 'Employment',
+    fields: employmentFields,
+    numericFields: [],
+    companySpecific: false,
+    map: mapFnoEmployment,
   },
   {
     id: 'personal-contacts',
@@ -131,4 +148,9 @@ export function fnoEntitiesFor(model: ModelName): FnoEntity[] {
 }
 
 /** Models F&O can serve. */
-export const FNO_MODELS: readonly ModelName[] = ['employees', 'dependents', 'benefit_enrollments'];
+export const FNO_MODELS: readonly ModelName[] = [
+  'employees',
+  'employments',
+  'dependents',
+  'benefit_enrollments',
+];

@@ -194,13 +194,41 @@ function coverageLinks(coverageSource: string): Derivation {
   };
 }
 
+/** F&O employments' employee (personnel number) and company (legal entity id = company code). */
+const employmentReferences: Derivation = {
+  model: 'employments',
+  description: "employment's employee (personnel number) and company (legal entity id)",
+  run: (client, accountId) =>
+    hashJoinedIds(
+      client,
+      `WITH employee AS MATERIALIZED (${EMPLOYEES_BY_NUMBER}),
+       company AS MATERIALIZED (
+         SELECT DISTINCT ON (lower(company_code)) lower(company_code) AS code, id FROM companies
+         WHERE linked_account_id = $1 AND company_code IS NOT NULL
+         ORDER BY lower(company_code), remote_was_deleted, id
+       ), target AS (
+         SELECT r.id, e.id AS employee_id, c.id AS company_id
+         FROM employments r
+         LEFT JOIN employee e ON e.employee_number = r.remote_data->>'PersonnelNumber'
+         LEFT JOIN company c ON c.code = lower(r.remote_data->>'LegalEntityId')
+         WHERE r.linked_account_id = $1 AND r.remote_data ? 'LegalEntityId')
+       UPDATE employments r SET employee_id = t.employee_id, company_id = t.company_id, modified_at = now()
+       FROM target t
+       WHERE r.id = t.id AND (r.employee_id, r.company_id) IS DISTINCT FROM (t.employee_id, t.company_id)
+       RETURNING r.id`,
+      [accountId],
+    ),
+};
+
 export function fnoDerivations(options: {
+  employments?: boolean;
   dependents: boolean;
   enrollments: boolean;
   /** provider_records source table of the covered beneficiaries, when enrollments come from F&O. */
   coverageSource?: string;
 }): Derivation[] {
   const derivations: Derivation[] = [];
+  if (options.employments) derivations.push(employmentReferences);
   if (options.dependents) derivations.push(employeeLink('dependents'));
   if (options.enrollments) {
     derivations.push(enrollmentReferences);

@@ -128,6 +128,48 @@ export const mapFnoWorker: FnoRowMapper = (row) => {
   });
 };
 
+// --- Employments (HcmEmploymentEntity): employments, when Dataverse lacks cdm_employment ------------
+
+export const employmentFields = [
+  'PersonnelNumber',
+  'LegalEntityId',
+  'EmploymentStartDate',
+  'EmploymentEndDate',
+  'WorkerType',
+] as const;
+
+const employmentRow = z.object({
+  PersonnelNumber: requiredText,
+  LegalEntityId: requiredText,
+  EmploymentStartDate: requiredText,
+  EmploymentEndDate: text,
+  WorkerType: enumText,
+});
+
+/**
+ * An employment, keyed by personnel number, legal entity and start date (the entity's natural key).
+ * Its employee and company are resolved in SQL by personnel number and company code (derivations.ts).
+ * As from cdm_workertype, the worker type says employee or contractor: only contractors map.
+ */
+export const mapFnoEmployment: FnoRowMapper = (row) => {
+  const parsed = employmentRow.safeParse(row);
+  if (!parsed.success) {
+    return invalid(
+      `${String(row.PersonnelNumber ?? '?')}:${String(row.LegalEntityId ?? '?')}:${String(row.EmploymentStartDate ?? '?')}`,
+      parsed.error,
+    );
+  }
+  const employment = parsed.data;
+  const start = employment.EmploymentStartDate.slice(0, 10);
+  const workerType = employment.WorkerType ?? null;
+  return record(`${employment.PersonnelNumber}:${employment.LegalEntityId.toLowerCase()}:${start}`, row, {
+    employment_type: workerType === 'Contractor' ? 'CONTRACTOR' : null,
+    employment_type_raw: workerType,
+    start_date: fnoDate(employment.EmploymentStartDate),
+    end_date: fnoDate(employment.EmploymentEndDate),
+  });
+};
+
 // --- Worker personal contact persons (HcmPersonalContactPersonEntity): dependents ------------------
 
 export const personalContactFields = [

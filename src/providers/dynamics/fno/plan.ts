@@ -172,6 +172,7 @@ export async function planFnoFallback(options: {
   const fromFno = (model: ModelName) =>
     plan.models.some((entry) => entry.model === model && entry.source !== 'unavailable');
   plan.derivations = fnoDerivations({
+    employments: fromFno('employments'),
     dependents: fromFno('dependents'),
     enrollments: fromFno('benefit_enrollments'),
     ...(served.get('benefit_enrollments') ? { coverageSource: served.get('benefit_enrollments') } : {}),
