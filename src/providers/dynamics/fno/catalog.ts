@@ -86,6 +86,7 @@ export const FNO_ENTITIES: readonly FnoEntity[] = [
     signature: ['PersonnelNumber', 'LegalEntityId', 'EmploymentStartDate'],
     dmfEntityName: 'Employment',
     fields: employmentFields,
+    sensitive: [],
     numericFields: [],
     companySpecific: false,
     map: mapFnoEmployment,
