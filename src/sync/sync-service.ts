@@ -3,6 +3,7 @@ import PgBoss from 'pg-boss';
 import { refreshExpiryStatus, sweepExpiringAccounts } from '../accounts/expiry.js';
 import type { Keyring } from '../crypto/credentials.js';
 import type { Database } from '../db/database.js';
+import { startQueueInTurn } from '../db/job-queues.js';
 import type { LinkedAccountStatus } from '../generated/prisma/enums.js';
 import { diagnose } from '../providers/dynamics/diagnose.js';
 import { connectAccount, type ProviderDependencies, UnsyncableAccountError } from '../providers/registry.js';
@@ -103,8 +104,12 @@ export class SyncService {
       schema: 'pgboss',
     });
     this.boss.on('error', (error) => this.options.log.warn({ err: error }, 'job queue error'));
-    await this.boss.start();
-    await this.boss.createQueue(QUEUE, { name: QUEUE, policy: 'stately', retryLimit: 0, expireInHours: 6 });
+    await startQueueInTurn(db.pool, this.boss, QUEUE, {
+      name: QUEUE,
+      policy: 'stately',
+      retryLimit: 0,
+      expireInHours: 6,
+    });
   }
 
   /** Works sync jobs and schedules due accounts (worker role). */

@@ -4,6 +4,7 @@ import { Agent } from 'undici';
 import type { Config } from '../config.js';
 import type { Keyring } from '../crypto/credentials.js';
 import type { Database } from '../db/database.js';
+import { startQueueInTurn } from '../db/job-queues.js';
 import { type DeliveryContext, type DeliveryPolicy, deliverEndpoint } from './delivery.js';
 import { WEBHOOK_CHANNEL } from './endpoints.js';
 import { dispatchNextRun, fanOutPending } from './events.js';
@@ -90,9 +91,13 @@ export class WebhookService {
       schema: 'pgboss',
     });
     this.boss.on('error', (error) => log.warn({ err: error }, 'webhook job queue error'));
-    await this.boss.start();
     // "short": at most one queued job per endpoint (extra wake-ups collapse), any number active.
-    await this.boss.createQueue(QUEUE, { name: QUEUE, policy: 'short', retryLimit: 0, expireInMinutes: 15 });
+    await startQueueInTurn(db.pool, this.boss, QUEUE, {
+      name: QUEUE,
+      policy: 'short',
+      retryLimit: 0,
+      expireInMinutes: 15,
+    });
     for (let index = 0; index < concurrency; index++) {
       const id = await this.boss.work<{ endpointId: string }>(
         QUEUE,
