@@ -153,6 +153,18 @@ interface GeneratorState {
 }
 
 /** Created some time after Dataverse went live for the org; modified between then and asOf. */
+/** The system columns every user-owned Dataverse row has; each row takes the next row version. */
+function userOwned(state: GeneratorState, createdon: string, modifiedon = createdon) {
+  return {
+    versionnumber: ++state.version,
+    createdon,
+    modifiedon,
+    statecode: 0 as const,
+    statuscode: 1 as const,
+    _ownerid_value: state.ownerId,
+  };
+}
+
 function auditTimes(random: Random, notBefore: number): [number, number] {
   const created = Math.max(notBefore, Date.UTC(2019, 0, 1)) + random.int(0, 30 * day);
   const createdMs = Math.min(created, asOf - 2 * day);
@@ -174,12 +186,7 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
   const companyCount =
     workerCount < 50 ? 1 : Math.min(companyCatalog.length, 1 + Math.floor(Math.log10(workerCount)));
   const companies: CompanyRow[] = companyCatalog.slice(0, companyCount).map(([code, name]) => ({
-    versionnumber: ++state.version,
-    createdon: setupStamp,
-    modifiedon: setupStamp,
-    statecode: 0,
-    statuscode: 1,
-    _ownerid_value: state.ownerId,
+    ...userOwned(state, setupStamp),
     cdm_companyid: random.guid(),
     cdm_name: name,
     cdm_companycode: code,
@@ -191,12 +198,7 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
     const baseName = departmentNames[i % departmentNames.length] as string;
     const round = Math.floor(i / departmentNames.length);
     departments.push({
-      versionnumber: ++state.version,
-      createdon: setupStamp,
-      modifiedon: setupStamp,
-      statecode: 0,
-      statuscode: 1,
-      _ownerid_value: state.ownerId,
+      ...userOwned(state, setupStamp),
       cdm_departmentid: random.guid(),
       cdm_name: round === 0 ? baseName : `${baseName} ${round + 1}`,
       cdm_departmentnumber: `OU-${String(i + 1).padStart(4, '0')}`,
@@ -205,12 +207,7 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
   }
 
   const jobs: JobRow[] = state.pools.jobTitles.map((title) => ({
-    versionnumber: ++state.version,
-    createdon: setupStamp,
-    modifiedon: setupStamp,
-    statecode: 0,
-    statuscode: 1,
-    _ownerid_value: state.ownerId,
+    ...userOwned(state, setupStamp),
     cdm_jobid: random.guid(),
     cdm_name: title,
     cdm_description: random.chance(0.6) ? `${title} role` : null,
@@ -270,12 +267,7 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
     // A tree without cycles: each worker reports to one of the first seventh of the workforce, earlier than itself.
     const managerIndex = i === 0 ? -1 : Math.floor((i - 1) / 7);
     workers[i] = {
-      versionnumber: ++state.version,
-      createdon: isoSeconds(createdMs),
-      modifiedon: isoSeconds(modifiedMs),
-      statecode: 0,
-      statuscode: 1,
-      _ownerid_value: state.ownerId,
+      ...userOwned(state, isoSeconds(createdMs), isoSeconds(modifiedMs)),
       cdm_workerid: workerId,
       cdm_workernumber: workerNumber,
       cdm_firstname: firstName,
@@ -334,12 +326,7 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
       (random.int(0, departmentCount - 1) * companies.length + companyIndex) % departmentCount
     ] as DepartmentRow;
     positions.push({
-      versionnumber: ++state.version,
-      createdon: isoSeconds(createdMs),
-      modifiedon: isoSeconds(createdMs),
-      statecode: 0,
-      statuscode: 1,
-      _ownerid_value: state.ownerId,
+      ...userOwned(state, isoSeconds(createdMs)),
       cdm_jobpositionid: positionId,
       cdm_jobpositionnumber: `POS-${String(i + 1).padStart(6, '0')}`,
       _cdm_jobid_value: (random.pick(jobs) as JobRow).cdm_jobid,
@@ -350,12 +337,7 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
       cdm_validto: maxDate,
     });
     assignments.push({
-      versionnumber: ++state.version,
-      createdon: isoSeconds(createdMs),
-      modifiedon: isoSeconds(createdMs),
-      statecode: 0,
-      statuscode: 1,
-      _ownerid_value: state.ownerId,
+      ...userOwned(state, isoSeconds(createdMs)),
       cdm_positionworkerassignmentmapid: random.guid(),
       _cdm_workerid_value: workerId,
       _cdm_jobpositionid_value: positionId,
@@ -367,12 +349,7 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
   for (let v = 0; v < Math.ceil(workerCount * 0.03); v++) {
     const department = random.pick(departments);
     positions.push({
-      versionnumber: ++state.version,
-      createdon: setupStamp,
-      modifiedon: setupStamp,
-      statecode: 0,
-      statuscode: 1,
-      _ownerid_value: state.ownerId,
+      ...userOwned(state, setupStamp),
       cdm_jobpositionid: random.guid(),
       cdm_jobpositionnumber: `POS-V${String(v + 1).padStart(5, '0')}`,
       _cdm_jobid_value: random.pick(jobs).cdm_jobid,
@@ -385,12 +362,7 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
   }
 
   const benefitTypes: BenefitTypeRow[] = benefitTypeSpecs.map(([name, description]) => ({
-    versionnumber: ++state.version,
-    createdon: setupStamp,
-    modifiedon: setupStamp,
-    statecode: 0,
-    statuscode: 1,
-    _ownerid_value: state.ownerId,
+    ...userOwned(state, setupStamp),
     cdm_benefittypeid: random.guid(),
     cdm_name: name,
     cdm_description: description,
@@ -398,12 +370,7 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
   // Plans and coverage options are lists of their own in Human Resources (no company, no plan on
   // an option): F&O enrollments name a plan and an option by id, their cdm_name here.
   const benefitPlans: BenefitPlanRow[] = planSpecs.map((spec) => ({
-    versionnumber: ++state.version,
-    createdon: setupStamp,
-    modifiedon: setupStamp,
-    statecode: 0,
-    statuscode: 1,
-    _ownerid_value: state.ownerId,
+    ...userOwned(state, setupStamp),
     cdm_benefitplanid: random.guid(),
     cdm_name: spec.planId,
     cdm_description: spec.name,
@@ -413,12 +380,7 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
   }));
   const optionNames = new Map(planSpecs.flatMap((spec) => spec.options.map(([id, name]) => [id, name])));
   const benefitOptions: BenefitOptionRow[] = [...optionNames].map(([optionId, optionName]) => ({
-    versionnumber: ++state.version,
-    createdon: setupStamp,
-    modifiedon: setupStamp,
-    statecode: 0,
-    statuscode: 1,
-    _ownerid_value: state.ownerId,
+    ...userOwned(state, setupStamp),
     cdm_benefitoptionid: random.guid(),
     cdm_name: optionId,
     cdm_description: optionName,
@@ -460,12 +422,7 @@ function employment(
 ): EmploymentRow {
   const [createdMs, modifiedMs] = auditTimes(state.random, startMs);
   return {
-    versionnumber: ++state.version,
-    createdon: isoSeconds(createdMs),
-    modifiedon: isoSeconds(modifiedMs),
-    statecode: 0,
-    statuscode: 1,
-    _ownerid_value: state.ownerId,
+    ...userOwned(state, isoSeconds(createdMs), isoSeconds(modifiedMs)),
     cdm_employmentid: state.random.guid(),
     _cdm_workerid_value: workerId,
     _cdm_companyid_value: company.cdm_companyid,
@@ -511,12 +468,7 @@ function payrollBenefitPlans(
   return enrollments.map((enrollment) => {
     const legalEntity = enrollment.dataAreaId.toUpperCase();
     return {
-      versionnumber: ++state.version,
-      createdon: stamp,
-      modifiedon: stamp,
-      statecode: 0,
-      statuscode: 1,
-      _ownerid_value: state.ownerId,
+      ...userOwned(state, stamp),
       mshr_payrollworkerbenefitplanentityid: state.random.guid(),
       mshr_primaryfield: `${enrollment.WorkerPersonnelNumber} | ${legalEntity} | ${enrollment.BenefitPlanId}`,
       mshr_personnelnumber: enrollment.WorkerPersonnelNumber,
