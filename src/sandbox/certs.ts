@@ -11,7 +11,7 @@ import { createCertificatePem } from './x509.js';
 
 /**
  * Certificates for the sandbox: a self-signed CA, a TLS server certificate it signs (SAN localhost,
- * 127.0.0.1, ::1), and RSA certificates registered on app registrations (client assertions, reference §1).
+ * 127.0.0.1, ::1), and RSA certificates registered on app registrations (client assertions, docs/microsoft-wire.md, "Entra ID").
  * Everything is written to the data dir once and reused, so clients keep trusting the same CA.
  */
 export interface PemPair {

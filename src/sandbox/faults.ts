@@ -11,7 +11,7 @@ export const faultRuleSchema = z.object({
   method: z.string().toUpperCase().optional(),
   pathContains: z.string().optional(),
   /**
-   * throttle: 429 with Retry-After (Dataverse body of reference §4); server-error: 500 or 503;
+   * throttle: 429 with Retry-After (Dataverse body of docs/microsoft-wire.md, "Service protection limits"); server-error: 500 or 503;
    * reset: headers and half the body, then the socket is destroyed; truncate: a complete response whose
    * JSON body is cut in half; slow: the normal response after `delayMs`; answer: `answerStatus` with
    * `answerBody` (JSON) and `answerHeaders` instead of the normal response, to play a documented

@@ -28,9 +28,9 @@ export const sandboxOptionsSchema = z.object({
     .default('contoso'),
   tokenLifetimeSeconds: z.number().int().min(1).default(3599),
   clientSecretLifetimeDays: z.number().min(0).default(365),
-  /** Change-tracking token retention (reference §3, org setting ExpireChangeTrackingInDays). */
+  /** Change-tracking token retention (docs/microsoft-wire.md, "Change tracking", org setting ExpireChangeTrackingInDays). */
   changeTrackingRetentionDays: z.number().min(0).default(7),
-  /** Service protection limits (reference §4). */
+  /** Service protection limits (docs/microsoft-wire.md, "Service protection limits"). */
   requestLimit: z.number().int().min(1).default(6000),
   requestWindowSeconds: z.number().int().min(1).default(300),
   concurrencyLimit: z.number().int().min(1).default(52),

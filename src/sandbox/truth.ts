@@ -44,7 +44,7 @@ export interface SandboxTruth {
   readonly benefitTypes: readonly BenefitTypeRow[];
   readonly benefitPlans: readonly BenefitPlanRow[];
   readonly benefitOptions: readonly BenefitOptionRow[];
-  /** F&O only (no Dataverse table holds them, reference §5). */
+  /** F&O only (no Dataverse table holds them, docs/microsoft-wire.md, "Dataverse tables and columns"). */
   readonly fnoWorkers: readonly FnoWorkerRow[];
   readonly dependents: readonly FnoPersonalContactRow[];
   readonly enrollments: readonly FnoEnrolledBenefitRow[];

@@ -43,7 +43,7 @@ async function initialLoad(): Promise<{ ids: Set<string>; deltaLink: string; pag
   throw new Error('no deltaLink');
 }
 
-describe('Dataverse change tracking (reference §3)', () => {
+describe('Dataverse change tracking (docs/microsoft-wire.md, Change tracking)', () => {
   it('pages the initial load and puts the deltaLink on the last page only', async () => {
     const { ids, deltaLink, pages } = await initialLoad();
     expect(ids.size).toBe(sandbox.truth.workers.length);

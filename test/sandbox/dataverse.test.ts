@@ -205,7 +205,7 @@ describe('Dataverse Web API', () => {
     expect(Object.keys(row.cdm_WorkerId ?? {})).toEqual(['@odata.etag', 'cdm_fullname', 'cdm_workerid']);
   });
 
-  it('reports errors as Dataverse does (reference §2)', async () => {
+  it('reports errors as Dataverse does (docs/microsoft-wire.md, Dataverse errors)', async () => {
     const segment = await get('cdm_workerz');
     expect(segment.status).toBe(404);
     expect(segment.body).toEqual({

@@ -179,7 +179,7 @@ describe('Entra ID token endpoint through MSAL Node', () => {
     ]);
   });
 
-  it('shapes error bodies as Entra does (reference §1)', async () => {
+  it('shapes error bodies as Entra does (docs/microsoft-wire.md, Entra ID)', async () => {
     const { request } = await import('undici');
     const response = await request(
       `${sandbox.baseUrl}/99999999-aaaa-4bbb-8ccc-dddddddddddd/oauth2/v2.0/token`,

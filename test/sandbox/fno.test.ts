@@ -139,7 +139,7 @@ describe('F&O controls', () => {
   });
 });
 
-describe('DMF package API (reference §6)', () => {
+describe('DMF package API (docs/microsoft-wire.md, DMF package API)', () => {
   it('exports asynchronously, Executing → Succeeded, then serves a signed zip', async () => {
     const started = await action('ExportToPackage', {
       definitionGroupId: 'HR export',

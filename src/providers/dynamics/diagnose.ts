@@ -51,7 +51,7 @@ const AADSTS: Record<number, (error: TokenAcquisitionError) => Diagnosis> = {
   }),
 };
 
-// Dataverse error codes (reference §2).
+// Dataverse error codes (docs/microsoft-wire.md, "Dataverse errors").
 const NOT_A_MEMBER = '0x80072560';
 const PRIVILEGE_DENIED = '0x80040220';
 

@@ -25,9 +25,9 @@ import {
 import { columnByWireName, etag, planProjection, projectRow } from './projection.js';
 import type { DataverseRow } from './table-store.js';
 
-/** Entity-set GETs: query options, paging (reference §2) and change tracking (reference §3). */
+/** Entity-set GETs: query options, paging (docs/microsoft-wire.md, "Web API surface") and change tracking (docs/microsoft-wire.md, "Change tracking"). */
 
-/** Default and maximum page size (reference §2). */
+/** Default and maximum page size (docs/microsoft-wire.md, "Web API surface"). */
 export const maxPageSize = 5000;
 const supportedOptions = new Set([
   '$select',
@@ -300,7 +300,7 @@ function handleTrackedInitialLoad(request: CollectionRequest): SandboxResponse {
 }
 
 /**
- * A delta (reference §3): rows changed after the token's version (ordered by version), then deletions.
+ * A delta (docs/microsoft-wire.md, "Change tracking"): rows changed after the token's version (ordered by version), then deletions.
  * Large deltas are paged like any query; the paging cookie pins the upper version, so rows changed while
  * the client pages belong to the next delta, whose token is that upper version.
  */

@@ -1,6 +1,6 @@
 import { jsonResponse, type SandboxResponse } from '../http/types.js';
 
-/** Dataverse error envelope (reference §2): `{"error":{"code":"0x...","message":"..."}}`. */
+/** Dataverse error envelope (docs/microsoft-wire.md, "Dataverse errors"): `{"error":{"code":"0x...","message":"..."}}`. */
 export class DataverseError extends Error {
   constructor(
     readonly status: number,

@@ -88,7 +88,7 @@ export function encodeQueryValue(value: string): string {
     .replace(/%[0-9A-F]{2}/g, (sequence) => sequence.toLowerCase());
 }
 
-/** Delta token `{version}!{MM/dd/yyyy HH:mm:ss}` (reference §3). */
+/** Delta token `{version}!{MM/dd/yyyy HH:mm:ss}` (docs/microsoft-wire.md, "Change tracking"). */
 export function formatDeltaToken(version: number, now: Date): string {
   const pad = (value: number): string => String(value).padStart(2, '0');
   const stamp = `${pad(now.getUTCMonth() + 1)}/${pad(now.getUTCDate())}/${now.getUTCFullYear()} ${pad(now.getUTCHours())}:${pad(now.getUTCMinutes())}:${pad(now.getUTCSeconds())}`;

@@ -6,7 +6,7 @@ import type { DataverseRow } from './table-store.js';
 
 /**
  * Turns stored rows into wire rows: column projection ($select), $expand of single-valued navigation
- * properties, and the annotations of reference §2, only when Prefer odata.include-annotations asks.
+ * properties, and the annotations of docs/microsoft-wire.md, "Web API surface", only when Prefer odata.include-annotations asks.
  */
 const formattedValue = 'OData.Community.Display.V1.FormattedValue';
 const lookupLogicalName = 'Microsoft.Dynamics.CRM.lookuplogicalname';

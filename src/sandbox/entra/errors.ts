@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { jsonResponse, type SandboxResponse } from '../http/types.js';
 
 /**
- * Entra ID error bodies, shaped as reference §1 shows them: the AADSTS code leads error_description,
+ * Entra ID error bodies, shaped as docs/microsoft-wire.md, "Entra ID" shows them: the AADSTS code leads error_description,
  * followed by "\r\nTrace ID", "\r\nCorrelation ID" and "\r\nTimestamp" lines; the same facts repeat as fields.
  */
 export interface EntraErrorSpec {
@@ -38,7 +38,7 @@ export function entraErrorResponse(
   });
 }
 
-/** The diagnosable failures of reference §1, with Entra's wording. */
+/** The diagnosable failures of docs/microsoft-wire.md, "Entra ID", with Entra's wording. */
 export const entraErrors = {
   /** Instance discovery for a host that is not this cloud (MSAL's "custom authority aliases" page shows it). */
   invalidInstance: (): EntraErrorSpec => ({

@@ -12,7 +12,7 @@ import { type EntraErrorSpec, entraErrorResponse, entraErrors } from './errors.j
 import { decodeJwt, verifyJwtSignature } from './jwt.js';
 
 /**
- * Entra ID endpoints (reference §1): OpenID discovery documents, the JWKS and the v2.0 token endpoint for
+ * Entra ID endpoints (docs/microsoft-wire.md, "Entra ID"): OpenID discovery documents, the JWKS and the v2.0 token endpoint for
  * the client-credentials grant with a client secret or a certificate client assertion.
  */
 export interface EntraContext {

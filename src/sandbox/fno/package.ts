@@ -5,7 +5,7 @@ import { type FnoEntityDefinition, findFnoEntity } from './catalog.js';
 import type { DmfExecution } from './environment.js';
 
 /**
- * The DMF package zip (reference §6): Manifest.xml, PackageHeader.xml and one data file per entity.
+ * The DMF package zip (docs/microsoft-wire.md, "DMF package API"): Manifest.xml, PackageHeader.xml and one data file per entity.
  * Data files are produced lazily, a few thousand rows at a time, and zipped as a stream, so 100k
  * workers (with ~165k dependents and ~300k enrollments) never sit in memory as one buffer.
  * Headers are the upper-case staging field names, as DMF writes them [seen/infer].

@@ -22,7 +22,7 @@ import { packageStream, rowsForExport } from './package.js';
 
 /**
  * Finance & Operations at `{environment URL}/data/` (the environment URL, an origin of its own, is the
- * token audience): OData entities with cross-company and paging, and the DMF package API (reference §6).
+ * token audience): OData entities with cross-company and paging, and the DMF package API (docs/microsoft-wire.md, "DMF package API").
  */
 export interface FnoRouteContext {
   baseUrl: string;

@@ -33,7 +33,7 @@ async function readBody(request: IncomingMessage): Promise<string> {
 function faultResponse(rule: ActiveFaultRule, family: RouteFamily): SandboxResponse | undefined {
   if (rule.kind === 'throttle') {
     const retryAfter = String(rule.retryAfterSeconds ?? 1);
-    // Dataverse's service-protection body (reference §4); other families get the same shape.
+    // Dataverse's service-protection body (docs/microsoft-wire.md, "Service protection limits"); other families get the same shape.
     return jsonResponse(
       429,
       {

@@ -1,7 +1,7 @@
 import { TextDecoder } from 'node:util';
 
 /**
- * A streaming RFC 4180 CSV reader for DMF data files (reference §6): CSV-Unicode is UTF-16LE with a
+ * A streaming RFC 4180 CSV reader for DMF data files (docs/microsoft-wire.md, "DMF package API"): CSV-Unicode is UTF-16LE with a
  * byte-order mark, CSV UTF-8 may or may not carry one. Fields may hold commas, doubled quotes and line
  * breaks inside quotes. Chunks may split a character, a quote pair or a CRLF anywhere: the decoder
  * keeps partial characters (TextDecoder `stream: true`) and the parser keeps its state between chunks,

@@ -3,7 +3,7 @@ import { DmfExportError } from './dmf.js';
 import { FnoError } from './fno-http.js';
 
 /**
- * Finance & Operations failures in words (reference §6). F&O is a separate service from Dataverse:
+ * Finance & Operations failures in words (docs/microsoft-wire.md, "F&O data entities"). F&O is a separate service from Dataverse:
  * an app that Dataverse accepts still needs its own registration in F&O, mapped to a user with
  * security roles, and DMF needs the data project to exist.
  */

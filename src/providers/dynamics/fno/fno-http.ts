@@ -6,7 +6,7 @@ import type { DynamicsTokenSource } from '../auth.js';
 import { ODataClient, ODataError } from '../odata-client.js';
 
 /**
- * HTTP to a Finance & Operations environment (reference §6): OData GETs (JSON and the CSDL
+ * HTTP to a Finance & Operations environment (docs/microsoft-wire.md, "F&O data entities"): OData GETs (JSON and the CSDL
  * `$metadata` XML), DMF action POSTs, and the package download from blob storage. The token's
  * audience is the F&O environment URL, not Dataverse's. Like the Dataverse client: Retry-After on 429
  * (F&O's priority-based throttling), exponential backoff on 5xx and network errors within a budget,

@@ -1,5 +1,5 @@
 /**
- * The DMF package manifest (reference §6): `Manifest.xml`, namespace
+ * The DMF package manifest (docs/microsoft-wire.md, "DMF package API"): `Manifest.xml`, namespace
  * http://schemas.microsoft.com/dynamics/2015/01/DataManagement, listing under
  * `PackageEntityList/DataManagementPackageEntityData` each entity's `EntityName`, `InputFilePath`
  * (the data file in the zip), `SourceFormat` (CSV-Unicode, CSV UTF-8, XML, Excel) and

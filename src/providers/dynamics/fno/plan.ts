@@ -9,7 +9,7 @@ import { type FnoEntitySetInfo, findEntitySet, parseFnoMetadata } from './metada
 import { dmfEntityStream, odataEntityStream } from './streams.js';
 
 /**
- * Per-model routing to Finance & Operations (reference §6, Microsoft's advice for entities Dataverse
+ * Per-model routing to Finance & Operations (docs/microsoft-wire.md, "F&O data entities", Microsoft's advice for entities Dataverse
  * lacks): for each model Dataverse cannot serve (or that the account's settings send to F&O), use the
  * F&O OData entity set found in `$metadata`, else a DMF export of the configured definition group.
  * `odata` / `dmf` settings force one path. The reason given for each choice is what sync status shows.

@@ -7,7 +7,7 @@ import { normaliser } from './mappers.js';
 
 /**
  * F&O sources as snapshot streams (except a DMF export of a change-tracked data project, which is a
- * delta: see dmfEntityStream). F&O OData gives no change tracking for these entities (reference §6),
+ * delta: see dmfEntityStream). F&O OData gives no change tracking for these entities (docs/microsoft-wire.md, "F&O data entities"),
  * so every sync reads the whole entity: all pages are phase "full" and the last has no cursor, which
  * makes the engine diff the snapshot against what is stored (only real changes bump modified_at)
  * and mark rows missing from it deleted. A failure (HTTP, a DMF export that is not Succeeded, a
