@@ -112,25 +112,24 @@ export class Authenticator {
   }
 
   /** The caller's API key; `address` (the client's) is refused after too many failures. */
-  async authenticateKey(authorization: string | undefined, address: string): Promise<ApiKeyPrincipal> {
-    this.failures.check(address);
-    try {
-      return await this.lookUpKey(authorization);
-    } catch (error) {
-      if (error instanceof AppError) this.failures.record(address);
-      throw error;
-    }
+  authenticateKey(authorization: string | undefined, address: string): Promise<ApiKeyPrincipal> {
+    return this.counted(address, () => this.lookUpKey(authorization));
   }
 
   /** The linked account named by X-Account-Token, which must belong to the key's platform. */
-  async authenticateAccount(
+  authenticateAccount(
     token: string | undefined,
     platformId: string,
     address: string,
   ): Promise<AccountPrincipal> {
+    return this.counted(address, () => this.lookUpAccount(token, platformId));
+  }
+
+  /** Runs a look-up for `address`, refused while it has failed too often, and counts its refusals. */
+  private async counted<T>(address: string, lookUp: () => Promise<T>): Promise<T> {
     this.failures.check(address);
     try {
-      return await this.lookUpAccount(token, platformId);
+      return await lookUp();
     } catch (error) {
       if (error instanceof AppError) this.failures.record(address);
       throw error;

@@ -72,3 +72,20 @@ export async function expectEqualToTruth(
   }
   return problems;
 }
+
+/**
+ * The outbox's `created` events for the account's employees: `events` counts them, `records` counts
+ * the distinct employees. After a sync that was killed and resumed, both equal the tenant's workers
+ * exactly when every worker was created once (resumed, not restarted).
+ */
+export async function employeeCreatedEvents(
+  db: Database,
+  accountId: string,
+): Promise<{ events: number; records: number }> {
+  const { rows } = await db.pool.query<{ events: number; records: number }>(
+    `SELECT count(*)::int AS events, count(DISTINCT record_id)::int AS records FROM change_events
+     WHERE linked_account_id = $1 AND model = 'employees' AND kind = 'created'`,
+    [accountId],
+  );
+  return rows[0] ?? { events: 0, records: 0 };
+}

@@ -6,7 +6,7 @@ import { createPlatform } from '../../src/platforms/platform-service.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { startGatewayProcess, waitUntil } from '../helpers/processes.js';
 import { sandboxCredentials, startFileSandbox } from '../helpers/sandbox.js';
-import { expectEqualToTruth } from '../helpers/truth.js';
+import { employeeCreatedEvents, expectEqualToTruth } from '../helpers/truth.js';
 
 /**
  * Two `--role worker` processes and one `--role api` process on one database, as a deployment runs
@@ -113,12 +113,7 @@ describe('two workers and one API process on one database', () => {
         expect(runs.map((run) => [run.trigger, run.status])).toEqual(expected);
         expect(await expectEqualToTruth(db, account.id, sandbox)).toEqual([]);
       }
-      const events = await db.pool.query(
-        `SELECT count(*)::int AS events, count(DISTINCT record_id)::int AS records FROM change_events
-         WHERE linked_account_id = $1 AND model = 'employees' AND kind = 'created'`,
-        [first.id],
-      );
-      expect(events.rows[0]).toEqual({
+      expect(await employeeCreatedEvents(db, first.id)).toEqual({
         events: sandbox.truth.workers.length,
         records: sandbox.truth.workers.length,
       });

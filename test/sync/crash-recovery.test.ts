@@ -10,7 +10,7 @@ import {
   sandboxDependencies,
   startFileSandbox,
 } from '../helpers/sandbox.js';
-import { expectEqualToTruth } from '../helpers/truth.js';
+import { employeeCreatedEvents, expectEqualToTruth } from '../helpers/truth.js';
 
 const db = await createTestDatabase();
 const sandbox = await startFileSandbox({ workers: 300, seed: 5 });
@@ -64,12 +64,7 @@ describe('a sync process killed mid-run', () => {
     expect(await expectEqualToTruth(db, accountId, sandbox)).toEqual([]);
 
     // Every worker was created exactly once, across both processes.
-    const events = await db.pool.query(
-      `SELECT count(*)::int AS events, count(DISTINCT record_id)::int AS records FROM change_events
-       WHERE linked_account_id = $1 AND model = 'employees' AND kind = 'created'`,
-      [accountId],
-    );
-    expect(events.rows[0]).toEqual({
+    expect(await employeeCreatedEvents(db, accountId)).toEqual({
       events: sandbox.truth.workers.length,
       records: sandbox.truth.workers.length,
     });

@@ -7,7 +7,7 @@ import { SyncService } from '../../src/sync/sync-service.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { startWorkerProcess, waitUntil } from '../helpers/processes.js';
 import { sandboxCredentials, sandboxDependencies, startFileSandbox } from '../helpers/sandbox.js';
-import { expectEqualToTruth } from '../helpers/truth.js';
+import { employeeCreatedEvents, expectEqualToTruth } from '../helpers/truth.js';
 
 /**
  * The issue's failure: a worker killed with -9 in the middle of a sync left the run `running` for
@@ -126,12 +126,7 @@ describe('a sync worker killed with -9 mid-run', () => {
       expect(finished?.worker).toMatch(new RegExp(`:${survivor.child.pid}$`));
       expect(await expectEqualToTruth(db, accountId, sandbox)).toEqual([]);
       // Resumed, not restarted: each worker was created exactly once across both processes.
-      const events = await db.pool.query(
-        `SELECT count(*)::int AS events, count(DISTINCT record_id)::int AS records FROM change_events
-         WHERE linked_account_id = $1 AND model = 'employees' AND kind = 'created'`,
-        [accountId],
-      );
-      expect(events.rows[0]).toEqual({
+      expect(await employeeCreatedEvents(db, accountId)).toEqual({
         events: sandbox.truth.workers.length,
         records: sandbox.truth.workers.length,
       });
