@@ -22,6 +22,15 @@ export interface NewDynamicsAccount {
   credentials: DynamicsCredentials;
 }
 
+/** The linked-account columns that hold Dynamics credentials: encrypted at rest, with their expiry. */
+export function dynamicsCredentialColumns(keyring: Keyring, credentials: DynamicsCredentials) {
+  return {
+    provider: DYNAMICS_PROVIDER,
+    credentialsEncrypted: new Uint8Array(keyring.encrypt(JSON.stringify(credentials))),
+    credentialsExpireAt: credentialsExpireAt(credentials),
+  };
+}
+
 export async function createDynamicsAccount(
   db: Database,
   keyring: Keyring,
@@ -32,28 +41,8 @@ export async function createDynamicsAccount(
     endUserOriginId: input.endUserOriginId,
     organizationName: input.organizationName,
     endUserEmail: input.endUserEmail ?? null,
-    provider: DYNAMICS_PROVIDER,
     status: 'connected',
-    credentialsEncrypted: new Uint8Array(keyring.encrypt(JSON.stringify(input.credentials))),
-    credentialsExpireAt: credentialsExpireAt(input.credentials),
-  });
-}
-
-/** Relink: new credentials (a rotated secret, a new certificate) for an existing account. */
-export async function replaceDynamicsCredentials(
-  db: Database,
-  keyring: Keyring,
-  linkedAccountId: string,
-  credentials: DynamicsCredentials,
-): Promise<LinkedAccount> {
-  return db.prisma.linkedAccount.update({
-    where: { id: linkedAccountId },
-    data: {
-      credentialsEncrypted: new Uint8Array(keyring.encrypt(JSON.stringify(credentials))),
-      credentialsExpireAt: credentialsExpireAt(credentials),
-      status: 'connected',
-      statusReason: null,
-    },
+    ...dynamicsCredentialColumns(keyring, input.credentials),
   });
 }
 
