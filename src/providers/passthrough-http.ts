@@ -110,13 +110,19 @@ function responseHeaders(raw: Dispatcher.ResponseData['headers']): Record<string
   return headers;
 }
 
+/** Stops reading a body; the abort it reports is expected, not a failure of anything. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
 async function readLimited(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     size += (chunk as Buffer).length;
     if (size > maxBytes) {
-      body.destroy();
+      discard(body);
       throw new PassthroughError(
         'response_too_large',
         `The provider's answer is larger than ${maxBytes} bytes; ask for less (select fewer columns, a smaller page).`,
@@ -166,7 +172,7 @@ export async function sendConfined({
     });
     const declared = Number(response.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxResponseBytes) {
-      response.body.destroy();
+      discard(response.body);
       throw new PassthroughError(
         'response_too_large',
         `The provider's answer is ${declared} bytes, more than the ${maxResponseBytes} allowed; ask for less (select fewer columns, a smaller page).`,
