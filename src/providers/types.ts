@@ -186,7 +186,11 @@ export class PassthroughError extends Error {
 export interface ProviderConnection {
   plan(): Promise<SyncPlan>;
   check(): AsyncGenerator<CheckResult>;
-  /** Passthrough to the account's provider API; a provider without it is refused (409). */
+  /**
+   * Passthrough to the account's provider API; a provider without it is refused (409). The gateway
+   * keeps a connection for further calls while the account's credentials are unchanged, and may
+   * call close() while one is still in flight: passthrough must not depend on what close() frees.
+   */
   passthrough?(request: PassthroughRequest): Promise<PassthroughResponse>;
   close(): Promise<void>;
 }

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { createDynamicsAccount } from '../../src/accounts/dynamics-accounts.js';
+import { createDynamicsAccount, replaceDynamicsCredentials } from '../../src/accounts/dynamics-accounts.js';
 import { PASSTHROUGH_PATH } from '../../src/api/passthrough-input.js';
 import { createApiKey, createLinkedAccount, createPlatform } from '../../src/platforms/platform-service.js';
-import { confinedUrl } from '../../src/providers/passthrough-http.js';
+import { confinedUrl, REFUSED_REQUEST_HEADERS } from '../../src/providers/passthrough-http.js';
 import { PassthroughError } from '../../src/providers/types.js';
 import { createTestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/database.js';
@@ -38,17 +38,17 @@ const { app: limited } = await createTestApp(db, {
 const { platform, apiKey: plainKey } = await createPlatform(db.prisma, 'Passthrough Co');
 const key = await createApiKey(db.prisma, platform.id, { name: 'raw', sensitive: true, passthrough: true });
 
-async function linkAccount(withFno: boolean): Promise<string> {
-  const { accountToken } = await createDynamicsAccount(db, services.keyring, {
+async function linkAccount(withFno: boolean): Promise<{ accountId: string; accountToken: string }> {
+  const { account, accountToken } = await createDynamicsAccount(db, services.keyring, {
     platformId: platform.id,
     endUserOriginId: `employer-${withFno ? 'fno' : 'dataverse'}`,
     organizationName: 'Contoso',
     credentials: sandboxCredentials(sandbox.defaultTenant, 'secret', withFno),
   });
-  return accountToken;
+  return { accountId: account.id, accountToken };
 }
-const accountToken = await linkAccount(true);
-const dataverseOnlyToken = await linkAccount(false);
+const { accountToken } = await linkAccount(true);
+const { accountToken: dataverseOnlyToken } = await linkAccount(false);
 const headers = { authorization: `Bearer ${key.apiKey}`, 'x-account-token': accountToken };
 
 async function passthrough(
@@ -168,16 +168,28 @@ describe('requests reach the account’s own provider API', () => {
   });
 });
 
-describe('any path the schema accepts', () => {
+/** What the schema refuses, Dynamics' impersonation headers included. */
+const REFUSED = new Set([...REFUSED_REQUEST_HEADERS, 'callerobjectid', 'mscrmcallerid']);
+
+describe('any request the schema accepts', () => {
   it('reaches the provider under the API root and comes back as its answer, never a gateway error', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.stringMatching(PASSTHROUGH_PATH, { size: 'small' }),
         fc.constantFrom('dataverse', 'fno'),
-        async (path, target) => {
-          const { status, body } = await passthrough({ method: 'GET', path, target });
-          expect(status, `${target} ${path}`).toBe(200);
-          expect(body.status, `${target} ${path}`).toBeGreaterThanOrEqual(200);
+        fc.dictionary(fc.string({ minLength: 1 }), fc.string(), { maxKeys: 3 }),
+        fc.dictionary(
+          fc
+            .stringMatching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,20}$/)
+            .filter((name) => !REFUSED.has(name.toLowerCase())),
+          fc.stringMatching(/^[\t -~]{0,40}$/),
+          { maxKeys: 3 },
+        ),
+        async (path, target, query, requestHeaders) => {
+          const payload = { method: 'GET', path, target, query, headers: requestHeaders };
+          const { status, body } = await passthrough(payload);
+          expect(status, JSON.stringify(payload)).toBe(200);
+          expect(body.status, JSON.stringify(payload)).toBeGreaterThanOrEqual(200);
         },
       ),
       { numRuns: 60 },
@@ -245,6 +257,13 @@ describe('refusals', () => {
     const smuggled = await passthrough({ method: 'GET', path: 'WhoAmI', headers: { 'X-A': 'a\r\nHost: b' } });
     expect(smuggled.status).toBe(400);
     expect(smuggled.body.error.details[0].field).toBe('headers.X-A');
+    const twice = await passthrough({
+      method: 'GET',
+      path: 'WhoAmI',
+      headers: { Prefer: 'odata.maxpagesize=1', prefer: 'odata.maxpagesize=2' },
+    });
+    expect(twice.status).toBe(400);
+    expect(twice.body.error.details[0]).toEqual({ field: 'headers.prefer', message: 'given twice' });
     const impersonating = await passthrough({
       method: 'GET',
       path: 'WhoAmI',
@@ -367,6 +386,48 @@ describe('limits', () => {
     // Other routes keep the general limit.
     const list = await limited.inject({ method: 'GET', url: '/v1/employees', headers: freshHeaders });
     expect(list.statusCode).toBe(200);
+  });
+});
+
+describe('credentials', () => {
+  it('reuses the account’s token across calls, and takes new credentials after a relink', async () => {
+    const relinked = await linkAccount(false);
+    const call = () =>
+      passthrough(
+        { method: 'GET', path: 'WhoAmI' },
+        { ...headers, 'x-account-token': relinked.accountToken },
+      );
+    expect((await call()).body.status).toBe(200);
+    // From now on Entra ID refuses the secret, as it would a wrong one (docs/microsoft-wire.md).
+    const refusal = sandbox.faults.add({
+      route: 'entra',
+      pathContains: '/token',
+      kind: 'answer',
+      answerStatus: 401,
+      answerBody: {
+        error: 'invalid_client',
+        error_description: 'AADSTS7000215: Invalid client secret provided.',
+        error_codes: [7000215],
+      },
+    });
+    try {
+      // The token the first call got still serves.
+      expect((await call()).body.status).toBe(200);
+      // A relink stores new credentials (same values, new ciphertext): the next call needs a token.
+      await replaceDynamicsCredentials(
+        db,
+        services.keyring,
+        relinked.accountId,
+        sandboxCredentials(sandbox.defaultTenant, 'secret', false),
+      );
+      const refused = await call();
+      expect(refused.status).toBe(502);
+      expect(refused.body.error.code).toBe('provider_unreachable');
+      expect(refused.body.error.message).toMatch(/AADSTS7000215/);
+    } finally {
+      sandbox.faults.remove(refusal.id);
+    }
+    expect((await call()).body.status).toBe(200);
   });
 });
 

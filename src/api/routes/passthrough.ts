@@ -9,7 +9,12 @@ import {
   type ProviderDependencies,
   UnsyncableAccountError,
 } from '../../providers/registry.js';
-import { PassthroughError, type PassthroughResponse } from '../../providers/types.js';
+import {
+  PassthroughError,
+  type PassthroughResponse,
+  type ProviderConnection,
+} from '../../providers/types.js';
+import { PassthroughConnections } from '../passthrough-connections.js';
 import {
   type PassthroughRequestBody,
   passthroughRequestBody,
@@ -109,7 +114,20 @@ export async function passthroughRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const { config } = app;
   const { providers, close } = await passthroughProviderDependencies(config);
-  app.addHook('onClose', close);
+  const connections = new PassthroughConnections({
+    open: (accountId) => connectAccount(app.db, app.keyring, providers, accountId),
+    fingerprint: async (accountId) => {
+      const { rows } = await app.db.pool.query<{ fingerprint: string | null }>(
+        'SELECT md5(credentials_encrypted) AS fingerprint FROM linked_accounts WHERE id = $1',
+        [accountId],
+      );
+      return rows[0]?.fingerprint ?? '';
+    },
+  });
+  app.addHook('onClose', async () => {
+    await connections.close();
+    await close();
+  });
   const maxRequestBytes = config.PASSTHROUGH_MAX_REQUEST_BYTES;
   const timeoutMs = config.PASSTHROUGH_TIMEOUT_SECONDS * 1000;
 
@@ -141,9 +159,9 @@ export async function passthroughRoutes(app: FastifyInstance): Promise<void> {
 
   /** The provider's answer, within the time limit. */
   async function passThrough(accountId: string, body: PassthroughRequestBody): Promise<PassthroughResponse> {
-    let connection: Awaited<ReturnType<typeof connectAccount>>;
+    let connection: ProviderConnection;
     try {
-      connection = await connectAccount(app.db, app.keyring, providers, accountId);
+      connection = await connections.get(accountId);
     } catch (error) {
       if (!(error instanceof UnsyncableAccountError)) throw error;
       throw new AppError('conflict', 'This linked account has no provider API to pass through to.', [
@@ -181,7 +199,6 @@ export async function passthroughRoutes(app: FastifyInstance): Promise<void> {
       throw error instanceof PassthroughError ? toAppError(error) : error;
     } finally {
       clearTimeout(timer);
-      await connection.close();
     }
   }
 
