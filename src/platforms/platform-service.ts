@@ -23,7 +23,7 @@ export async function createPlatform(
 export async function createApiKey(
   prisma: PrismaClient,
   platformId: string,
-  options: { name: string; sensitive: boolean },
+  options: { name: string; sensitive: boolean; passthrough?: boolean },
 ): Promise<{ key: ApiKey; apiKey: string }> {
   const apiKey = generateSecret(API_KEY_PREFIX);
   const key = await prisma.apiKey.create({
@@ -34,6 +34,7 @@ export async function createApiKey(
       prefix: visiblePrefix(apiKey),
       keyHash: hashSecret(apiKey),
       sensitive: options.sensitive,
+      passthrough: options.passthrough ?? false,
     },
   });
   return { key, apiKey };

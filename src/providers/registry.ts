@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js';
 import type { ModelName } from '../unified/models.js';
 import { DynamicsConnection, type DynamicsDependencies } from './dynamics/connection.js';
 import { dynamicsCredentialsSchema } from './dynamics/credentials.js';
+import { DYNAMICS_PASSTHROUGH_TARGETS } from './dynamics/passthrough.js';
 import { dynamicsSensitiveColumns } from './dynamics/sensitive-columns.js';
 import type { ProviderConnection } from './types.js';
 
@@ -32,6 +33,9 @@ export const PROVIDERS: Record<string, ProviderFactory> = {
  */
 export const SENSITIVE_REMOTE_FIELDS: Partial<Record<ModelName, readonly string[]>> =
   dynamicsSensitiveColumns();
+
+/** Every provider's passthrough targets (its APIs), for the request schema of POST /v1/passthrough. */
+export const PASSTHROUGH_TARGETS = [...DYNAMICS_PASSTHROUGH_TARGETS] as const;
 
 export class UnsyncableAccountError extends Error {}
 
