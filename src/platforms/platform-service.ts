@@ -127,7 +127,7 @@ export async function insertLinkedAccount(
 
 /** Relink: new credentials for an existing account, which is connected again (same id and token). */
 export async function replaceLinkedAccountCredentials(
-  client: pg.PoolClient,
+  client: pg.Pool | pg.PoolClient,
   linkedAccountId: string,
   credentials: { credentialsEncrypted: Uint8Array; credentialsExpireAt: Date | null },
 ): Promise<void> {

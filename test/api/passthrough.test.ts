@@ -2,9 +2,14 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { createDynamicsAccount, replaceDynamicsCredentials } from '../../src/accounts/dynamics-accounts.js';
+import { createDynamicsAccount, dynamicsCredentialColumns } from '../../src/accounts/dynamics-accounts.js';
 import { PASSTHROUGH_PATH } from '../../src/api/passthrough-input.js';
-import { createApiKey, createLinkedAccount, createPlatform } from '../../src/platforms/platform-service.js';
+import {
+  createApiKey,
+  createLinkedAccount,
+  createPlatform,
+  replaceLinkedAccountCredentials,
+} from '../../src/platforms/platform-service.js';
 import { confinedUrl, REFUSED_REQUEST_HEADERS } from '../../src/providers/passthrough-http.js';
 import { PassthroughError } from '../../src/providers/types.js';
 import { createTestApp } from '../helpers/app.js';
@@ -414,11 +419,13 @@ describe('credentials', () => {
       // The token the first call got still serves.
       expect((await call()).body.status).toBe(200);
       // A relink stores new credentials (same values, new ciphertext): the next call needs a token.
-      await replaceDynamicsCredentials(
-        db,
-        services.keyring,
+      await replaceLinkedAccountCredentials(
+        db.pool,
         relinked.accountId,
-        sandboxCredentials(sandbox.defaultTenant, 'secret', false),
+        dynamicsCredentialColumns(
+          services.keyring,
+          sandboxCredentials(sandbox.defaultTenant, 'secret', false),
+        ),
       );
       const refused = await call();
       expect(refused.status).toBe(502);
