@@ -269,14 +269,17 @@ export class DynamicsConnection implements ProviderConnection {
     }
     const source = (logicalName: string, fallback: string) =>
       `dataverse:${definitions.get(logicalName)?.entitySetName ?? fallback}`;
-    const derivations = dataverseDerivations({
-      employments: source('cdm_employment', 'cdm_employments'),
-      positions: source('cdm_jobposition', 'cdm_jobpositions'),
-      plans: source('cdm_benefitplan', 'cdm_benefitplans'),
-      jobs: source('cdm_job', 'cdm_jobs'),
-      assignments: source('cdm_positionworkerassignmentmap', 'cdm_positionworkerassignmentmaps'),
-      benefitTypes: source('cdm_benefittype', 'cdm_benefittypes'),
-    });
+    const derivations = dataverseDerivations(
+      {
+        employments: source('cdm_employment', 'cdm_employments'),
+        positions: source('cdm_jobposition', 'cdm_jobpositions'),
+        plans: source('cdm_benefitplan', 'cdm_benefitplans'),
+        jobs: source('cdm_job', 'cdm_jobs'),
+        assignments: source('cdm_positionworkerassignmentmap', 'cdm_positionworkerassignmentmaps'),
+        benefitTypes: source('cdm_benefittype', 'cdm_benefittypes'),
+      },
+      { positions: !fromFno.has('job_positions'), plans: !fromFno.has('benefit_plans') },
+    );
     streams.push(...fno.streams);
     // Enrollments from the payroll API's virtual table name their worker and plan by business key.
     const fromVirtualTable = models.some(

@@ -20,6 +20,7 @@ export interface PublishedSource {
 }
 
 const DOCS = 'MicrosoftDocs/dynamics-365-unified-operations-public';
+const CDM_DOCS = 'MicrosoftDocs/common-data-model-and-service';
 
 export const PUBLISHED_SOURCES = {
   'hr-dataverse-tables': {
@@ -113,8 +114,30 @@ export const PUBLISHED_SOURCES = {
       'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/HumanResources/Payroll/PayrollWorkerEnrolledBenefitInquiryEntity.cdm.json',
   },
   'cdm-hcm-covered-dependent-relationship-entity': {
-    title: 'HcmCoveredDependentRelationshipEntity (Common Data Model reference)',
+    title: 'HcmCoveredDependentRelationshipEntity (Common Data Model reference: covered dependents of an enrolled benefit)',
     url: 'https://learn.microsoft.com/common-data-model/schema/core/operationscommon/entities/humanresources/hrm/hcmcovereddependentrelationshipentity',
+    repository: `${CDM_DOCS}: common-data-model/schema/core/operationsCommon/Entities/HumanResources/HRM/HcmCoveredDependentRelationshipEntity.md`,
+  },
+  'cdm-company-info-entity': {
+    title: 'CompanyInfoEntity (F&O data entity "View companies")',
+    url: 'https://github.com/microsoft/CDM/blob/master/schemaDocuments/core/operationsCommon/Entities/Common/GAB/CompanyInfoEntity.cdm.json',
+    repository: 'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/Common/GAB/CompanyInfoEntity.cdm.json',
+  },
+  'cdm-om-department-entity': {
+    title: 'OMDepartmentEntity (F&O data entity "Department")',
+    url: 'https://github.com/microsoft/CDM/blob/master/schemaDocuments/core/operationsCommon/Entities/Common/GAB/OMDepartmentEntity.cdm.json',
+    repository: 'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/Common/GAB/OMDepartmentEntity.cdm.json',
+  },
+  'cdm-hcm-position-v2-entity': {
+    title: 'HcmPositionV2Entity (F&O data entity "Positions V2")',
+    url: 'https://github.com/microsoft/CDM/blob/master/schemaDocuments/core/operationsCommon/Entities/HumanResources/HRM/HcmPositionV2Entity.cdm.json',
+    repository:
+      'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/HumanResources/HRM/HcmPositionV2Entity.cdm.json',
+  },
+  'cdm-hcm-benefit-plan-entity': {
+    title: 'HcmBenefitPlanEntity (Common Data Model reference: benefit plans)',
+    url: 'https://learn.microsoft.com/common-data-model/schema/core/operationscommon/entities/humanresources/hrm/hcmbenefitplanentity',
+    repository: `${CDM_DOCS}: common-data-model/schema/core/operationsCommon/Entities/HumanResources/HRM/HcmBenefitPlanEntity.md`,
   },
   'fno-odata': {
     title:

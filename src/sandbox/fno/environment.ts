@@ -60,8 +60,12 @@ const allEntitySets: DefinitionGroup['entitySets'] = [
   'Workers',
   'WorkerPersonalContactPersons',
   'WorkerEnrolledBenefits',
-  'CoveredBeneficiaryRelationships',
+  'CoveredDependentRelationships',
   'Employments',
+  'Companies',
+  'Departments',
+  'PositionsV2',
+  'BenefitPlans',
 ];
 
 export function createFnoEnvironment(options: {
