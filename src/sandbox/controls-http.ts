@@ -37,6 +37,7 @@ const fnoSelectionSchema = z.object({
     'Companies',
     'Departments',
     'PositionsV2',
+    'PositionHierarchies',
     'BenefitPlans',
   ]),
   count: z.number().int().min(1).default(1),

@@ -53,8 +53,8 @@ const QUERIES = {
     WHERE p.linked_account_id = $1 AND NOT p.remote_was_deleted`,
   employees: `SELECT e.employee_number, e.first_name, e.last_name, e.date_of_birth::text, e.gender, e.work_email,
       c.company_code, d.code AS department, p.position_number, e.job_title, e.hire_date::text,
-      e.start_date::text, e.termination_date::text
-    FROM employees e LEFT JOIN companies c ON c.id = e.company_id
+      e.start_date::text, e.termination_date::text, boss.employee_number AS manager
+    FROM employees e LEFT JOIN companies c ON c.id = e.company_id LEFT JOIN employees boss ON boss.id = e.manager_id
     LEFT JOIN departments d ON d.id = e.department_id LEFT JOIN job_positions p ON p.id = e.position_id
     WHERE e.linked_account_id = $1 AND NOT e.remote_was_deleted`,
   employments: `SELECT e.employee_number, c.company_code, m.start_date::text, m.end_date::text, m.employment_type
@@ -83,9 +83,9 @@ async function unified(account: string, model: keyof typeof QUERIES) {
   return rows;
 }
 
-async function managers(account: string) {
+async function mobileNumbers(account: string) {
   const { rows } = await db.pool.query<{ count: number }>(
-    'SELECT count(manager_id)::int AS count FROM employees WHERE linked_account_id = $1',
+    'SELECT count(mobile_phone_number)::int AS count FROM employees WHERE linked_account_id = $1',
     [account],
   );
   return rows[0]?.count ?? 0;
@@ -137,7 +137,9 @@ describe('tenant shapes', () => {
     expect(fnoOnly.sources.get('companies')?.source_reason).toMatch(
       /cdm_company table does not exist.*Served by F&O OData entity/,
     );
-    expect(fnoOnly.sources.get('employees')?.source_reason).toMatch(/no manager.*manager_id.*stay empty/);
+    expect(fnoOnly.sources.get('employees')?.source_reason).toMatch(
+      /no mobile phone: employees' mobile_phone_number stays empty/,
+    );
 
     // Every model: the same unified records whatever the shape (references compared by business key).
     for (const model of Object.keys(QUERIES) as Array<keyof typeof QUERIES>) {
@@ -155,13 +157,15 @@ describe('tenant shapes', () => {
     expect(employees.filter((row) => row.company_code && row.department && row.position_number).length).toBe(
       employees.filter((row) => row.termination_date === null).length,
     );
+    // Managers through the position hierarchy: everyone but the first worker has one.
+    expect(employees.filter((row) => row.manager).length).toBe(WORKERS - 1);
     const enrollments = await unified(fnoOnly.account, 'benefit_enrollments');
     expect(enrollments.length).toBe(sandbox.truth.enrollments.length);
     expect(enrollments.every((row) => row.employee_number && row.plan)).toBe(true);
     expect((await unified(fnoOnly.account, 'coverage')).length).toBe(sandbox.truth.coveredDependents.length);
     // What a shape cannot fill is empty there, and its sync status says so.
-    expect(await managers(native.account)).toBeGreaterThan(0);
-    expect(await managers(fnoOnly.account)).toBe(0);
+    expect(await mobileNumbers(native.account)).toBeGreaterThan(0);
+    expect(await mobileNumbers(fnoOnly.account)).toBe(0);
     expect(await unified(virtual.account, 'coverage')).toEqual([]);
   });
 });

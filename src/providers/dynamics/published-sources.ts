@@ -134,6 +134,12 @@ export const PUBLISHED_SOURCES = {
     repository:
       'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/HumanResources/HRM/HcmPositionV2Entity.cdm.json',
   },
+  'cdm-hcm-position-hierarchy-entity': {
+    title: 'HcmPositionHierarchyEntity (F&O data entity "Position hierarchies")',
+    url: 'https://github.com/microsoft/CDM/blob/master/schemaDocuments/core/operationsCommon/Entities/HumanResources/HRM/HcmPositionHierarchyEntity.cdm.json',
+    repository:
+      'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/HumanResources/HRM/HcmPositionHierarchyEntity.cdm.json',
+  },
   'cdm-hcm-benefit-plan-entity': {
     title: 'HcmBenefitPlanEntity (Common Data Model reference: benefit plans)',
     url: 'https://learn.microsoft.com/common-data-model/schema/core/operationscommon/entities/humanresources/hrm/hcmbenefitplanentity',

@@ -21,6 +21,7 @@ import type {
   FnoEnrolledBenefitRow,
   FnoGender,
   FnoPersonalContactRow,
+  FnoPositionHierarchyRow,
   FnoPositionRow,
   FnoWorkerRow,
   GeneratedOrganisation,
@@ -430,6 +431,7 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
         SearchName: department.cdm_description ?? '',
       })),
       PositionsV2: fnoPositions(positions, assignments, jobs, departments, workers),
+      PositionHierarchies: fnoPositionHierarchies(workers, positions),
       BenefitPlans: benefitPlans.map(
         (plan): FnoBenefitPlanRow => ({
           Plan: plan.cdm_name,
@@ -441,6 +443,33 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
       ),
     },
   };
+}
+
+/**
+ * The reporting line as F&O keeps it: a worker's position reports to the position of the worker's
+ * manager (positions[i] is worker i's own position; vacancies come after the workers').
+ */
+function fnoPositionHierarchies(
+  workers: readonly WorkerRow[],
+  positions: readonly JobPositionRow[],
+): FnoPositionHierarchyRow[] {
+  const indexOf = new Map(workers.map((worker, index) => [worker.cdm_workerid, index]));
+  const rows: FnoPositionHierarchyRow[] = [];
+  workers.forEach((worker, index) => {
+    const manager = worker._cdm_managerworkerid_value
+      ? indexOf.get(worker._cdm_managerworkerid_value)
+      : undefined;
+    if (manager === undefined) return;
+    const position = positions[index] as JobPositionRow;
+    rows.push({
+      PositionId: position.cdm_jobpositionnumber,
+      ParentPositionId: (positions[manager] as JobPositionRow).cdm_jobpositionnumber,
+      HierarchyTypeName: 'Line',
+      ValidFrom: position.cdm_validfrom,
+      ValidTo: maxDate,
+    });
+  });
+  return rows;
 }
 
 /**

@@ -234,6 +234,15 @@ export interface FnoPositionRow {
   WorkerAssignmentEnd: string;
 }
 
+/** Position hierarchy (HcmPositionHierarchyEntity): the position a position reports to. */
+export interface FnoPositionHierarchyRow {
+  PositionId: string;
+  ParentPositionId: string;
+  HierarchyTypeName: string;
+  ValidFrom: string;
+  ValidTo: string;
+}
+
 /** Benefit plan (HcmBenefitPlanEntity): the plan id, its description and its benefit type's id. */
 export interface FnoBenefitPlanRow {
   Plan: string;
@@ -279,6 +288,7 @@ export interface GeneratedOrganisation {
     Companies: FnoCompanyRow[];
     Departments: FnoDepartmentRow[];
     PositionsV2: FnoPositionRow[];
+    PositionHierarchies: FnoPositionHierarchyRow[];
     BenefitPlans: FnoBenefitPlanRow[];
   };
 }

@@ -191,6 +191,22 @@ fnoCatalogEntities.push(
     ],
   },
   {
+    entitySetName: 'PositionHierarchies',
+    source: 'cdm-hcm-position-hierarchy-entity',
+    entityTypeName: 'PositionHierarchy',
+    dmfEntityName: 'Position hierarchies',
+    targetEntity: 'HcmPositionHierarchyEntity',
+    companySpecific: false,
+    keys: ['PositionId', 'ValidFrom', 'HierarchyTypeName'],
+    fields: [
+      text('PositionId'),
+      text('ParentPositionId'),
+      text('HierarchyTypeName'),
+      date('ValidFrom'),
+      date('ValidTo'),
+    ],
+  },
+  {
     entitySetName: 'BenefitPlans',
     source: 'cdm-hcm-benefit-plan-entity',
     entityTypeName: 'BenefitPlan',

@@ -65,6 +65,7 @@ const allEntitySets: DefinitionGroup['entitySets'] = [
   'Companies',
   'Departments',
   'PositionsV2',
+  'PositionHierarchies',
   'BenefitPlans',
 ];
 

@@ -17,8 +17,10 @@ import {
   mapFnoPosition,
   mapFnoWorker,
   mapPersonalContact,
+  mapPositionHierarchy,
   personalContactFields,
   positionFields,
+  positionHierarchyFields,
   workerFields,
 } from './mappers.js';
 
@@ -39,6 +41,7 @@ export interface FnoEntity {
     | 'companies'
     | 'departments'
     | 'positions'
+    | 'position-hierarchies'
     | 'benefit-plans';
   target: ModelName | 'auxiliary';
   /** Human name, for reasons shown in sync status. */
@@ -87,7 +90,7 @@ export const FNO_ENTITIES: readonly FnoEntity[] = [
     preferredSetName: 'Workers',
     signature: ['PersonnelNumber', 'FirstName', 'LastName'],
     cannotFill:
-      "F&O's Worker entity has no manager and no mobile phone: employees' manager_id and mobile_phone_number stay empty (the position hierarchy is not read).",
+      "F&O's Worker entity has no mobile phone: employees' mobile_phone_number stays empty. Managers come from the position hierarchy when positions are read from F&O too.",
     dmfEntityName: 'Worker',
     fields: workerFields,
     sensitive: ['BirthDate'],
@@ -204,6 +207,21 @@ export const FNO_ENTITIES: readonly FnoEntity[] = [
     map: mapFnoPosition,
   },
   {
+    id: 'position-hierarchies',
+    target: 'auxiliary',
+    title: 'Position hierarchies',
+    source: 'cdm-hcm-position-hierarchy-entity',
+    fieldSources: cite(positionHierarchyFields, 'cdm-hcm-position-hierarchy-entity'),
+    preferredSetName: '',
+    signature: ['PositionId', 'ParentPositionId', 'HierarchyTypeName'],
+    dmfEntityName: 'Position hierarchies',
+    fields: positionHierarchyFields,
+    sensitive: [],
+    numericFields: [],
+    companySpecific: false,
+    map: mapPositionHierarchy,
+  },
+  {
     id: 'benefit-plans',
     target: 'benefit_plans',
     title: 'Benefit plans',
@@ -220,14 +238,15 @@ export const FNO_ENTITIES: readonly FnoEntity[] = [
   },
 ];
 
-/** The F&O entities a model needs (enrollments bring their coverage links along). */
+/** Auxiliary entities read with a model: enrollments' coverage links, positions' reporting lines. */
+const AUXILIARY: Partial<Record<ModelName, FnoEntity['id']>> = {
+  benefit_enrollments: 'covered-dependents',
+  job_positions: 'position-hierarchies',
+};
+
+/** The F&O entities a model needs (its own, then the auxiliary one it brings along). */
 export function fnoEntitiesFor(model: ModelName): FnoEntity[] {
-  if (model === 'benefit_enrollments') {
-    return FNO_ENTITIES.filter(
-      (entity) => entity.id === 'enrolled-benefits' || entity.id === 'covered-dependents',
-    );
-  }
-  return FNO_ENTITIES.filter((entity) => entity.target === model);
+  return FNO_ENTITIES.filter((entity) => entity.target === model || entity.id === AUXILIARY[model]);
 }
 
 /** Models F&O can serve: every model. */

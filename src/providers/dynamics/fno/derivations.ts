@@ -300,18 +300,72 @@ const employeeFieldsFromPositions: Derivation = {
     ),
 };
 
+/**
+ * Employees' managers from F&O's reporting line: the worker currently holding the position that the
+ * employee's position reports to (HcmPositionHierarchyEntity, valid now; the `Line` hierarchy first
+ * when a position has several). The employee's position is the one of their latest assignment, so a
+ * former worker keeps the last manager, as Dataverse's Manager column does.
+ */
+function employeeManagers(hierarchySource: string): Derivation {
+  return {
+    model: 'employees',
+    description: "employee's manager (position hierarchy: the holder of the position reported to)",
+    run: (client, accountId) =>
+      hashJoinedIds(
+        client,
+        `WITH assigned AS MATERIALIZED (
+           SELECT p.remote_id AS position, p.remote_data->>'WorkerPersonnelNumber' AS worker,
+                  (p.remote_data->>'WorkerAssignmentStart')::timestamptz AS starts,
+                  coalesce((p.remote_data->>'WorkerAssignmentEnd')::timestamptz, 'infinity') AS ends
+           FROM job_positions p
+           WHERE p.linked_account_id = $1 AND NOT p.remote_was_deleted
+             AND coalesce(p.remote_data->>'WorkerPersonnelNumber', '') <> ''
+         ), latest AS (
+           SELECT DISTINCT ON (worker) worker, position FROM assigned ORDER BY worker, starts DESC
+         ), holder AS (
+           SELECT DISTINCT ON (position) position, worker FROM assigned
+           WHERE coalesce(starts, '-infinity') <= now() AND ends > now()
+           ORDER BY position, starts DESC
+         ), parent AS (
+           SELECT DISTINCT ON (h.data->>'PositionId') h.data->>'PositionId' AS position,
+                  h.data->>'ParentPositionId' AS parent
+           FROM provider_records h
+           WHERE h.linked_account_id = $1 AND h.source_table = $2
+             AND coalesce((h.data->>'ValidFrom')::timestamptz, '-infinity') <= now()
+             AND coalesce((h.data->>'ValidTo')::timestamptz, 'infinity') > now()
+           ORDER BY h.data->>'PositionId', (h.data->>'HierarchyTypeName' = 'Line') DESC, h.data->>'HierarchyTypeName'
+         ), employee AS MATERIALIZED (${EMPLOYEES_BY_NUMBER}), target AS (
+           SELECT e.id, m.id AS manager_id
+           FROM employees e
+           LEFT JOIN latest l ON l.worker = e.employee_number
+           LEFT JOIN parent p ON p.position = l.position
+           LEFT JOIN holder h ON h.position = p.parent
+           LEFT JOIN employee m ON m.employee_number = h.worker
+           WHERE e.linked_account_id = $1)
+         UPDATE employees e SET manager_id = t.manager_id, modified_at = now()
+         FROM target t
+         WHERE e.id = t.id AND e.manager_id IS DISTINCT FROM t.manager_id
+         RETURNING e.id`,
+        [accountId, hierarchySource],
+      ),
+  };
+}
+
 export function fnoDerivations(options: {
   employments?: boolean;
   /** Job positions come from F&O: their departments, and employees' positions, derive from them. */
   positions?: boolean;
   dependents: boolean;
   enrollments: boolean;
-  /** provider_records source table of the covered beneficiaries, when enrollments come from F&O. */
-  coverageSource?: string;
+  /** provider_records source table of the covered dependents, when enrollments come from F&O. */
+  coverageSource?: string | undefined;
+  /** provider_records source table of the position hierarchy, when employees' managers come from it. */
+  hierarchySource?: string | undefined;
 }): Derivation[] {
   const derivations: Derivation[] = [];
   if (options.employments) derivations.push(employmentReferences);
   if (options.positions) derivations.push(positionDepartments, employeeFieldsFromPositions);
+  if (options.hierarchySource) derivations.push(employeeManagers(options.hierarchySource));
   if (options.dependents) derivations.push(employeeLink('dependents'));
   if (options.enrollments) {
     derivations.push(enrollmentReferences);

@@ -445,6 +445,38 @@ export const mapFnoPosition: FnoRowMapper = (row) => {
   });
 };
 
+// --- Position hierarchies (HcmPositionHierarchyEntity): employees' managers -----------------------
+
+export const positionHierarchyFields = [
+  'PositionId',
+  'ParentPositionId',
+  'HierarchyTypeName',
+  'ValidFrom',
+  'ValidTo',
+] as const;
+
+const positionHierarchyRow = z.object({
+  PositionId: requiredText,
+  ParentPositionId: requiredText,
+  HierarchyTypeName: text,
+  ValidFrom: text,
+});
+
+/**
+ * Kept as auxiliary rows (provider_records): F&O's Worker has no manager; a worker's manager is the
+ * worker holding the position the worker's position reports to, resolved in SQL (derivations.ts).
+ */
+export const mapPositionHierarchy: FnoRowMapper = (row) => {
+  const parsed = positionHierarchyRow.safeParse(row);
+  if (!parsed.success) return invalid(String(row.PositionId ?? '<no PositionId>'), parsed.error);
+  const link = parsed.data;
+  return record(
+    `${link.PositionId}:${link.HierarchyTypeName ?? ''}:${fnoDate(link.ValidFrom) ?? ''}`,
+    row,
+    {},
+  );
+};
+
 // --- Benefit plans (HcmBenefitPlanEntity): benefit plans, when Dataverse lacks cdm_benefitplan ------
 
 export const benefitPlanFields = ['Plan', 'Description', 'TypeId'] as const;

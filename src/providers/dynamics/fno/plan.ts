@@ -71,7 +71,8 @@ export async function planFnoFallback(options: {
     }
   }
   const dmfEntities: { model: ModelName; entity: FnoEntity }[] = [];
-  const served = new Map<ModelName, string>();
+  // provider_records source table of each auxiliary entity read (the derivations join on it).
+  const auxiliarySources = new Map<FnoEntity['id'], string>();
   for (const request of requests) {
     const { model, dataverseReason } = request;
     if (!FNO_MODELS.includes(model)) {
@@ -138,7 +139,8 @@ export async function planFnoFallback(options: {
               fields: found.entity.fields.filter((field) => found.set?.properties.has(field) ?? true),
             }),
           );
-          if (found.entity.id === 'covered-dependents') served.set(model, `fno-odata:${found.set?.name}`);
+          if (found.entity.target === 'auxiliary')
+            auxiliarySources.set(found.entity.id, `fno-odata:${found.set?.name}`);
         }
         continue;
       }
@@ -166,10 +168,10 @@ export async function planFnoFallback(options: {
   }
   if (http && dmfEntities.length > 0) {
     const shared = new SharedDmfExport(http, options.dmf, dmfEntities.length);
-    for (const { model, entity } of dmfEntities) {
+    for (const { entity } of dmfEntities) {
       const stream = dmfEntityStream({ shared, entity, pageSize: options.dmfPageSize });
       plan.streams.push(stream);
-      if (entity.id === 'covered-dependents') served.set(model, stream.sourceTable);
+      if (entity.target === 'auxiliary') auxiliarySources.set(entity.id, stream.sourceTable);
     }
     plan.dispose = () => shared.dispose();
     shared.start();
@@ -181,7 +183,9 @@ export async function planFnoFallback(options: {
     positions: fromFno('job_positions'),
     dependents: fromFno('dependents'),
     enrollments: fromFno('benefit_enrollments'),
-    ...(served.get('benefit_enrollments') ? { coverageSource: served.get('benefit_enrollments') } : {}),
+    coverageSource: auxiliarySources.get('covered-dependents'),
+    // Managers through the position hierarchy only when both employees and positions are F&O's.
+    hierarchySource: fromFno('employees') ? auxiliarySources.get('position-hierarchies') : undefined,
   });
   return plan;
 }
