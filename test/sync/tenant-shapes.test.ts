@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { DynamicsCredentials } from '../../src/providers/dynamics/credentials.js';
+import { MODEL_NAMES } from '../../src/unified/models.js';
 import type { SandboxTenant } from '../../src/sandbox/index.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import { createTestDatabase } from '../helpers/database.js';
@@ -23,9 +25,10 @@ const sandbox = await startFileSandbox({ workers: WORKERS, seed: SEED, dmfExport
 const deps = sandboxDependencies(sandbox, { pageSize: 500 });
 const engine = new SyncEngine(db.pool);
 
-async function syncShape(tenant: SandboxTenant) {
+async function syncShape(tenant: SandboxTenant, sources?: DynamicsCredentials['sources']) {
   const account = (await createTestTenant(db)).account.id;
-  const connection = connectSandbox(account, sandbox, deps, sandboxCredentials(tenant, 'secret', true));
+  const credentials = { ...sandboxCredentials(tenant, 'secret', true), ...(sources ? { sources } : {}) };
+  const connection = connectSandbox(account, sandbox, deps, credentials);
   try {
     const result = await engine.run({ linkedAccountId: account, connection, kind: 'full', trigger: 'test' });
     expect(result.status).toBe('succeeded');
@@ -108,6 +111,11 @@ describe('tenant shapes', () => {
     const native = await syncShape(sandbox.defaultTenant);
     const virtual = await syncShape(virtualTenant);
     const fnoOnly = await syncShape(fnoTenant);
+    // The same F&O-only tenant read through one DMF package instead of OData.
+    const viaDmf = await syncShape(
+      fnoTenant,
+      Object.fromEntries(MODEL_NAMES.map((model) => [model, 'dmf' as const])),
+    );
 
     // Native tables: enrollments (no cdm_ table, no virtual table) from F&O OData.
     expect(native.sources.get('employees')?.source).toBe('dataverse:cdm_workers');
@@ -134,6 +142,9 @@ describe('tenant shapes', () => {
       benefit_plans: expect.stringMatching(/^fno-odata:/),
       benefit_enrollments: 'fno-odata:WorkerEnrolledBenefits',
     });
+    expect(new Set([...viaDmf.sources.values()].map((state) => state.source))).toEqual(
+      new Set(['dmf:HR export']),
+    );
     expect(fnoOnly.sources.get('companies')?.source_reason).toMatch(
       /cdm_company table does not exist.*Served by F&O OData entity/,
     );
@@ -146,6 +157,7 @@ describe('tenant shapes', () => {
       const expected = await unified(native.account, model);
       expect(expected.length, model).toBeGreaterThan(0);
       expect(sorted(await unified(fnoOnly.account, model)), `${model}, F&O only`).toEqual(sorted(expected));
+      expect(sorted(await unified(viaDmf.account, model)), `${model}, F&O DMF`).toEqual(sorted(expected));
       if (model !== 'coverage') {
         expect(sorted(await unified(virtual.account, model)), `${model}, virtual tables`).toEqual(
           sorted(expected),
