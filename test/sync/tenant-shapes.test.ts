@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DynamicsCredentials } from '../../src/providers/dynamics/credentials.js';
-import { MODEL_NAMES } from '../../src/unified/models.js';
 import type { SandboxTenant } from '../../src/sandbox/index.js';
 import { SyncEngine } from '../../src/sync/engine.js';
+import { MODEL_NAMES } from '../../src/unified/models.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { createTestTenant } from '../helpers/fixtures.js';
 import {

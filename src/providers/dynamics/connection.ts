@@ -23,7 +23,7 @@ import {
   type TableDefinition,
 } from './dataverse/tables.js';
 import { diagnose } from './diagnose.js';
-import { FNO_ENTITIES, FNO_MODELS } from './fno/catalog.js';
+import { FNO_ENTITIES } from './fno/catalog.js';
 import type { DmfSettings } from './fno/dmf.js';
 import { FnoHttp } from './fno/fno-http.js';
 import { findEntitySet, parseFnoMetadata } from './fno/metadata.js';
@@ -344,13 +344,9 @@ export class DynamicsConnection implements ProviderConnection {
       // next source, which the models' sources list shows.
       if (!definition && table.whenMissing) continue;
       if (!definition) {
-        // With an F&O environment the account still syncs: this model from F&O, or reported
-        // unavailable in sync status. Without one, nothing would serve it.
-        const fallback = this.fno
-          ? FNO_MODELS.includes(table.target as ModelName)
-            ? ' Finance & Operations serves this model instead.'
-            : ' Finance & Operations does not serve this model: it stays unavailable.'
-          : '';
+        // With an F&O environment the account still syncs: F&O serves every model
+        // (docs/fno-fallback.md). Without one, nothing would serve it.
+        const fallback = this.fno ? ' Finance & Operations serves this model instead.' : '';
         problems.push({
           cause: 'missing table',
           table: table.logicalName,

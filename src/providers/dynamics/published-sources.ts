@@ -114,19 +114,22 @@ export const PUBLISHED_SOURCES = {
       'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/HumanResources/Payroll/PayrollWorkerEnrolledBenefitInquiryEntity.cdm.json',
   },
   'cdm-hcm-covered-dependent-relationship-entity': {
-    title: 'HcmCoveredDependentRelationshipEntity (Common Data Model reference: covered dependents of an enrolled benefit)',
+    title:
+      'HcmCoveredDependentRelationshipEntity (Common Data Model reference: covered dependents of an enrolled benefit)',
     url: 'https://learn.microsoft.com/common-data-model/schema/core/operationscommon/entities/humanresources/hrm/hcmcovereddependentrelationshipentity',
     repository: `${CDM_DOCS}: common-data-model/schema/core/operationsCommon/Entities/HumanResources/HRM/HcmCoveredDependentRelationshipEntity.md`,
   },
   'cdm-company-info-entity': {
     title: 'CompanyInfoEntity (F&O data entity "View companies")',
     url: 'https://github.com/microsoft/CDM/blob/master/schemaDocuments/core/operationsCommon/Entities/Common/GAB/CompanyInfoEntity.cdm.json',
-    repository: 'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/Common/GAB/CompanyInfoEntity.cdm.json',
+    repository:
+      'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/Common/GAB/CompanyInfoEntity.cdm.json',
   },
   'cdm-om-department-entity': {
     title: 'OMDepartmentEntity (F&O data entity "Department")',
     url: 'https://github.com/microsoft/CDM/blob/master/schemaDocuments/core/operationsCommon/Entities/Common/GAB/OMDepartmentEntity.cdm.json',
-    repository: 'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/Common/GAB/OMDepartmentEntity.cdm.json',
+    repository:
+      'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/Common/GAB/OMDepartmentEntity.cdm.json',
   },
   'cdm-hcm-position-v2-entity': {
     title: 'HcmPositionV2Entity (F&O data entity "Positions V2")',

@@ -437,7 +437,9 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
           Plan: plan.cdm_name,
           Description: plan.cdm_description ?? '',
           TypeId: (
-            benefitTypes.find((type) => type.cdm_benefittypeid === plan._cdm_benefittypeid_value) as BenefitTypeRow
+            benefitTypes.find(
+              (type) => type.cdm_benefittypeid === plan._cdm_benefittypeid_value,
+            ) as BenefitTypeRow
           ).cdm_name,
         }),
       ),
@@ -488,7 +490,9 @@ function fnoPositions(
     departments.map((department) => [department.cdm_departmentid, department.cdm_departmentnumber]),
   );
   const numbers = new Map(workers.map((worker) => [worker.cdm_workerid, worker.cdm_workernumber]));
-  const assignmentOf = new Map(assignments.map((assignment) => [assignment._cdm_jobpositionid_value, assignment]));
+  const assignmentOf = new Map(
+    assignments.map((assignment) => [assignment._cdm_jobpositionid_value, assignment]),
+  );
   return positions.map((position) => {
     const assignment = assignmentOf.get(position.cdm_jobpositionid);
     return {

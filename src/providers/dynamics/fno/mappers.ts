@@ -313,20 +313,24 @@ export const mapEnrolledBenefit: FnoRowMapper = (row) => {
   const enrollment = parsed.data;
   const option = enrollment.BenefitOptionID ?? null;
   const end = fnoDate(enrollment.ValidTo);
-  return record(enrollmentRemoteId(enrollment.PersonnelNumber, enrollment.BenefitId, enrollment.ValidFrom), row, {
-    status: end && end < new Date().toISOString().slice(0, 10) ? 'TERMINATED' : 'ACTIVE',
-    status_raw: null,
-    coverage_level: option ? (COVERAGE_LEVEL[option.toUpperCase()] ?? 'OTHER') : null,
-    coverage_level_raw: option,
-    start_date: fnoDate(enrollment.ValidFrom),
-    end_date: end,
-    employee_contribution_amount_minor: minor(enrollment.DeductionAmountCur),
-    employee_contribution_percent_bps: null,
-    employee_contribution_currency: null,
-    company_contribution_amount_minor: minor(enrollment.ContributionAmountCur),
-    company_contribution_percent_bps: null,
-    company_contribution_currency: null,
-  });
+  return record(
+    enrollmentRemoteId(enrollment.PersonnelNumber, enrollment.BenefitId, enrollment.ValidFrom),
+    row,
+    {
+      status: end && end < new Date().toISOString().slice(0, 10) ? 'TERMINATED' : 'ACTIVE',
+      status_raw: null,
+      coverage_level: option ? (COVERAGE_LEVEL[option.toUpperCase()] ?? 'OTHER') : null,
+      coverage_level_raw: option,
+      start_date: fnoDate(enrollment.ValidFrom),
+      end_date: end,
+      employee_contribution_amount_minor: minor(enrollment.DeductionAmountCur),
+      employee_contribution_percent_bps: null,
+      employee_contribution_currency: null,
+      company_contribution_amount_minor: minor(enrollment.ContributionAmountCur),
+      company_contribution_percent_bps: null,
+      company_contribution_currency: null,
+    },
+  );
 };
 
 // --- Covered dependent relationships (HcmCoveredDependentRelationshipEntity): coverage links -------
