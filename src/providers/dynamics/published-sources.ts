@@ -47,6 +47,12 @@ export const PUBLISHED_SOURCES = {
       "What's new or changed in Dynamics 365 Talent - Core HR (December 14, 2018), 'Mapping errors in the integration with Finance' (cdm_gender values)",
     url: 'https://github.com/MicrosoftDocs/dynamics-365-unified-operations-public/tree/main/articles/talent',
   },
+  'dual-write-mapping-reference': {
+    title:
+      'Dual-write mapping reference: column mappings of each template with their value maps (Worker (cdm_workers), Employment per company (cdm_employments))',
+    url: 'https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/dual-write/mapping-reference',
+    repository: `${DOCS}: articles/fin-ops-core/dev-itpro/data-entities/dual-write/includes/mapping-tables.md`,
+  },
   'integrated-hr': {
     title: 'Integrated worker, job, and position (dual-write)',
     url: 'https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/dual-write/integrated-hr',
