@@ -286,7 +286,11 @@ export class DynamicsConnection implements ProviderConnection {
       (entry) => entry.model === 'benefit_enrollments' && entry.source.startsWith('dataverse:'),
     );
     if (fromVirtualTable) derivations.push(payrollEnrollmentReferences);
-    const coverage = planCoverageLevels({ plans: source('cdm_benefitplan', 'cdm_benefitplans') });
+    // Plans come from cdm_benefitplan or from F&O: a change to either re-derives the levels.
+    const plansSource =
+      streams.find((stream) => stream.target === 'benefit_plans')?.sourceTable ??
+      source('cdm_benefitplan', 'cdm_benefitplans');
+    const coverage = planCoverageLevels({ plans: plansSource });
     // F&O references first: employees' dates derive from employments, which F&O rows name by number.
     return { models, streams, derivations: [...fno.derivations, ...derivations, coverage] };
   }
