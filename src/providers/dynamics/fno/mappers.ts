@@ -213,7 +213,7 @@ const RELATIONSHIP: Record<string, string> = {
 /**
  * The dependent's remote id. A contact person is a party that may be the contact of several
  * workers (two employees married to each other), so the key is the worker and the party together,
- * as in the entity's own key. Coverage links (covered beneficiaries) name the same pair.
+ * as in the entity's own key. Coverage links (covered dependents) name the same pair.
  */
 export function dependentRemoteId(personnelNumber: string, partyNumber: string): string {
   return `${personnelNumber}:${partyNumber}`;
