@@ -127,7 +127,7 @@ const exportedRows = [
   'Workers',
   'WorkerPersonalContactPersons',
   'WorkerEnrolledBenefits',
-  'CoveredBeneficiaryRelationships',
+  'CoveredDependentRelationships',
 ].reduce((sum, name) => sum + sandbox.truth.fno(name as 'Workers').length, 0);
 console.log(
   `DMF package (CSV-Unicode, ${exportedRows} rows): ${(zipBytes / 1e6).toFixed(1)} MB zip in ${exportSeconds.toFixed(2)} s, RSS growth ${Math.round((process.memoryUsage().rss - memoryBefore) / 1e6)} MB`,

@@ -6,7 +6,7 @@ import type {
   DataverseEntitySetName,
   DepartmentRow,
   EmploymentRow,
-  FnoCoveredBeneficiaryRow,
+  FnoCoveredDependentRow,
   FnoEnrolledBenefitRow,
   FnoEntitySetName,
   FnoPersonalContactRow,
@@ -48,7 +48,7 @@ export interface SandboxTruth {
   readonly fnoWorkers: readonly FnoWorkerRow[];
   readonly dependents: readonly FnoPersonalContactRow[];
   readonly enrollments: readonly FnoEnrolledBenefitRow[];
-  readonly coveredBeneficiaries: readonly FnoCoveredBeneficiaryRow[];
+  readonly coveredDependents: readonly FnoCoveredDependentRow[];
 }
 
 export function createTruth(
@@ -115,8 +115,8 @@ export function createTruth(
     get enrollments() {
       return organisation.fno.WorkerEnrolledBenefits;
     },
-    get coveredBeneficiaries() {
-      return organisation.fno.CoveredBeneficiaryRelationships;
+    get coveredDependents() {
+      return organisation.fno.CoveredDependentRelationships;
     },
   };
 }

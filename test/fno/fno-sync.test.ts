@@ -61,9 +61,10 @@ async function sources(accountId: string) {
   return new Map(rows.map((row) => [row.model, row]));
 }
 
+// F&O's empty date (1900-01-01) and "never" (2154-12-31) are no date.
 const date = (value: string) => {
   const day = value.slice(0, 10);
-  return day <= '1900-01-01' ? null : day;
+  return day <= '1900-01-01' || day >= '2154-01-01' ? null : day;
 };
 
 /** What the truth says the unified rows must be (expected values computed independently). */
@@ -118,22 +119,25 @@ function expectedEnrollments(accountId: string) {
     'EE+CH': 'EMPLOYEE_CHILDREN',
     'EE+FAM': 'EMPLOYEE_FAMILY',
   };
+  const today = new Date().toISOString().slice(0, 10);
   return truth.enrollments
     .map((e) => {
-      const worker = employees.get(e.WorkerPersonnelNumber);
-      const plan = plans.get(e.BenefitPlanId);
+      const worker = employees.get(e.PersonnelNumber);
+      const plan = plans.get(e.BenefitPlanID);
+      const end = date(e.ValidTo);
       return {
-        remote_id: `${e.dataAreaId}:${e.EnrolledBenefitRecordId}`,
+        // No record id is published: worker, benefit and coverage start (fno/mappers.ts).
+        remote_id: `${e.PersonnelNumber}:${e.BenefitId}:${e.ValidFrom.slice(0, 10)}`,
         employee_id: worker ? recordId(accountId, 'employees', worker) : null,
         benefit_plan_id: plan ? recordId(accountId, 'benefit_plans', plan) : null,
-        status: e.EnrollmentStatus === 'Enrolled' ? 'ACTIVE' : 'TERMINATED',
-        status_raw: e.EnrollmentStatus,
-        coverage_level: level[e.BenefitOptionId] ?? 'OTHER',
-        coverage_level_raw: e.BenefitOptionId,
-        start_date: date(e.CoverageStartDate),
-        end_date: date(e.CoverageEndDate),
-        employee_contribution_amount_minor: Math.round(e.EmployeeContributionAmount * 100),
-        company_contribution_amount_minor: Math.round(e.EmployerContributionAmount * 100),
+        status: end && end < today ? 'TERMINATED' : 'ACTIVE',
+        status_raw: null,
+        coverage_level: level[e.BenefitOptionID] ?? 'OTHER',
+        coverage_level_raw: e.BenefitOptionID,
+        start_date: date(e.ValidFrom),
+        end_date: end,
+        employee_contribution_amount_minor: Math.round(e.DeductionAmountCur * 100),
+        company_contribution_amount_minor: Math.round(e.ContributionAmountCur * 100),
         remote_was_deleted: false,
       };
     })
@@ -141,8 +145,8 @@ function expectedEnrollments(accountId: string) {
 }
 
 function expectedCoverage() {
-  const enrollments = new Map(
-    truth.enrollments.map((e) => [`${e.dataAreaId}:${e.EnrolledBenefitRecordId}`, e]),
+  const enrollments = new Set(
+    truth.enrollments.map((e) => `${e.PersonnelNumber}:${e.BenefitId}:${e.ValidFrom.slice(0, 10)}`),
   );
   const dependents = new Set(
     truth.dependents
@@ -150,11 +154,10 @@ function expectedCoverage() {
       .map((c) => `${c.WorkerPersonnelNumber}:${c.ContactPersonPartyNumber}`),
   );
   const links = new Set<string>();
-  for (const link of truth.coveredBeneficiaries) {
-    const enrollment = `${link.dataAreaId}:${link.WorkerEnrolledBenefitRecordID}`;
-    const worker = enrollments.get(enrollment)?.WorkerPersonnelNumber;
-    const dependent = `${worker}:${link.ChildParty}`;
-    if (dependents.has(dependent)) links.add(`${enrollment}>${dependent}`);
+  for (const link of truth.coveredDependents) {
+    const enrollment = `${link.PersonnelNumber}:${link.BenefitId}:${link.EnrollmentStart.slice(0, 10)}`;
+    const dependent = `${link.PersonnelNumber}:${link.ChildPartyId}`;
+    if (enrollments.has(enrollment) && dependents.has(dependent)) links.add(`${enrollment}>${dependent}`);
   }
   return [...links].sort();
 }
@@ -232,7 +235,7 @@ describe('F&O fallback: dependents, enrollments and coverage', () => {
       { count: 3 },
       { ContactLastName: 'Renamed, "Q" Ünal' },
     );
-    tenant.controls.deleteFnoRecords('CoveredBeneficiaryRelationships', { count: 4 });
+    tenant.controls.deleteFnoRecords('CoveredDependentRelationships', { count: 4 });
     const after = await dmf.sync();
     expect(after.status).toBe('succeeded');
     expect(await rows(dmf.id, 'dependents', DEPENDENT_COLUMNS)).toEqual(expectedDependents(dmf.id));
@@ -293,7 +296,7 @@ describe('F&O fallback: dependents, enrollments and coverage', () => {
     tenant.controls.updateFnoRecords(
       'WorkerEnrolledBenefits',
       { count: 2 },
-      { WorkerPersonnelNumber: 'NO-SUCH-WORKER' },
+      { PersonnelNumber: 'NO-SUCH-WORKER' },
     );
     const result = await odata.sync();
     expect(result.status).toBe('succeeded');

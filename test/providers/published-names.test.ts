@@ -4,13 +4,14 @@ import { DATAVERSE_TABLES } from '../../src/providers/dynamics/dataverse/catalog
 import { mapWorker } from '../../src/providers/dynamics/dataverse/mappers.js';
 import { FNO_ENTITIES } from '../../src/providers/dynamics/fno/catalog.js';
 import { mapFnoWorker, mapPersonalContact } from '../../src/providers/dynamics/fno/mappers.js';
-import { OPTION_SETS, WORKER_GENDER } from '../../src/providers/dynamics/option-sets.js';
+import { OPTION_SETS, WORKER_GENDER, WORKER_TYPE } from '../../src/providers/dynamics/option-sets.js';
 import { isSourceId, PUBLISHED_SOURCES } from '../../src/providers/dynamics/published-sources.js';
 import { generateOrganisation as generateSandbox } from '../../src/sandbox/data/generator.js';
 import { workerGender } from '../../src/sandbox/data/option-sets.js';
 import { dataverseCatalog, wireName } from '../../src/sandbox/dataverse/catalog.js';
 import { fnoCatalog } from '../../src/sandbox/fno/catalog.js';
 import { generateOrganisation as generateSeed } from '../../src/seed/generate-organisation.js';
+import { MODEL_NAMES } from '../../src/unified/models.js';
 
 /**
  * Every Microsoft name the adapter and the sandbox use carries the publication it comes from, and
@@ -86,29 +87,65 @@ describe('published names', () => {
     }
   });
 
-  it('cites a publication beside every F&O entity and field', () => {
+  it('cites a publication beside every F&O entity and field, none of them unpublished', () => {
     for (const entity of FNO_ENTITIES) {
       expect(isSourceId(entity.source), entity.id).toBe(true);
+      expect(entity.source, entity.id).not.toMatch(/^(discovered|unpublished)$/);
+      expect(section, entity.id).toContain(`\`${entity.source}\``);
       for (const field of entity.fields) {
         const source = entity.fieldSources[field];
         expect(source && isSourceId(source), `${entity.id}.${field}`).toBe(true);
-        if (source === 'discovered' || source === 'unpublished') {
-          expect(section, `${entity.id}.${field}`).toContain(field);
-        }
+        expect(source, `${entity.id}.${field}`).not.toBe('unpublished');
+        // Every field the adapter reads is named in the docs' list of the entity's fields.
+        expect(section, `${entity.id}.${field}`).toContain(field);
       }
     }
     for (const entity of fnoCatalog) {
       expect(isSourceId(entity.source), entity.entitySetName).toBe(true);
+      expect(entity.source, entity.entitySetName).not.toMatch(/^(discovered|unpublished)$/);
     }
   });
 
-  it('cites every option set, and lists the unpublished ones as open', () => {
+  it('serves in the sandbox every F&O entity the adapter reads, from the same publication and with its fields', () => {
+    // Every model has an F&O entity (docs/fno-fallback.md).
+    expect(new Set(FNO_ENTITIES.map((entity) => entity.target))).toEqual(
+      new Set([...MODEL_NAMES, 'auxiliary']),
+    );
+    for (const entity of FNO_ENTITIES) {
+      const served = fnoCatalog.find((candidate) => candidate.dmfEntityName === entity.dmfEntityName);
+      expect(served, entity.id).toBeDefined();
+      expect(served?.source, entity.id).toBe(entity.source);
+      const names = served?.fields.map((field) => field.name) ?? [];
+      for (const field of entity.fields) {
+        if (entity.fieldSources[field] !== 'discovered')
+          expect(names, `${entity.id}.${field}`).toContain(field);
+      }
+      // The sandbox's entity is the one the adapter recognises in $metadata.
+      for (const property of entity.signature) expect(names, `${entity.id} signature`).toContain(property);
+    }
+  });
+
+  it('cites every option set and code, and lists the unpublished codes as open', () => {
     for (const set of OPTION_SETS) {
       expect(isSourceId(set.source), set.name).toBe(true);
-      expect(set.source).not.toBe('discovered');
-      if (set.source === 'unpublished') expect(section, set.name).toContain(`| ${set.name} |`);
+      expect(set.source).not.toMatch(/^(discovered|unpublished)$/);
       expect(new Set(set.values.map((value) => value.code)).size).toBe(set.values.length);
+      for (const value of set.values) {
+        if (value.source === undefined) continue;
+        expect(isSourceId(value.source), `${set.name} ${value.code}`).toBe(true);
+        if (value.source === 'unpublished') {
+          const open = section.slice(section.indexOf('`unpublished` (open'));
+          const row = open.split('\n').find((line) => line.startsWith(`| ${set.name} |`));
+          expect(row, `${set.name} in the unpublished table`).toBeDefined();
+          expect(row, `${set.name} ${value.code}`).toContain(String(value.code));
+        }
+      }
     }
+    // Worker type and status codes come from the dual-write mapping reference.
+    expect(WORKER_TYPE.source).toBe('dual-write-mapping-reference');
+    expect(
+      WORKER_TYPE.values.filter((value) => value.source === undefined).map((value) => value.code),
+    ).toEqual([754400000, 754400001]);
   });
 
   it('has the seed, the sandbox and the mappers agree on every gender code', () => {

@@ -43,15 +43,32 @@ describe('organisation generator', () => {
     const parties = new Set(
       fno.WorkerPersonalContactPersons.map((contact) => contact.ContactPersonPartyNumber),
     );
+    // Enrollments are keyed by worker, benefit and start: unique, and what covered dependents name.
+    const enrollmentKey = (worker: string, benefit: string, start: string) => `${worker}|${benefit}|${start}`;
     const enrollmentIds = new Set(
-      fno.WorkerEnrolledBenefits.map((enrollment) => enrollment.EnrolledBenefitRecordId),
+      fno.WorkerEnrolledBenefits.map((e) => enrollmentKey(e.PersonnelNumber, e.BenefitId, e.ValidFrom)),
     );
+    expect(enrollmentIds.size).toBe(fno.WorkerEnrolledBenefits.length);
     for (const contact of fno.WorkerPersonalContactPersons)
       expect(personnelNumbers.has(contact.WorkerPersonnelNumber)).toBe(true);
-    for (const covered of fno.CoveredBeneficiaryRelationships) {
-      expect(parties.has(covered.ChildParty)).toBe(true);
-      expect(enrollmentIds.has(covered.WorkerEnrolledBenefitRecordID)).toBe(true);
+    expect(fno.CoveredDependentRelationships.length).toBeGreaterThan(0);
+    for (const covered of fno.CoveredDependentRelationships) {
+      expect(parties.has(covered.ChildPartyId)).toBe(true);
+      expect(
+        enrollmentIds.has(enrollmentKey(covered.PersonnelNumber, covered.BenefitId, covered.EnrollmentStart)),
+      ).toBe(true);
     }
+    // F&O's organisation entities name the same departments, jobs and reporting line as Dataverse.
+    const departmentNumbers = new Set(fno.Departments.map((department) => department.OperatingUnitNumber));
+    const positionNumbers = new Set(fno.PositionsV2.map((position) => position.PositionId));
+    expect(fno.PositionsV2).toHaveLength(dataverse.cdm_jobpositions.length);
+    for (const position of fno.PositionsV2)
+      expect(departmentNumbers.has(position.DepartmentNumber)).toBe(true);
+    expect(fno.PositionHierarchies).toHaveLength(dataverse.cdm_workers.length - 1);
+    for (const link of fno.PositionHierarchies) expect(positionNumbers.has(link.ParentPositionId)).toBe(true);
+    const planIds = new Set(fno.BenefitPlans.map((plan) => plan.Plan));
+    for (const enrollment of fno.WorkerEnrolledBenefits)
+      expect(planIds.has(enrollment.BenefitPlanID)).toBe(true);
   });
 
   it('produces the variety the gateway must handle', () => {
@@ -74,7 +91,7 @@ describe('organisation generator', () => {
     for (const type of ['Medical', 'Dental', 'Vision', 'Life', 'Retirement', 'HSA', 'FSA'])
       expect(planTypes.has(type)).toBe(true);
     expect(dataverse.cdm_benefittypes.map((type) => type.cdm_name)).toContain('Disability');
-    const levels = new Set(fno.WorkerEnrolledBenefits.map((enrollment) => enrollment.BenefitOptionId));
+    const levels = new Set(fno.WorkerEnrolledBenefits.map((enrollment) => enrollment.BenefitOptionID));
     expect([...levels]).toEqual(expect.arrayContaining(['EE', 'EE+SP', 'EE+CH', 'EE+FAM']));
     expect(dataverse.cdm_workers.every((worker) => !worker.cdm_firstname.includes('\n'))).toBe(true);
   });

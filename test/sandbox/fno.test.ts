@@ -73,7 +73,13 @@ describe('F&O OData entities', () => {
       'Workers',
       'WorkerPersonalContactPersons',
       'WorkerEnrolledBenefits',
-      'CoveredBeneficiaryRelationships',
+      'CoveredDependentRelationships',
+      'Employments',
+      'Companies',
+      'Departments',
+      'PositionsV2',
+      'PositionHierarchies',
+      'BenefitPlans',
     ]) {
       expect(xml).toContain(`<EntitySet Name="${name}"`);
     }
@@ -104,17 +110,16 @@ describe('F&O OData entities', () => {
     expect(body.value).toHaveLength(expected.length);
   });
 
-  it('scopes company entities to the default company unless cross-company=true', async () => {
-    const own = await get(`${data}/WorkerEnrolledBenefits?$top=10000`);
-    expect(new Set(own.body.value.map((row) => row.dataAreaId))).toEqual(new Set(['usmf']));
+  it('serves shared entities whole, with or without cross-company=true', async () => {
+    // The enrolled-benefit entity has no published company relationship (docs/microsoft-wire.md).
+    const own = await get(`${data}/WorkerEnrolledBenefits?$count=true`);
     const cross = await get(`${data}/WorkerEnrolledBenefits?cross-company=true&$count=true`);
-    expect((cross.body as unknown as { '@odata.count': number })['@odata.count']).toBe(
-      sandbox.truth.enrollments.length,
-    );
-    const usrt = await get(`${data}/WorkerEnrolledBenefits?cross-company=true&$filter=dataAreaId eq 'usrt'`);
-    expect(usrt.body.value.length).toBe(
-      sandbox.truth.enrollments.filter((row) => row.dataAreaId === 'usrt').length,
-    );
+    for (const answer of [own, cross]) {
+      expect((answer.body as unknown as { '@odata.count': number })['@odata.count']).toBe(
+        sandbox.truth.enrollments.length,
+      );
+    }
+    expect(own.body.value[0]).not.toHaveProperty('dataAreaId');
   });
 });
 
@@ -165,8 +170,13 @@ describe('DMF package API (docs/microsoft-wire.md, DMF package API)', () => {
       'Worker.csv',
       'Worker personal contact person.csv',
       'Worker enrolled benefit.csv',
-      'Covered beneficiary relationship.csv',
+      'Covered dependent relationship.csv',
       'Employment.csv',
+      'View companies.csv',
+      'Department.csv',
+      'Positions V2.csv',
+      'Position hierarchies.csv',
+      'Benefit plan.csv',
     ]);
     expect(files.get('Manifest.xml')?.toString()).toContain('<SourceFormat>CSV-Unicode</SourceFormat>');
     const dependents = files.get('Worker personal contact person.csv') as Buffer;
@@ -183,8 +193,8 @@ describe('DMF package API (docs/microsoft-wire.md, DMF package API)', () => {
       expect(text).toContain(`"${quoted.replaceAll('"', '""')}"`);
     }
     const enrollments = files.get('Worker enrolled benefit.csv')?.subarray(2).toString('utf16le') ?? '';
-    const usmfCount = sandbox.truth.enrollments.filter((row) => row.dataAreaId === 'usmf').length;
-    expect(enrollments.trimEnd().split('\r\n')).toHaveLength(usmfCount + 1);
+    expect(enrollments.startsWith('PERSONNELNUMBER,BENEFITID,BENEFITPLANID,')).toBe(true);
+    expect(enrollments.trimEnd().split('\r\n')).toHaveLength(sandbox.truth.enrollments.length + 1);
   });
 
   it('writes UTF-8 when the definition group says so', async () => {

@@ -74,9 +74,11 @@ describe('connection checks: one cause, one item', () => {
       expect(warning?.detail).toContain(
         'employees (cdm_worker): The cdm_worker table does not exist in this environment. Finance & Operations serves this model instead.',
       );
+      // F&O serves every model, companies included (docs/fno-fallback.md).
       expect(warning?.detail).toContain(
-        'Finance & Operations does not serve this model: it stays unavailable.',
+        'companies (cdm_company): The cdm_company table does not exist in this environment. Finance & Operations serves this model instead.',
       );
+      expect(warning?.detail).not.toContain('stays unavailable');
     } finally {
       for (const table of ['cdm_worker', 'cdm_company']) sandbox.controls.restoreTable(table);
     }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { DynamicsCredentials } from '../../src/providers/dynamics/credentials.js';
 import type { SandboxTenant } from '../../src/sandbox/index.js';
 import { SyncEngine } from '../../src/sync/engine.js';
+import { MODEL_NAMES } from '../../src/unified/models.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { createTestTenant } from '../helpers/fixtures.js';
 import {
@@ -23,9 +25,10 @@ const sandbox = await startFileSandbox({ workers: WORKERS, seed: SEED, dmfExport
 const deps = sandboxDependencies(sandbox, { pageSize: 500 });
 const engine = new SyncEngine(db.pool);
 
-async function syncShape(tenant: SandboxTenant) {
+async function syncShape(tenant: SandboxTenant, sources?: DynamicsCredentials['sources']) {
   const account = (await createTestTenant(db)).account.id;
-  const connection = connectSandbox(account, sandbox, deps, sandboxCredentials(tenant, 'secret', true));
+  const credentials = { ...sandboxCredentials(tenant, 'secret', true), ...(sources ? { sources } : {}) };
+  const connection = connectSandbox(account, sandbox, deps, credentials);
   try {
     const result = await engine.run({ linkedAccountId: account, connection, kind: 'full', trigger: 'test' });
     expect(result.status).toBe('succeeded');
@@ -41,53 +44,58 @@ async function syncShape(tenant: SandboxTenant) {
 
 const sorted = (rows: unknown[]) => rows.map((row) => JSON.stringify(row)).sort();
 
-async function enrollments(account: string) {
-  const { rows } = await db.pool.query(
-    `SELECT e.employee_number, p.remote_data->>'cdm_name' AS plan, b.coverage_level, b.status,
-            b.start_date::text, b.end_date::text, b.employee_contribution_amount_minor,
-            b.company_contribution_amount_minor
-     FROM benefit_enrollments b
-     LEFT JOIN employees e ON e.id = b.employee_id
-     LEFT JOIN benefit_plans p ON p.id = b.benefit_plan_id
-     WHERE b.linked_account_id = $1 AND NOT b.remote_was_deleted`,
-    [account],
-  );
-  return sorted(rows);
-}
+/** Live rows of a model as every shape can fill them, references as business keys. */
+const QUERIES = {
+  companies: `SELECT name, legal_name, company_code FROM companies c
+    WHERE c.linked_account_id = $1 AND NOT c.remote_was_deleted`,
+  departments: `SELECT name, code FROM departments d
+    WHERE d.linked_account_id = $1 AND NOT d.remote_was_deleted`,
+  job_positions: `SELECT p.position_number, p.job_title, p.description, d.code AS department,
+      p.full_time_equivalent::float8 AS fte, p.valid_from::text, p.valid_to::text
+    FROM job_positions p LEFT JOIN departments d ON d.id = p.department_id
+    WHERE p.linked_account_id = $1 AND NOT p.remote_was_deleted`,
+  employees: `SELECT e.employee_number, e.first_name, e.last_name, e.date_of_birth::text, e.gender, e.work_email,
+      c.company_code, d.code AS department, p.position_number, e.job_title, e.hire_date::text,
+      e.start_date::text, e.termination_date::text, boss.employee_number AS manager
+    FROM employees e LEFT JOIN companies c ON c.id = e.company_id LEFT JOIN employees boss ON boss.id = e.manager_id
+    LEFT JOIN departments d ON d.id = e.department_id LEFT JOIN job_positions p ON p.id = e.position_id
+    WHERE e.linked_account_id = $1 AND NOT e.remote_was_deleted`,
+  employments: `SELECT e.employee_number, c.company_code, m.start_date::text, m.end_date::text, m.employment_type
+    FROM employments m LEFT JOIN employees e ON e.id = m.employee_id LEFT JOIN companies c ON c.id = m.company_id
+    WHERE m.linked_account_id = $1 AND NOT m.remote_was_deleted`,
+  dependents: `SELECT d.remote_id, e.employee_number, d.first_name, d.last_name, d.relationship, d.gender
+    FROM dependents d LEFT JOIN employees e ON e.id = d.employee_id
+    WHERE d.linked_account_id = $1 AND NOT d.remote_was_deleted`,
+  benefit_plans: `SELECT name, description, plan_type, plan_type_raw, coverage_levels_offered::text[] AS levels
+    FROM benefit_plans p WHERE p.linked_account_id = $1 AND NOT p.remote_was_deleted`,
+  benefit_enrollments: `SELECT e.employee_number, p.name AS plan, b.coverage_level, b.status,
+      b.start_date::text, b.end_date::text, b.employee_contribution_amount_minor,
+      b.company_contribution_amount_minor
+    FROM benefit_enrollments b LEFT JOIN employees e ON e.id = b.employee_id
+    LEFT JOIN benefit_plans p ON p.id = b.benefit_plan_id
+    WHERE b.linked_account_id = $1 AND NOT b.remote_was_deleted`,
+  coverage: `SELECT e.employee_number, p.name AS plan, b.start_date::text, d.remote_id AS dependent
+    FROM benefit_enrollment_dependents l JOIN benefit_enrollments b ON b.id = l.benefit_enrollment_id
+    JOIN dependents d ON d.id = l.dependent_id LEFT JOIN employees e ON e.id = b.employee_id
+    LEFT JOIN benefit_plans p ON p.id = b.benefit_plan_id
+    WHERE l.linked_account_id = $1 AND NOT b.remote_was_deleted`,
+} as const;
 
-async function employees(account: string) {
-  const { rows } = await db.pool.query(
-    `SELECT employee_number, first_name, last_name, date_of_birth::text, gender, work_email
-     FROM employees WHERE linked_account_id = $1 AND NOT remote_was_deleted`,
-    [account],
-  );
-  return sorted(rows);
-}
-
-async function employments(account: string) {
-  const { rows } = await db.pool.query(
-    `SELECT e.employee_number, c.company_code, m.start_date::text, m.end_date::text, m.employment_type
-     FROM employments m
-     LEFT JOIN employees e ON e.id = m.employee_id
-     LEFT JOIN companies c ON c.id = m.company_id
-     WHERE m.linked_account_id = $1 AND NOT m.remote_was_deleted`,
-    [account],
-  );
+async function unified(account: string, model: keyof typeof QUERIES) {
+  const { rows } = await db.pool.query<Record<string, unknown>>(QUERIES[model], [account]);
   return rows;
 }
 
-async function dependents(account: string) {
-  const { rows } = await db.pool.query(
-    `SELECT d.remote_id, e.employee_number, d.first_name, d.last_name, d.relationship, d.gender
-     FROM dependents d LEFT JOIN employees e ON e.id = d.employee_id
-     WHERE d.linked_account_id = $1 AND NOT d.remote_was_deleted`,
+async function mobileNumbers(account: string) {
+  const { rows } = await db.pool.query<{ count: number }>(
+    'SELECT count(mobile_phone_number)::int AS count FROM employees WHERE linked_account_id = $1',
     [account],
   );
-  return sorted(rows);
+  return rows[0]?.count ?? 0;
 }
 
 describe('tenant shapes', () => {
-  it('syncs each model from the best source of each shape, to the same records', async () => {
+  it('syncs every model from the best source of each shape, to the same records', async () => {
     const virtualTenant = await sandbox.createTenant({
       name: 'virtualco',
       workers: WORKERS,
@@ -103,6 +111,11 @@ describe('tenant shapes', () => {
     const native = await syncShape(sandbox.defaultTenant);
     const virtual = await syncShape(virtualTenant);
     const fnoOnly = await syncShape(fnoTenant);
+    // The same F&O-only tenant read through one DMF package instead of OData.
+    const viaDmf = await syncShape(
+      fnoTenant,
+      Object.fromEntries(MODEL_NAMES.map((model) => [model, 'dmf' as const])),
+    );
 
     // Native tables: enrollments (no cdm_ table, no virtual table) from F&O OData.
     expect(native.sources.get('employees')?.source).toBe('dataverse:cdm_workers');
@@ -110,41 +123,61 @@ describe('tenant shapes', () => {
     expect(native.sources.get('benefit_enrollments')?.source_reason).toMatch(
       /mshr_payrollworkerbenefitplanentity table does not exist.*virtual tables are not generated/,
     );
-    // Virtual tables: the virtual table wins over F&O, and says what it lacks.
+    // Virtual tables: the virtual table wins over F&O, and says what it lacks (covered dependents).
     expect(virtual.sources.get('benefit_enrollments')).toMatchObject({
       source: 'dataverse:mshr_payrollworkerbenefitplanentities',
       source_reason: expect.stringMatching(/virtual table.*no change tracking.*no covered dependents/),
     });
-    // F&O only: employees from F&O Workers; models F&O does not serve say why.
-    expect(fnoOnly.sources.get('employees')?.source).toBe('fno-odata:Workers');
-    expect(fnoOnly.sources.get('companies')).toMatchObject({
-      source: 'unavailable',
-      source_reason: expect.stringMatching(/cdm_company table does not exist/),
+    // F&O only: every model from F&O OData, none unavailable; employees say what F&O cannot fill.
+    const fnoSources = Object.fromEntries(
+      [...fnoOnly.sources].map(([model, state]) => [model, state.source]),
+    );
+    expect(fnoSources).toEqual({
+      companies: expect.stringMatching(/^fno-odata:/),
+      departments: expect.stringMatching(/^fno-odata:/),
+      job_positions: expect.stringMatching(/^fno-odata:/),
+      employees: 'fno-odata:Workers',
+      employments: expect.stringMatching(/^fno-odata:/),
+      dependents: 'fno-odata:WorkerPersonalContactPersons',
+      benefit_plans: expect.stringMatching(/^fno-odata:/),
+      benefit_enrollments: 'fno-odata:WorkerEnrolledBenefits',
     });
+    expect(new Set([...viaDmf.sources.values()].map((state) => state.source))).toEqual(
+      new Set(['dmf:HR export']),
+    );
+    expect(fnoOnly.sources.get('companies')?.source_reason).toMatch(
+      /cdm_company table does not exist.*Served by F&O OData entity/,
+    );
+    expect(fnoOnly.sources.get('employees')?.source_reason).toMatch(
+      /no mobile phone: employees' mobile_phone_number stays empty/,
+    );
 
-    const nativeEnrollments = await enrollments(native.account);
-    expect(nativeEnrollments.length).toBe(sandbox.truth.enrollments.length);
-    expect(nativeEnrollments.every((row) => !row.includes('"employee_number":null'))).toBe(true);
-    expect(nativeEnrollments.every((row) => !row.includes('"plan":null'))).toBe(true);
-    expect(await enrollments(virtual.account)).toEqual(nativeEnrollments);
-
-    const nativeEmployees = await employees(native.account);
-    expect(nativeEmployees.length).toBe(WORKERS);
-    expect(await employees(virtual.account)).toEqual(nativeEmployees);
-    expect(await employees(fnoOnly.account)).toEqual(nativeEmployees);
-
-    // Employments: from cdm_employment, or from F&O's Employment entity; the same rows (no
-    // companies in an F&O-only tenant, so no company there).
-    expect(fnoOnly.sources.get('employments')?.source).toMatch(/^fno-odata:/);
-    const nativeEmployments = await employments(native.account);
-    expect(nativeEmployments.length).toBe(sandbox.truth.employments.length);
-    expect(nativeEmployments.every((row) => row.employee_number && row.company_code)).toBe(true);
-    const withoutCompany = (rows: Record<string, unknown>[]) =>
-      sorted(rows.map(({ company_code: _company, ...rest }) => rest));
-    expect(withoutCompany(await employments(fnoOnly.account))).toEqual(withoutCompany(nativeEmployments));
-
-    const nativeDependents = await dependents(native.account);
-    expect(nativeDependents.length).toBeGreaterThan(0);
-    expect(await dependents(fnoOnly.account)).toEqual(nativeDependents);
+    // Every model: the same unified records whatever the shape (references compared by business key).
+    for (const model of Object.keys(QUERIES) as Array<keyof typeof QUERIES>) {
+      const expected = await unified(native.account, model);
+      expect(expected.length, model).toBeGreaterThan(0);
+      expect(sorted(await unified(fnoOnly.account, model)), `${model}, F&O only`).toEqual(sorted(expected));
+      expect(sorted(await unified(viaDmf.account, model)), `${model}, F&O DMF`).toEqual(sorted(expected));
+      if (model !== 'coverage') {
+        expect(sorted(await unified(virtual.account, model)), `${model}, virtual tables`).toEqual(
+          sorted(expected),
+        );
+      }
+    }
+    // References resolved, not merely equally empty.
+    const employees = await unified(fnoOnly.account, 'employees');
+    expect(employees.filter((row) => row.company_code && row.department && row.position_number).length).toBe(
+      employees.filter((row) => row.termination_date === null).length,
+    );
+    // Managers through the position hierarchy: everyone but the first worker has one.
+    expect(employees.filter((row) => row.manager).length).toBe(WORKERS - 1);
+    const enrollments = await unified(fnoOnly.account, 'benefit_enrollments');
+    expect(enrollments.length).toBe(sandbox.truth.enrollments.length);
+    expect(enrollments.every((row) => row.employee_number && row.plan)).toBe(true);
+    expect((await unified(fnoOnly.account, 'coverage')).length).toBe(sandbox.truth.coveredDependents.length);
+    // What a shape cannot fill is empty there, and its sync status says so.
+    expect(await mobileNumbers(native.account)).toBeGreaterThan(0);
+    expect(await mobileNumbers(fnoOnly.account)).toBe(0);
+    expect(await unified(virtual.account, 'coverage')).toEqual([]);
   });
 });

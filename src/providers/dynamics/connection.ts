@@ -31,7 +31,7 @@ import {
   type TableDefinition,
 } from './dataverse/tables.js';
 import { diagnose } from './diagnose.js';
-import { FNO_ENTITIES, FNO_MODELS } from './fno/catalog.js';
+import { FNO_ENTITIES } from './fno/catalog.js';
 import type { DmfSettings } from './fno/dmf.js';
 import { FnoHttp } from './fno/fno-http.js';
 import { findEntitySet, parseFnoMetadata } from './fno/metadata.js';
@@ -278,21 +278,28 @@ export class DynamicsConnection implements ProviderConnection {
     }
     const source = (logicalName: string, fallback: string) =>
       `dataverse:${definitions.get(logicalName)?.entitySetName ?? fallback}`;
-    const derivations = dataverseDerivations({
-      employments: source('cdm_employment', 'cdm_employments'),
-      positions: source('cdm_jobposition', 'cdm_jobpositions'),
-      plans: source('cdm_benefitplan', 'cdm_benefitplans'),
-      jobs: source('cdm_job', 'cdm_jobs'),
-      assignments: source('cdm_positionworkerassignmentmap', 'cdm_positionworkerassignmentmaps'),
-      benefitTypes: source('cdm_benefittype', 'cdm_benefittypes'),
-    });
+    const derivations = dataverseDerivations(
+      {
+        employments: source('cdm_employment', 'cdm_employments'),
+        positions: source('cdm_jobposition', 'cdm_jobpositions'),
+        plans: source('cdm_benefitplan', 'cdm_benefitplans'),
+        jobs: source('cdm_job', 'cdm_jobs'),
+        assignments: source('cdm_positionworkerassignmentmap', 'cdm_positionworkerassignmentmaps'),
+        benefitTypes: source('cdm_benefittype', 'cdm_benefittypes'),
+      },
+      { positions: !fromFno.has('job_positions'), plans: !fromFno.has('benefit_plans') },
+    );
     streams.push(...fno.streams);
     // Enrollments from the payroll API's virtual table name their worker and plan by business key.
     const fromVirtualTable = models.some(
       (entry) => entry.model === 'benefit_enrollments' && entry.source.startsWith('dataverse:'),
     );
     if (fromVirtualTable) derivations.push(payrollEnrollmentReferences);
-    const coverage = planCoverageLevels({ plans: source('cdm_benefitplan', 'cdm_benefitplans') });
+    // Plans come from cdm_benefitplan or from F&O: a change to either re-derives the levels.
+    const plansSource =
+      streams.find((stream) => stream.target === 'benefit_plans')?.sourceTable ??
+      source('cdm_benefitplan', 'cdm_benefitplans');
+    const coverage = planCoverageLevels({ plans: plansSource });
     // F&O references first: employees' dates derive from employments, which F&O rows name by number.
     return { models, streams, derivations: [...fno.derivations, ...derivations, coverage] };
   }
@@ -350,13 +357,9 @@ export class DynamicsConnection implements ProviderConnection {
       // next source, which the models' sources list shows.
       if (!definition && table.whenMissing) continue;
       if (!definition) {
-        // With an F&O environment the account still syncs: this model from F&O, or reported
-        // unavailable in sync status. Without one, nothing would serve it.
-        const fallback = this.fno
-          ? FNO_MODELS.includes(table.target as ModelName)
-            ? ' Finance & Operations serves this model instead.'
-            : ' Finance & Operations does not serve this model: it stays unavailable.'
-          : '';
+        // With an F&O environment the account still syncs: F&O serves every model
+        // (docs/fno-fallback.md). Without one, nothing would serve it.
+        const fallback = this.fno ? ' Finance & Operations serves this model instead.' : '';
         problems.push({
           cause: 'missing table',
           table: table.logicalName,

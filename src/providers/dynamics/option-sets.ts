@@ -4,9 +4,9 @@ import type { SourceId } from './published-sources.js';
  * Every option-set code the gateway reads or writes, in one place: the Dataverse mappers map codes
  * with it, the sandbox generates rows and FormattedValue labels from it, and the seed generator
  * writes the same raw codes (so a seeded account and a synced one agree). Each set names the
- * publication its codes come from (published-sources.ts, docs/microsoft-wire.md); `unpublished`
- * sets are codes environments send that no Microsoft page lists, kept with the raw value stored
- * beside the mapped one.
+ * publication its codes come from (published-sources.ts, docs/microsoft-wire.md); a value marked
+ * `unpublished` is a code environments send that no Microsoft page lists, kept with the raw value
+ * stored beside the mapped one.
  *
  * `label` is the display text the sandbox sends as the FormattedValue annotation; the adapter
  * never reads labels (they are localised in real environments).
@@ -18,6 +18,8 @@ export interface OptionValue<Unified extends string> {
   unified: Unified | null;
   /** The Finance & Operations enum value Microsoft's templates map this code to, when published. */
   fno?: string;
+  /** The code's own publication when it is not the set's (`unpublished`: a code no page lists). */
+  source?: SourceId;
 }
 
 export interface OptionSetDefinition<Unified extends string = string> {
@@ -36,38 +38,50 @@ function optionSet<Unified extends string>(
 }
 
 /**
- * cdm_worker.cdm_gender, and the F&O Gender enum value (Male, Female, None, NonSpecific) Microsoft's
- * Finance template maps each code to (the page prints the codes a digit short, "75440000"...);
- * None means not specified. F&O rows (workers, personal contacts) map through `fno`.
+ * cdm_worker.cdm_gender, and the F&O Gender enum value (Male, Female, None, NonSpecific) the dual-write
+ * Worker template maps each code to (docs/microsoft-wire.md, "Option sets"); None means not
+ * specified. F&O rows (workers, personal contacts) map through `fno`.
  */
-export const WORKER_GENDER = optionSet('cdm_worker.cdm_gender', 'talent-whats-new-2018-12-14', [
+export const WORKER_GENDER = optionSet('cdm_worker.cdm_gender', 'dual-write-mapping-reference', [
   { code: 754400000, label: 'Male', unified: 'MALE', fno: 'Male' },
   { code: 754400001, label: 'Female', unified: 'FEMALE', fno: 'Female' },
   { code: 754400002, label: 'NotSpecified', unified: 'PREFER_NOT_TO_DISCLOSE', fno: 'None' },
   { code: 754400003, label: 'Non-specific', unified: 'NON_BINARY', fno: 'NonSpecific' },
 ]);
 
-/** cdm_worker.cdm_type and cdm_employment.cdm_workertype: the labels are published, the codes are not. */
-export const WORKER_TYPE = optionSet('cdm_worker.cdm_type', 'unpublished', [
+/**
+ * cdm_worker.cdm_type: the dual-write Worker template maps WORKERTYPE employee → 754400000 and
+ * contractor → 754400001. Volunteers exist only in Dataverse (`integrated-hr` names them); their
+ * code, and an unspecified one, are in no publication.
+ */
+export const WORKER_TYPE = optionSet('cdm_worker.cdm_type', 'dual-write-mapping-reference', [
   { code: 754400000, label: 'Employee', unified: 'EMPLOYEE' },
   { code: 754400001, label: 'Contractor', unified: 'CONTRACTOR' },
-  { code: 754400002, label: 'Volunteer', unified: 'VOLUNTEER' },
-  { code: 754400003, label: 'Unspecified', unified: 'OTHER' },
+  { code: 754400002, label: 'Volunteer', unified: 'VOLUNTEER', source: 'unpublished' },
+  { code: 754400003, label: 'Unspecified', unified: 'OTHER', source: 'unpublished' },
 ]);
 
 /**
- * cdm_employment.cdm_workertype → employment type: it says employee or contractor, not full or part
+ * cdm_employment.cdm_workertype → employment type (the "Employment per company" template maps
+ * employee → 754400000, contractor → 754400001): it says employee or contractor, not full or part
  * time, so only contractors map.
  */
-export const EMPLOYMENT_WORKER_TYPE = optionSet('cdm_employment.cdm_workertype', 'unpublished', [
-  { code: 754400000, label: 'Employee', unified: null },
-  { code: 754400001, label: 'Contractor', unified: 'CONTRACTOR' },
-  { code: 754400002, label: 'Volunteer', unified: null },
-  { code: 754400003, label: 'Unspecified', unified: null },
-]);
+export const EMPLOYMENT_WORKER_TYPE = optionSet(
+  'cdm_employment.cdm_workertype',
+  'dual-write-mapping-reference',
+  [
+    { code: 754400000, label: 'Employee', unified: null },
+    { code: 754400001, label: 'Contractor', unified: 'CONTRACTOR' },
+    { code: 754400002, label: 'Volunteer', unified: null, source: 'unpublished' },
+    { code: 754400003, label: 'Unspecified', unified: null, source: 'unpublished' },
+  ],
+);
 
-/** cdm_worker.cdm_status (mapped from F&O WORKERSTATUS by the dual-write template): codes unpublished. */
-export const WORKER_STATUS = optionSet('cdm_worker.cdm_status', 'unpublished', [
+/**
+ * cdm_worker.cdm_status: the dual-write Worker template maps WORKERSTATUS employed → 754400000, and
+ * both pending and terminated → 754400001 (not employed).
+ */
+export const WORKER_STATUS = optionSet('cdm_worker.cdm_status', 'dual-write-mapping-reference', [
   { code: 754400000, label: 'Active', unified: 'ACTIVE' },
   { code: 754400001, label: 'Inactive', unified: 'INACTIVE' },
 ]);

@@ -20,6 +20,7 @@ export interface PublishedSource {
 }
 
 const DOCS = 'MicrosoftDocs/dynamics-365-unified-operations-public';
+const CDM_DOCS = 'MicrosoftDocs/common-data-model-and-service';
 
 export const PUBLISHED_SOURCES = {
   'hr-dataverse-tables': {
@@ -45,6 +46,12 @@ export const PUBLISHED_SOURCES = {
     title:
       "What's new or changed in Dynamics 365 Talent - Core HR (December 14, 2018), 'Mapping errors in the integration with Finance' (cdm_gender values)",
     url: 'https://github.com/MicrosoftDocs/dynamics-365-unified-operations-public/tree/main/articles/talent',
+  },
+  'dual-write-mapping-reference': {
+    title:
+      'Dual-write mapping reference: column mappings of each template with their value maps (Worker (cdm_workers), Employment per company (cdm_employments))',
+    url: 'https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/dual-write/mapping-reference',
+    repository: `${DOCS}: articles/fin-ops-core/dev-itpro/data-entities/dual-write/includes/mapping-tables.md`,
   },
   'integrated-hr': {
     title: 'Integrated worker, job, and position (dual-write)',
@@ -113,8 +120,39 @@ export const PUBLISHED_SOURCES = {
       'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/HumanResources/Payroll/PayrollWorkerEnrolledBenefitInquiryEntity.cdm.json',
   },
   'cdm-hcm-covered-dependent-relationship-entity': {
-    title: 'HcmCoveredDependentRelationshipEntity (Common Data Model reference)',
+    title:
+      'HcmCoveredDependentRelationshipEntity (Common Data Model reference: covered dependents of an enrolled benefit)',
     url: 'https://learn.microsoft.com/common-data-model/schema/core/operationscommon/entities/humanresources/hrm/hcmcovereddependentrelationshipentity',
+    repository: `${CDM_DOCS}: common-data-model/schema/core/operationsCommon/Entities/HumanResources/HRM/HcmCoveredDependentRelationshipEntity.md`,
+  },
+  'cdm-company-info-entity': {
+    title: 'CompanyInfoEntity (F&O data entity "View companies")',
+    url: 'https://github.com/microsoft/CDM/blob/master/schemaDocuments/core/operationsCommon/Entities/Common/GAB/CompanyInfoEntity.cdm.json',
+    repository:
+      'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/Common/GAB/CompanyInfoEntity.cdm.json',
+  },
+  'cdm-om-department-entity': {
+    title: 'OMDepartmentEntity (F&O data entity "Department")',
+    url: 'https://github.com/microsoft/CDM/blob/master/schemaDocuments/core/operationsCommon/Entities/Common/GAB/OMDepartmentEntity.cdm.json',
+    repository:
+      'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/Common/GAB/OMDepartmentEntity.cdm.json',
+  },
+  'cdm-hcm-position-v2-entity': {
+    title: 'HcmPositionV2Entity (F&O data entity "Positions V2")',
+    url: 'https://github.com/microsoft/CDM/blob/master/schemaDocuments/core/operationsCommon/Entities/HumanResources/HRM/HcmPositionV2Entity.cdm.json',
+    repository:
+      'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/HumanResources/HRM/HcmPositionV2Entity.cdm.json',
+  },
+  'cdm-hcm-position-hierarchy-entity': {
+    title: 'HcmPositionHierarchyEntity (F&O data entity "Position hierarchies")',
+    url: 'https://github.com/microsoft/CDM/blob/master/schemaDocuments/core/operationsCommon/Entities/HumanResources/HRM/HcmPositionHierarchyEntity.cdm.json',
+    repository:
+      'microsoft/CDM: schemaDocuments/core/operationsCommon/Entities/HumanResources/HRM/HcmPositionHierarchyEntity.cdm.json',
+  },
+  'cdm-hcm-benefit-plan-entity': {
+    title: 'HcmBenefitPlanEntity (Common Data Model reference: benefit plans)',
+    url: 'https://learn.microsoft.com/common-data-model/schema/core/operationscommon/entities/humanresources/hrm/hcmbenefitplanentity',
+    repository: `${CDM_DOCS}: common-data-model/schema/core/operationsCommon/Entities/HumanResources/HRM/HcmBenefitPlanEntity.md`,
   },
   'fno-odata': {
     title:

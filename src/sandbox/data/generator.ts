@@ -15,11 +15,14 @@ import type {
   CompanyRow,
   DepartmentRow,
   EmploymentRow,
-  FnoCoveredBeneficiaryRow,
+  FnoBenefitPlanRow,
+  FnoCoveredDependentRow,
   FnoEmploymentRow,
   FnoEnrolledBenefitRow,
   FnoGender,
   FnoPersonalContactRow,
+  FnoPositionHierarchyRow,
+  FnoPositionRow,
   FnoWorkerRow,
   GeneratedOrganisation,
   JobPositionRow,
@@ -44,7 +47,6 @@ const day = 86_400_000;
 const maxDate = '2154-12-31T23:59:59Z';
 /** F&O's empty date. */
 const emptyFnoDate = '1900-01-01T00:00:00Z';
-const firstRecId = 5637144576;
 
 const midnight = (epochMs: number): number => Math.floor(epochMs / day) * day;
 
@@ -386,7 +388,13 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
     cdm_description: optionName,
   }));
 
-  const fno = generateFnoBenefits(state, fnoWorkers, workerCompany, workerActive, companies);
+  const fno = generateFnoBenefits(state, fnoWorkers, workerActive);
+  const legalEntityOf = new Map(
+    fnoWorkers.map((worker, index) => [
+      worker.PersonnelNumber,
+      (companies[workerCompany[index] as number] as CompanyRow).cdm_companycode,
+    ]),
+  );
   return {
     seed: options.seed,
     workerCount,
@@ -405,11 +413,101 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
       mshr_payrollworkerbenefitplanentities: payrollBenefitPlans(
         state,
         fno.WorkerEnrolledBenefits,
+        legalEntityOf,
         setupStamp,
       ),
     },
-    fno: { Workers: fnoWorkers, ...fno, Employments: fnoEmployments(employments, workers, companies) },
+    fno: {
+      Workers: fnoWorkers,
+      ...fno,
+      Employments: fnoEmployments(employments, workers, companies),
+      // The same organisation as F&O's own entities show it (derived, no random draws, so the
+      // Dataverse rows of a seed stay byte-identical).
+      Companies: companies.map((company) => ({ DataArea: company.cdm_companycode, Name: company.cdm_name })),
+      Departments: departments.map((department) => ({
+        OperatingUnitNumber: department.cdm_departmentnumber,
+        Name: department.cdm_name,
+        // Dual-write maps SEARCHNAME to cdm_description (docs/microsoft-wire.md).
+        SearchName: department.cdm_description ?? '',
+      })),
+      PositionsV2: fnoPositions(positions, assignments, jobs, departments, workers),
+      PositionHierarchies: fnoPositionHierarchies(workers, positions),
+      BenefitPlans: benefitPlans.map(
+        (plan): FnoBenefitPlanRow => ({
+          Plan: plan.cdm_name,
+          Description: plan.cdm_description ?? '',
+          TypeId: (
+            benefitTypes.find(
+              (type) => type.cdm_benefittypeid === plan._cdm_benefittypeid_value,
+            ) as BenefitTypeRow
+          ).cdm_name,
+        }),
+      ),
+    },
   };
+}
+
+/**
+ * The reporting line as F&O keeps it: a worker's position reports to the position of the worker's
+ * manager (positions[i] is worker i's own position; vacancies come after the workers').
+ */
+function fnoPositionHierarchies(
+  workers: readonly WorkerRow[],
+  positions: readonly JobPositionRow[],
+): FnoPositionHierarchyRow[] {
+  const indexOf = new Map(workers.map((worker, index) => [worker.cdm_workerid, index]));
+  const rows: FnoPositionHierarchyRow[] = [];
+  workers.forEach((worker, index) => {
+    const manager = worker._cdm_managerworkerid_value
+      ? indexOf.get(worker._cdm_managerworkerid_value)
+      : undefined;
+    if (manager === undefined) return;
+    const position = positions[index] as JobPositionRow;
+    rows.push({
+      PositionId: position.cdm_jobpositionnumber,
+      ParentPositionId: (positions[manager] as JobPositionRow).cdm_jobpositionnumber,
+      HierarchyTypeName: 'Line',
+      ValidFrom: position.cdm_validfrom,
+      ValidTo: maxDate,
+    });
+  });
+  return rows;
+}
+
+/**
+ * Positions as HcmPositionV2Entity shows them: department and job by id, and the worker assignment
+ * (the last one of the position; its dates say whether it is current).
+ */
+function fnoPositions(
+  positions: readonly JobPositionRow[],
+  assignments: readonly PositionWorkerAssignmentRow[],
+  jobs: readonly JobRow[],
+  departments: readonly DepartmentRow[],
+  workers: readonly WorkerRow[],
+): FnoPositionRow[] {
+  const jobIds = new Map(jobs.map((job) => [job.cdm_jobid, job.cdm_name]));
+  const departmentNumbers = new Map(
+    departments.map((department) => [department.cdm_departmentid, department.cdm_departmentnumber]),
+  );
+  const numbers = new Map(workers.map((worker) => [worker.cdm_workerid, worker.cdm_workernumber]));
+  const assignmentOf = new Map(
+    assignments.map((assignment) => [assignment._cdm_jobpositionid_value, assignment]),
+  );
+  return positions.map((position) => {
+    const assignment = assignmentOf.get(position.cdm_jobpositionid);
+    return {
+      PositionId: position.cdm_jobpositionnumber,
+      JobId: jobIds.get(position._cdm_jobid_value) ?? '',
+      Description: position.cdm_description ?? '',
+      DepartmentNumber: departmentNumbers.get(position._cdm_departmentid_value) ?? '',
+      FullTimeEquivalent: position.cdm_fulltimeequivalent,
+      Activation: position.cdm_validfrom,
+      Retirement: position.cdm_validto,
+      WorkerPersonnelNumber: assignment ? (numbers.get(assignment._cdm_workerid_value) ?? '') : '',
+      WorkerAssignmentStart: assignment?.cdm_validfrom ?? emptyFnoDate,
+      WorkerAssignmentEnd: assignment?.cdm_validto ?? emptyFnoDate,
+    };
+  });
 }
 
 function employment(
@@ -462,26 +560,26 @@ function fnoEmployments(
 function payrollBenefitPlans(
   state: GeneratorState,
   enrollments: readonly FnoEnrolledBenefitRow[],
+  legalEntityOf: ReadonlyMap<string, string>,
   stamp: string,
 ): PayrollWorkerBenefitPlanRow[] {
   const selected = codeOf(BENEFIT_EMPLOYEE_PLAN_STATUS, 'ACTIVE');
   return enrollments.map((enrollment) => {
-    const legalEntity = enrollment.dataAreaId.toUpperCase();
+    const legalEntity = legalEntityOf.get(enrollment.PersonnelNumber) ?? '';
     return {
       ...userOwned(state, stamp),
       mshr_payrollworkerbenefitplanentityid: state.random.guid(),
-      mshr_primaryfield: `${enrollment.WorkerPersonnelNumber} | ${legalEntity} | ${enrollment.BenefitPlanId}`,
-      mshr_personnelnumber: enrollment.WorkerPersonnelNumber,
+      mshr_primaryfield: `${enrollment.PersonnelNumber} | ${legalEntity} | ${enrollment.BenefitPlanID}`,
+      mshr_personnelnumber: enrollment.PersonnelNumber,
       mshr_legalentityid: legalEntity,
-      mshr_planid: enrollment.BenefitPlanId,
-      mshr_coverageoptionid: enrollment.BenefitOptionId,
-      mshr_deductionstartdatetime: enrollment.CoverageStartDate,
-      mshr_deductionenddatetime:
-        enrollment.CoverageEndDate === emptyFnoDate ? '2154-12-31T23:59:59Z' : enrollment.CoverageEndDate,
+      mshr_planid: enrollment.BenefitPlanID,
+      mshr_coverageoptionid: enrollment.BenefitOptionID,
+      mshr_deductionstartdatetime: enrollment.ValidFrom,
+      mshr_deductionenddatetime: enrollment.ValidTo,
       mshr_status: selected,
       mshr_plantypeid: enrollment.BenefitTypeId,
-      mshr_amountemployee: enrollment.EmployeeContributionAmount,
-      mshr_amountemployer: enrollment.EmployerContributionAmount,
+      mshr_amountemployee: enrollment.DeductionAmountCur,
+      mshr_amountemployer: enrollment.ContributionAmountCur,
     };
   });
 }
@@ -489,16 +587,16 @@ function payrollBenefitPlans(
 function generateFnoBenefits(
   state: GeneratorState,
   workers: FnoWorkerRow[],
-  workerCompany: Uint8Array,
   workerActive: Uint8Array,
-  companies: CompanyRow[],
-): Omit<GeneratedOrganisation['fno'], 'Workers' | 'Employments'> {
+): Pick<
+  GeneratedOrganisation['fno'],
+  'WorkerPersonalContactPersons' | 'WorkerEnrolledBenefits' | 'CoveredDependentRelationships'
+> {
   const { random, pools } = state;
   const contacts: FnoPersonalContactRow[] = [];
   const enrollments: FnoEnrolledBenefitRow[] = [];
-  const covered: FnoCoveredBeneficiaryRow[] = [];
+  const covered: FnoCoveredDependentRow[] = [];
   let nextParty = workers.length + 1;
-  let nextRecId = firstRecId;
   const yes = (value: boolean) => (value ? 'Yes' : 'No') as 'Yes' | 'No';
   const planById = new Map(planSpecs.map((spec) => [spec.planId, spec]));
 
@@ -561,7 +659,6 @@ function generateFnoBenefits(
 
     const active = workerActive[i] === 1;
     if (!active && !random.chance(0.3)) continue;
-    const dataAreaId = (companies[workerCompany[i] as number] as CompanyRow).cdm_companycode.toLowerCase();
     const dependents = household.filter((contact) => contact.IsDependent === 'Yes');
     const partner = dependents.find((contact) => contact.RelationshipType !== 'Child');
     const kids = dependents.filter((contact) => contact.RelationshipType === 'Child');
@@ -571,40 +668,40 @@ function generateFnoBenefits(
       if (partner) return 'EE+SP';
       return kids.length > 0 ? 'EE+CH' : 'EE';
     };
-    const coverageEnd = active ? emptyFnoDate : worker.EmploymentEndDate;
+    // Open coverage ends at F&O's "never"; a former worker's ended with the employment.
+    const coverageEnd = active ? maxDate : worker.EmploymentEndDate;
     const enroll = (planId: string, optionId: string): FnoEnrolledBenefitRow => {
       const plan = planById.get(planId) as PlanSpec;
       const option = plan.options.find(([id]) => id === optionId) ?? plan.options[0];
+      const chosen = option?.[0] ?? optionId;
       const row: FnoEnrolledBenefitRow = {
-        dataAreaId,
-        EnrolledBenefitRecordId: nextRecId++,
-        WorkerPersonnelNumber: worker.PersonnelNumber,
-        BenefitPlanId: planId,
+        PersonnelNumber: worker.PersonnelNumber,
+        BenefitId: `${planId}-${chosen}`,
+        BenefitPlanID: planId,
+        BenefitOptionID: chosen,
         BenefitTypeId: plan.type,
-        BenefitOptionId: option?.[0] ?? optionId,
-        CoverageStartDate: '2025-01-01T12:00:00Z',
-        CoverageEndDate: coverageEnd,
-        EmployeeContributionAmount: option?.[2] ?? 0,
-        EmployerContributionAmount: option?.[3] ?? 0,
-        EnrollmentStatus: active ? 'Enrolled' : 'Ended',
+        ValidFrom: '2025-01-01T12:00:00Z',
+        ValidTo: coverageEnd,
+        DeductionAmountCur: option?.[2] ?? 0,
+        ContributionAmountCur: option?.[3] ?? 0,
       };
       enrollments.push(row);
       return row;
     };
     const coverHousehold = (enrollment: FnoEnrolledBenefitRow): void => {
-      const level = enrollment.BenefitOptionId;
+      const level = enrollment.BenefitOptionID;
       const members = [
         ...(partner && (level === 'EE+SP' || level === 'EE+FAM') ? [partner] : []),
         ...(level === 'EE+CH' || level === 'EE+FAM' ? kids : []),
       ];
       for (const member of members) {
         covered.push({
-          dataAreaId,
-          WorkerEnrolledBenefitRecordID: enrollment.EnrolledBenefitRecordId,
-          ChildParty: member.ContactPersonPartyNumber,
-          PartyRelationship: member.RelationshipType,
-          Designated: 'No',
-          Percentage: 0,
+          PersonnelNumber: enrollment.PersonnelNumber,
+          BenefitId: enrollment.BenefitId,
+          EnrollmentStart: enrollment.ValidFrom,
+          EnrollmentEnd: enrollment.ValidTo,
+          ChildPartyId: member.ContactPersonPartyNumber,
+          RelationshipTypeId: member.RelationshipType,
         });
       }
     };
@@ -615,22 +712,8 @@ function generateFnoBenefits(
     }
     if (random.chance(0.65)) coverHousehold(enroll('DEN-BASIC', healthLevel()));
     if (random.chance(0.45)) coverHousehold(enroll('VIS-STD', healthLevel()));
-    if (random.chance(0.6)) {
-      const life = enroll('LIFE-BASIC', random.pick(['1X', '1X', '2X', '3X']));
-      // Life insurance names beneficiaries with percentages that add up to 100.
-      const beneficiaries = household.filter((contact) => contact.IsBeneficiary === 'Yes');
-      beneficiaries.forEach((member, index) => {
-        const share = Math.floor(100 / beneficiaries.length);
-        covered.push({
-          dataAreaId,
-          WorkerEnrolledBenefitRecordID: life.EnrolledBenefitRecordId,
-          ChildParty: member.ContactPersonPartyNumber,
-          PartyRelationship: member.RelationshipType,
-          Designated: 'Yes',
-          Percentage: index === 0 ? 100 - share * (beneficiaries.length - 1) : share,
-        });
-      });
-    }
+    // Life insurance names beneficiaries, not covered dependents: it covers none.
+    if (random.chance(0.6)) enroll('LIFE-BASIC', random.pick(['1X', '1X', '2X', '3X']));
     if (random.chance(0.55)) enroll('401K', random.pick(['3PCT', '6PCT', '10PCT']));
     if (hasHdhp && random.chance(0.7)) enroll('HSA', partner || kids.length > 0 ? 'EE+FAM' : 'EE');
     else if (random.chance(0.1)) enroll('FSA-HC', random.pick(['500', '1500', '3200']));
@@ -638,6 +721,6 @@ function generateFnoBenefits(
   return {
     WorkerPersonalContactPersons: contacts,
     WorkerEnrolledBenefits: enrollments,
-    CoveredBeneficiaryRelationships: covered,
+    CoveredDependentRelationships: covered,
   };
 }

@@ -170,31 +170,84 @@ export interface FnoPersonalContactRow {
   IsDisabled: NoYes;
 }
 
-/** Invented entity (fields are plausible, not documented): a worker's enrollment in a benefit plan. */
+/**
+ * Worker enrolled benefit (PayrollWorkerEnrolledBenefitInquiryEntity, fields as published,
+ * docs/microsoft-wire.md "F&O data entities"): a worker's benefit (plan and option) and its dates. The
+ * entity publishes no record id and no company: an enrollment is a worker, a benefit and a start.
+ */
 export interface FnoEnrolledBenefitRow {
-  dataAreaId: string;
-  /** RecId, referenced by covered beneficiary relationships. */
-  EnrolledBenefitRecordId: number;
-  WorkerPersonnelNumber: string;
-  BenefitPlanId: string;
+  PersonnelNumber: string;
+  /** The benefit: a plan with one of its options (`MED-PPO-EE+FAM` here). */
+  BenefitId: string;
+  BenefitPlanID: string;
+  /** The coverage option, e.g. `EE+FAM`. */
+  BenefitOptionID: string;
   BenefitTypeId: string;
-  /** The coverage level, e.g. `EE+FAM`. */
-  BenefitOptionId: string;
-  CoverageStartDate: string;
-  CoverageEndDate: string;
-  EmployeeContributionAmount: number;
-  EmployerContributionAmount: number;
-  EnrollmentStatus: 'Enrolled' | 'Ended';
+  ValidFrom: string;
+  /** `2154-12-31T23:59:59Z` (F&O's "never") while enrolled. */
+  ValidTo: string;
+  /** What the worker pays (deduction) and the employer contributes, in the plan's currency. */
+  DeductionAmountCur: number;
+  ContributionAmountCur: number;
 }
 
-/** Covered beneficiary relationship: an unpublished entity (docs/microsoft-wire.md, F&O data entities). */
-export interface FnoCoveredBeneficiaryRow {
-  dataAreaId: string;
-  WorkerEnrolledBenefitRecordID: number;
-  ChildParty: string;
-  PartyRelationship: 'Spouse' | 'DomesticPartner' | 'Child';
-  Designated: NoYes;
-  Percentage: number;
+/**
+ * Covered dependent relationship (HcmCoveredDependentRelationshipEntity, fields as published): a
+ * dependent covered by a worker's enrolled benefit, naming the enrollment by worker, benefit and start.
+ */
+export interface FnoCoveredDependentRow {
+  PersonnelNumber: string;
+  BenefitId: string;
+  EnrollmentStart: string;
+  EnrollmentEnd: string;
+  /** The dependent's party number (the personal contact's ContactPersonPartyNumber). */
+  ChildPartyId: string;
+  RelationshipTypeId: 'Spouse' | 'DomesticPartner' | 'Child';
+}
+
+/** Legal entity (CompanyInfoEntity, "View companies"): DataArea is the company code. */
+export interface FnoCompanyRow {
+  DataArea: string;
+  Name: string;
+}
+
+/** Department (OMDepartmentEntity): the operating unit number is the department's code. */
+export interface FnoDepartmentRow {
+  OperatingUnitNumber: string;
+  Name: string;
+  SearchName: string;
+}
+
+/** Position (HcmPositionV2Entity) with its department, job and current worker assignment. */
+export interface FnoPositionRow {
+  PositionId: string;
+  /** The job's id, which is its title (the job's cdm_name in Dataverse). */
+  JobId: string;
+  Description: string;
+  DepartmentNumber: string;
+  FullTimeEquivalent: number;
+  Activation: string;
+  Retirement: string;
+  /** Empty, with F&O's empty dates, for a vacant position. */
+  WorkerPersonnelNumber: string;
+  WorkerAssignmentStart: string;
+  WorkerAssignmentEnd: string;
+}
+
+/** Position hierarchy (HcmPositionHierarchyEntity): the position a position reports to. */
+export interface FnoPositionHierarchyRow {
+  PositionId: string;
+  ParentPositionId: string;
+  HierarchyTypeName: string;
+  ValidFrom: string;
+  ValidTo: string;
+}
+
+/** Benefit plan (HcmBenefitPlanEntity): the plan id, its description and its benefit type's id. */
+export interface FnoBenefitPlanRow {
+  Plan: string;
+  Description: string;
+  TypeId: string;
 }
 
 /** Employment (HcmEmploymentEntity, docs/microsoft-wire.md): the same employments as cdm_employment. */
@@ -230,8 +283,13 @@ export interface GeneratedOrganisation {
     Workers: FnoWorkerRow[];
     WorkerPersonalContactPersons: FnoPersonalContactRow[];
     WorkerEnrolledBenefits: FnoEnrolledBenefitRow[];
-    CoveredBeneficiaryRelationships: FnoCoveredBeneficiaryRow[];
+    CoveredDependentRelationships: FnoCoveredDependentRow[];
     Employments: FnoEmploymentRow[];
+    Companies: FnoCompanyRow[];
+    Departments: FnoDepartmentRow[];
+    PositionsV2: FnoPositionRow[];
+    PositionHierarchies: FnoPositionHierarchyRow[];
+    BenefitPlans: FnoBenefitPlanRow[];
   };
 }
 

@@ -4,8 +4,8 @@ import type { FnoEntitySetName } from '../data/types.js';
 /**
  * F&O data entities served by the sandbox, each citing the publication of the adapter's entity
  * (src/providers/dynamics/fno/catalog.ts, docs/microsoft-wire.md). OData entity-set names are not
- * published: clients should read them from /data/$metadata. The enrolled-benefit and
- * covered-beneficiary entities are `unpublished` (open work, see the docs).
+ * published: clients should read them from /data/$metadata; DMF entity names are the entities'
+ * display names where the Common Data Model gives one (docs/microsoft-wire.md, "F&O data entities").
  */
 export interface FnoField {
   name: string;
@@ -33,6 +33,7 @@ const noYes: FnoField['enumType'] = `${enumNamespace}.NoYes`;
 const text = (name: string): FnoField => ({ name, edmType: 'Edm.String' });
 const date = (name: string): FnoField => ({ name, edmType: 'Edm.DateTimeOffset' });
 const flag = (name: string): FnoField => ({ name, edmType: 'Enum', enumType: noYes });
+const decimal = (name: string): FnoField => ({ name, edmType: 'Edm.Decimal' });
 const enumeration = (name: string, type: string): FnoField => ({
   name,
   edmType: 'Enum',
@@ -92,62 +93,130 @@ const fnoCatalogEntities: FnoEntityDefinition[] = [
   },
   {
     entitySetName: 'WorkerEnrolledBenefits',
-    source: 'unpublished',
+    source: 'cdm-payroll-worker-enrolled-benefit-inquiry-entity',
     entityTypeName: 'WorkerEnrolledBenefit',
     dmfEntityName: 'Worker enrolled benefit',
-    targetEntity: 'HcmWorkerEnrolledBenefitEntity',
-    companySpecific: true,
-    keys: ['dataAreaId', 'EnrolledBenefitRecordId'],
+    targetEntity: 'PayrollWorkerEnrolledBenefitInquiryEntity',
+    // No company relationship in the Payroll manifest (docs/microsoft-wire.md): a shared entity.
+    companySpecific: false,
+    keys: ['PersonnelNumber', 'ValidFrom', 'BenefitId'],
     fields: [
-      text('dataAreaId'),
-      { name: 'EnrolledBenefitRecordId', edmType: 'Edm.Int64' },
-      text('WorkerPersonnelNumber'),
-      text('BenefitPlanId'),
+      text('PersonnelNumber'),
+      text('BenefitId'),
+      text('BenefitPlanID'),
+      text('BenefitOptionID'),
       text('BenefitTypeId'),
-      text('BenefitOptionId'),
-      date('CoverageStartDate'),
-      date('CoverageEndDate'),
-      { name: 'EmployeeContributionAmount', edmType: 'Edm.Decimal' },
-      { name: 'EmployerContributionAmount', edmType: 'Edm.Decimal' },
-      enumeration('EnrollmentStatus', 'HcmBenefitEnrollmentStatus'),
+      date('ValidFrom'),
+      date('ValidTo'),
+      decimal('DeductionAmountCur'),
+      decimal('ContributionAmountCur'),
     ],
   },
   {
-    entitySetName: 'CoveredBeneficiaryRelationships',
-    source: 'unpublished',
-    entityTypeName: 'CoveredBeneficiaryRelationship',
-    dmfEntityName: 'Covered beneficiary relationship',
-    targetEntity: 'HcmCoveredBeneficiaryRelationshipEntity',
-    companySpecific: true,
-    keys: ['dataAreaId', 'WorkerEnrolledBenefitRecordID', 'ChildParty'],
+    entitySetName: 'CoveredDependentRelationships',
+    source: 'cdm-hcm-covered-dependent-relationship-entity',
+    entityTypeName: 'CoveredDependentRelationship',
+    dmfEntityName: 'Covered dependent relationship',
+    targetEntity: 'HcmCoveredDependentRelationshipEntity',
+    companySpecific: false,
+    keys: ['PersonnelNumber', 'BenefitId', 'EnrollmentStart', 'ChildPartyId'],
     fields: [
-      text('dataAreaId'),
-      { name: 'WorkerEnrolledBenefitRecordID', edmType: 'Edm.Int64' },
-      text('ChildParty'),
-      text('PartyRelationship'),
-      flag('Designated'),
-      { name: 'Percentage', edmType: 'Edm.Decimal' },
+      text('PersonnelNumber'),
+      text('BenefitId'),
+      date('EnrollmentStart'),
+      date('EnrollmentEnd'),
+      text('ChildPartyId'),
+      text('RelationshipTypeId'),
     ],
   },
 ];
 
-// The Employment entity (HcmEmploymentEntity), after the four above so older definition groups keep their files.
-fnoCatalogEntities.push({
-  entitySetName: 'Employments',
-  source: 'cdm-hcm-employment-entity',
-  entityTypeName: 'Employment',
-  dmfEntityName: 'Employment',
-  targetEntity: 'HcmEmploymentEntity',
-  companySpecific: false,
-  keys: ['PersonnelNumber', 'LegalEntityId', 'EmploymentStartDate'],
-  fields: [
-    text('PersonnelNumber'),
-    text('LegalEntityId'),
-    date('EmploymentStartDate'),
-    date('EmploymentEndDate'),
-    enumeration('WorkerType', 'HcmWorkerType'),
-  ],
-});
+// After the four above so older definition groups keep their files.
+fnoCatalogEntities.push(
+  {
+    entitySetName: 'Employments',
+    source: 'cdm-hcm-employment-entity',
+    entityTypeName: 'Employment',
+    dmfEntityName: 'Employment',
+    targetEntity: 'HcmEmploymentEntity',
+    companySpecific: false,
+    keys: ['PersonnelNumber', 'LegalEntityId', 'EmploymentStartDate'],
+    fields: [
+      text('PersonnelNumber'),
+      text('LegalEntityId'),
+      date('EmploymentStartDate'),
+      date('EmploymentEndDate'),
+      enumeration('WorkerType', 'HcmWorkerType'),
+    ],
+  },
+  {
+    entitySetName: 'Companies',
+    source: 'cdm-company-info-entity',
+    entityTypeName: 'Company',
+    dmfEntityName: 'View companies',
+    targetEntity: 'CompanyInfoEntity',
+    companySpecific: false,
+    keys: ['DataArea'],
+    fields: [text('DataArea'), text('Name')],
+  },
+  {
+    entitySetName: 'Departments',
+    source: 'cdm-om-department-entity',
+    entityTypeName: 'Department',
+    dmfEntityName: 'Department',
+    targetEntity: 'OMDepartmentEntity',
+    companySpecific: false,
+    keys: ['OperatingUnitNumber'],
+    fields: [text('OperatingUnitNumber'), text('Name'), text('SearchName')],
+  },
+  {
+    entitySetName: 'PositionsV2',
+    source: 'cdm-hcm-position-v2-entity',
+    entityTypeName: 'PositionV2',
+    dmfEntityName: 'Positions V2',
+    targetEntity: 'HcmPositionV2Entity',
+    companySpecific: false,
+    keys: ['PositionId'],
+    fields: [
+      text('PositionId'),
+      text('JobId'),
+      text('Description'),
+      text('DepartmentNumber'),
+      decimal('FullTimeEquivalent'),
+      date('Activation'),
+      date('Retirement'),
+      text('WorkerPersonnelNumber'),
+      date('WorkerAssignmentStart'),
+      date('WorkerAssignmentEnd'),
+    ],
+  },
+  {
+    entitySetName: 'PositionHierarchies',
+    source: 'cdm-hcm-position-hierarchy-entity',
+    entityTypeName: 'PositionHierarchy',
+    dmfEntityName: 'Position hierarchies',
+    targetEntity: 'HcmPositionHierarchyEntity',
+    companySpecific: false,
+    keys: ['PositionId', 'ValidFrom', 'HierarchyTypeName'],
+    fields: [
+      text('PositionId'),
+      text('ParentPositionId'),
+      text('HierarchyTypeName'),
+      date('ValidFrom'),
+      date('ValidTo'),
+    ],
+  },
+  {
+    entitySetName: 'BenefitPlans',
+    source: 'cdm-hcm-benefit-plan-entity',
+    entityTypeName: 'BenefitPlan',
+    dmfEntityName: 'Benefit plan',
+    targetEntity: 'HcmBenefitPlanEntity',
+    companySpecific: false,
+    keys: ['Plan'],
+    fields: [text('Plan'), text('Description'), text('TypeId')],
+  },
+);
 
 export const fnoCatalog: readonly FnoEntityDefinition[] = fnoCatalogEntities;
 

@@ -60,8 +60,13 @@ const allEntitySets: DefinitionGroup['entitySets'] = [
   'Workers',
   'WorkerPersonalContactPersons',
   'WorkerEnrolledBenefits',
-  'CoveredBeneficiaryRelationships',
+  'CoveredDependentRelationships',
   'Employments',
+  'Companies',
+  'Departments',
+  'PositionsV2',
+  'PositionHierarchies',
+  'BenefitPlans',
 ];
 
 export function createFnoEnvironment(options: {

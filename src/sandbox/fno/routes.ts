@@ -220,7 +220,6 @@ function metadataXml(fno: FnoEnvironment): string {
     ['Gender', ['None', 'Male', 'Female', 'NonSpecific']],
     ['NoYes', ['No', 'Yes']],
     ['HcmWorkerType', ['Employee', 'Contractor']],
-    ['HcmBenefitEnrollmentStatus', ['Enrolled', 'Ended']],
   ] as const;
   const enums = enumTypes
     .map(
@@ -329,13 +328,9 @@ function handleDmfAction(
  * never exported.
  */
 function exportSnapshot(fno: FnoEnvironment, group: DefinitionGroup): DmfExecution['snapshot'] {
-  const snapshot: DmfExecution['snapshot'] = {
-    Workers: [...fno.data.Workers],
-    WorkerPersonalContactPersons: [...fno.data.WorkerPersonalContactPersons],
-    WorkerEnrolledBenefits: [...fno.data.WorkerEnrolledBenefits],
-    CoveredBeneficiaryRelationships: [...fno.data.CoveredBeneficiaryRelationships],
-    Employments: [...fno.data.Employments],
-  };
+  const snapshot = Object.fromEntries(
+    Object.entries(fno.data).map(([name, rows]) => [name, [...rows]]),
+  ) as unknown as DmfExecution['snapshot'];
   if (!group.changeTracking || fno.exportOutcome === 'Failed') return snapshot;
   const previous = group.exportedRows;
   const seen = new Map<string, Set<object>>();

@@ -224,7 +224,17 @@ export const payrollEnrollmentReferences: Derivation = {
   },
 };
 
-/** In order: positions before employees (employees copy the position's title). */
-export function dataverseDerivations(sources: DerivationSources): Derivation[] {
-  return [positionTitles(sources), employeeFields(sources), planTypes(sources)];
+/**
+ * In order: positions before employees (employees copy the position's title). Positions or plans
+ * that come from F&O instead (fno/derivations.ts derives theirs) are left out: these statements
+ * would empty what F&O rows carry.
+ */
+export function dataverseDerivations(
+  sources: DerivationSources,
+  fromDataverse: { positions: boolean; plans: boolean } = { positions: true, plans: true },
+): Derivation[] {
+  return [
+    ...(fromDataverse.positions ? [positionTitles(sources), employeeFields(sources)] : []),
+    ...(fromDataverse.plans ? [planTypes(sources)] : []),
+  ];
 }

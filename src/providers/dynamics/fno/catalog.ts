@@ -1,16 +1,26 @@
 import type { ModelName } from '../../../unified/models.js';
 import type { SourceId } from '../published-sources.js';
 import {
-  coveredBeneficiaryFields,
+  benefitPlanFields,
+  companyFields,
+  coveredDependentFields,
+  departmentFields,
   employmentFields,
   enrolledBenefitFields,
   type FnoRowMapper,
-  mapCoveredBeneficiary,
+  mapCoveredDependent,
   mapEnrolledBenefit,
+  mapFnoBenefitPlan,
+  mapFnoCompany,
+  mapFnoDepartment,
   mapFnoEmployment,
+  mapFnoPosition,
   mapFnoWorker,
   mapPersonalContact,
+  mapPositionHierarchy,
   personalContactFields,
+  positionFields,
+  positionHierarchyFields,
   workerFields,
 } from './mappers.js';
 
@@ -19,11 +29,20 @@ import {
  * (published-sources.ts; docs/microsoft-wire.md, "F&O data entities"). OData entity-set names are not
  * published, so an entity is recognised in `$metadata` by its properties (`signature`), preferring the
  * usual set name; DMF data files are named after the entity (`Worker personal contact person.csv`).
- * The enrolled-benefit and covered-beneficiary entities are `unpublished`: open work, see the docs.
  */
 export interface FnoEntity {
   /** Stable id used in source names and settings. */
-  id: 'workers' | 'employments' | 'personal-contacts' | 'enrolled-benefits' | 'covered-beneficiaries';
+  id:
+    | 'workers'
+    | 'employments'
+    | 'personal-contacts'
+    | 'enrolled-benefits'
+    | 'covered-dependents'
+    | 'companies'
+    | 'departments'
+    | 'positions'
+    | 'position-hierarchies'
+    | 'benefit-plans';
   target: ModelName | 'auxiliary';
   /** Human name, for reasons shown in sync status. */
   title: string;
@@ -41,6 +60,8 @@ export interface FnoEntity {
   /** Fields that carry a sensitive unified field: cut from remote_data unless sensitive reads are allowed. */
   sensitive: readonly string[];
   numericFields: readonly string[];
+  /** What the entity cannot fill that the Dataverse table does, said in sync status (docs/fno-fallback.md). */
+  cannotFill?: string;
   /** Company-specific entities need `cross-company=true` to return every legal entity. */
   companySpecific: boolean;
   map: FnoRowMapper;
@@ -68,6 +89,8 @@ export const FNO_ENTITIES: readonly FnoEntity[] = [
     }),
     preferredSetName: 'Workers',
     signature: ['PersonnelNumber', 'FirstName', 'LastName'],
+    cannotFill:
+      "F&O's Worker entity has no mobile phone: employees' mobile_phone_number stays empty. Managers come from the position hierarchy when positions are read from F&O too.",
     dmfEntityName: 'Worker',
     fields: workerFields,
     sensitive: ['BirthDate'],
@@ -110,48 +133,130 @@ export const FNO_ENTITIES: readonly FnoEntity[] = [
     id: 'enrolled-benefits',
     target: 'benefit_enrollments',
     title: 'Worker enrolled benefits',
-    source: 'unpublished',
-    fieldSources: cite(enrolledBenefitFields, 'unpublished', { dataAreaId: 'fno-odata' }),
+    source: 'cdm-payroll-worker-enrolled-benefit-inquiry-entity',
+    fieldSources: cite(enrolledBenefitFields, 'cdm-payroll-worker-enrolled-benefit-inquiry-entity'),
     preferredSetName: 'WorkerEnrolledBenefits',
-    signature: ['EnrolledBenefitRecordId', 'WorkerPersonnelNumber', 'BenefitPlanId'],
+    signature: ['PersonnelNumber', 'BenefitId', 'BenefitPlanID', 'ValidFrom'],
     dmfEntityName: 'Worker enrolled benefit',
     fields: enrolledBenefitFields,
     sensitive: [],
-    numericFields: ['EnrolledBenefitRecordId', 'EmployeeContributionAmount', 'EmployerContributionAmount'],
-    companySpecific: true,
+    numericFields: ['DeductionAmountCur', 'ContributionAmountCur'],
+    // No company relationship is published for it (docs/microsoft-wire.md): read as a shared entity.
+    companySpecific: false,
     map: mapEnrolledBenefit,
   },
   {
-    id: 'covered-beneficiaries',
+    id: 'covered-dependents',
     target: 'auxiliary',
-    title: 'Covered beneficiary relationships',
-    source: 'unpublished',
-    fieldSources: cite(coveredBeneficiaryFields, 'unpublished', { dataAreaId: 'fno-odata' }),
-    preferredSetName: 'CoveredBeneficiaryRelationships',
-    signature: ['WorkerEnrolledBenefitRecordID', 'ChildParty'],
-    dmfEntityName: 'Covered beneficiary relationship',
-    fields: coveredBeneficiaryFields,
+    title: 'Covered dependent relationships',
+    source: 'cdm-hcm-covered-dependent-relationship-entity',
+    fieldSources: cite(coveredDependentFields, 'cdm-hcm-covered-dependent-relationship-entity'),
+    preferredSetName: 'CoveredDependentRelationships',
+    signature: ['PersonnelNumber', 'BenefitId', 'EnrollmentStart', 'ChildPartyId'],
+    dmfEntityName: 'Covered dependent relationship',
+    fields: coveredDependentFields,
     sensitive: [],
-    numericFields: ['WorkerEnrolledBenefitRecordID', 'Percentage'],
-    companySpecific: true,
-    map: mapCoveredBeneficiary,
+    numericFields: [],
+    companySpecific: false,
+    map: mapCoveredDependent,
+  },
+  {
+    id: 'companies',
+    target: 'companies',
+    title: 'Legal entities',
+    source: 'cdm-company-info-entity',
+    fieldSources: cite(companyFields, 'cdm-company-info-entity'),
+    preferredSetName: '',
+    signature: ['DataArea', 'Name'],
+    dmfEntityName: 'View companies',
+    fields: companyFields,
+    sensitive: [],
+    numericFields: [],
+    companySpecific: false,
+    map: mapFnoCompany,
+  },
+  {
+    id: 'departments',
+    target: 'departments',
+    title: 'Departments',
+    source: 'cdm-om-department-entity',
+    fieldSources: cite(departmentFields, 'cdm-om-department-entity'),
+    preferredSetName: '',
+    // SearchName tells the department entity from the operating-unit entity (which has NameAlias).
+    signature: ['OperatingUnitNumber', 'Name', 'SearchName'],
+    dmfEntityName: 'Department',
+    fields: departmentFields,
+    sensitive: [],
+    numericFields: [],
+    companySpecific: false,
+    map: mapFnoDepartment,
+  },
+  {
+    id: 'positions',
+    target: 'job_positions',
+    title: 'Positions',
+    source: 'cdm-hcm-position-v2-entity',
+    fieldSources: cite(positionFields, 'cdm-hcm-position-v2-entity'),
+    preferredSetName: '',
+    signature: ['PositionId', 'JobId', 'DepartmentNumber', 'WorkerPersonnelNumber'],
+    dmfEntityName: 'Positions V2',
+    fields: positionFields,
+    sensitive: [],
+    numericFields: ['FullTimeEquivalent'],
+    companySpecific: false,
+    map: mapFnoPosition,
+  },
+  {
+    id: 'position-hierarchies',
+    target: 'auxiliary',
+    title: 'Position hierarchies',
+    source: 'cdm-hcm-position-hierarchy-entity',
+    fieldSources: cite(positionHierarchyFields, 'cdm-hcm-position-hierarchy-entity'),
+    preferredSetName: '',
+    signature: ['PositionId', 'ParentPositionId', 'HierarchyTypeName'],
+    dmfEntityName: 'Position hierarchies',
+    fields: positionHierarchyFields,
+    sensitive: [],
+    numericFields: [],
+    companySpecific: false,
+    map: mapPositionHierarchy,
+  },
+  {
+    id: 'benefit-plans',
+    target: 'benefit_plans',
+    title: 'Benefit plans',
+    source: 'cdm-hcm-benefit-plan-entity',
+    fieldSources: cite(benefitPlanFields, 'cdm-hcm-benefit-plan-entity'),
+    preferredSetName: '',
+    signature: ['Plan', 'TypeId', 'Description'],
+    dmfEntityName: 'Benefit plan',
+    fields: benefitPlanFields,
+    sensitive: [],
+    numericFields: [],
+    companySpecific: false,
+    map: mapFnoBenefitPlan,
   },
 ];
 
-/** The F&O entities a model needs (enrollments bring their coverage links along). */
+/** Auxiliary entities read with a model: enrollments' coverage links, positions' reporting lines. */
+const AUXILIARY: Partial<Record<ModelName, FnoEntity['id']>> = {
+  benefit_enrollments: 'covered-dependents',
+  job_positions: 'position-hierarchies',
+};
+
+/** The F&O entities a model needs (its own, then the auxiliary one it brings along). */
 export function fnoEntitiesFor(model: ModelName): FnoEntity[] {
-  if (model === 'benefit_enrollments') {
-    return FNO_ENTITIES.filter(
-      (entity) => entity.id === 'enrolled-benefits' || entity.id === 'covered-beneficiaries',
-    );
-  }
-  return FNO_ENTITIES.filter((entity) => entity.target === model);
+  return FNO_ENTITIES.filter((entity) => entity.target === model || entity.id === AUXILIARY[model]);
 }
 
-/** Models F&O can serve. */
+/** Models F&O can serve: every model. */
 export const FNO_MODELS: readonly ModelName[] = [
+  'companies',
+  'departments',
+  'job_positions',
   'employees',
   'employments',
   'dependents',
+  'benefit_plans',
   'benefit_enrollments',
 ];

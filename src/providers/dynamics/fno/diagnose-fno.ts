@@ -52,13 +52,13 @@ export function diagnoseFno(error: unknown): Diagnosis | undefined {
   if (error.status === 403) {
     return {
       status: 'error_permissions',
-      reason: `Finance & Operations refused access (403: ${error.message}): the user the app is mapped to in ${FNO_APPS} needs security roles that read workers, personal contacts and benefits, and "Data management administrator" for DMF exports (${FNO_ROLES}).`,
+      reason: `Finance & Operations refused access (403: ${error.message}): the user the app is mapped to in ${FNO_APPS} needs security roles that read workers, organisation (legal entities, departments, positions), personal contacts and benefits, and "Data management administrator" for DMF exports (${FNO_ROLES}).`,
     };
   }
   if (/data project|definition group/i.test(error.message)) {
     return {
       status: 'error_config',
-      reason: `F&O has no such DMF data project (${error.message}): create an export project with the Worker personal contact person, Worker enrolled benefit and Covered beneficiary relationship entities (CSV-Unicode) in ${DATA_PROJECTS}, or set the account's DMF definition group to an existing one.`,
+      reason: `F&O has no such DMF data project (${error.message}): create an export project with the entities of the models F&O serves (Worker personal contact person; Worker enrolled benefit and Covered dependent relationship; and Worker, Employment, View companies, Department, Positions V2, Position hierarchies, Benefit plan where Dataverse lacks them; CSV-Unicode) in ${DATA_PROJECTS}, or set the account's DMF definition group to an existing one.`,
     };
   }
   if (error.status === 404) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { InvalidRow, MappedRecord } from '../../types.js';
-import { mapFnoValue, WORKER_GENDER } from '../option-sets.js';
+import { mapFnoValue, planTypeFromName, WORKER_GENDER } from '../option-sets.js';
 
 /**
  * F&O data-entity rows (fields and sources: catalog.ts, docs/microsoft-wire.md) → unified fields. The same mappers serve OData rows (JSON:
@@ -39,10 +39,6 @@ const noYes = z.preprocess(enumValue, z.enum(['Yes', 'No']).nullish());
 const decimal = z.preprocess(
   (value) => (value === '' || value === null || value === undefined ? null : Number(value)),
   z.number().finite().nullish(),
-);
-const integer = z.preprocess(
-  (value) => (value === '' || value === null || value === undefined ? undefined : Number(value)),
-  z.number().int(),
 );
 
 function invalid(key: string, error: z.ZodError): InvalidRow {
@@ -217,7 +213,7 @@ const RELATIONSHIP: Record<string, string> = {
 /**
  * The dependent's remote id. A contact person is a party that may be the contact of several
  * workers (two employees married to each other), so the key is the worker and the party together,
- * as in the entity's own key. Coverage links (covered beneficiaries) name the same pair.
+ * as in the entity's own key. Coverage links (covered dependents) name the same pair.
  */
 export function dependentRemoteId(personnelNumber: string, partyNumber: string): string {
   return `${personnelNumber}:${partyNumber}`;
@@ -253,46 +249,40 @@ export const mapPersonalContact: FnoRowMapper = (row) => {
   });
 };
 
-// --- Worker enrolled benefits: benefit enrollments --------------------------------------------------
+// --- Worker enrolled benefits (PayrollWorkerEnrolledBenefitInquiryEntity): benefit enrollments ------
 
 export const enrolledBenefitFields = [
-  'dataAreaId',
-  'EnrolledBenefitRecordId',
-  'WorkerPersonnelNumber',
-  'BenefitPlanId',
+  'PersonnelNumber',
+  'BenefitId',
+  'BenefitPlanID',
+  'BenefitOptionID',
   'BenefitTypeId',
-  'BenefitOptionId',
-  'CoverageStartDate',
-  'CoverageEndDate',
-  'EmployeeContributionAmount',
-  'EmployerContributionAmount',
-  'EnrollmentStatus',
+  'ValidFrom',
+  'ValidTo',
+  'DeductionAmountCur',
+  'ContributionAmountCur',
 ] as const;
 
 const enrolledBenefitRow = z.object({
-  dataAreaId: requiredText,
-  EnrolledBenefitRecordId: integer,
-  WorkerPersonnelNumber: requiredText,
-  BenefitPlanId: text,
-  BenefitOptionId: text,
-  CoverageStartDate: text,
-  CoverageEndDate: text,
-  EmployeeContributionAmount: decimal,
-  EmployerContributionAmount: decimal,
-  EnrollmentStatus: enumText,
+  PersonnelNumber: requiredText,
+  BenefitId: requiredText,
+  BenefitPlanID: text,
+  BenefitOptionID: text,
+  ValidFrom: requiredText,
+  ValidTo: text,
+  DeductionAmountCur: decimal,
+  ContributionAmountCur: decimal,
 });
 
-/** Enrollments are keyed by legal entity and RecId, as covered beneficiaries reference them. */
-export function enrollmentRemoteId(dataAreaId: string, recordId: number | string): string {
-  return `${dataAreaId.toLowerCase()}:${recordId}`;
+/**
+ * An enrollment's remote id. The published entity has no record id and no company (the Payroll
+ * manifest gives it no company relationship), so an enrollment is keyed by what identifies it and
+ * what the covered-dependent entity names it by: the worker, the benefit (plan and option) and the
+ * coverage start date (docs/microsoft-wire.md, "F&O data entities"). Stable across syncs and paths.
+ */
+export function enrollmentRemoteId(personnelNumber: string, benefitId: string, start: string): string {
+  return `${personnelNumber}:${benefitId}:${start.slice(0, 10)}`;
 }
-
-const ENROLLMENT_STATUS: Record<string, string> = {
-  Enrolled: 'ACTIVE',
-  Ended: 'TERMINATED',
-  Waived: 'WAIVED',
-  Pending: 'PENDING',
-};
 
 // Benefit option ids → coverage levels, as for plans' options (dataverse/derivations.ts).
 export const COVERAGE_LEVEL: Readonly<Record<string, string>> = {
@@ -307,66 +297,209 @@ export const COVERAGE_LEVEL: Readonly<Record<string, string>> = {
 export const minor = (amount: number | null | undefined) =>
   amount === null || amount === undefined ? null : Math.round(amount * 100);
 
+/**
+ * The entity has no status field: an enrollment whose coverage ended (ValidTo before today) is
+ * terminated, else active, as the payroll API's worker benefit plans are read (dataverse/mappers.ts).
+ * The worker pays the deduction; the employer pays the contribution.
+ */
 export const mapEnrolledBenefit: FnoRowMapper = (row) => {
   const parsed = enrolledBenefitRow.safeParse(row);
   if (!parsed.success) {
     return invalid(
-      `${String(row.dataAreaId ?? '?')}:${String(row.EnrolledBenefitRecordId ?? '?')}`,
+      `${String(row.PersonnelNumber ?? '?')}:${String(row.BenefitId ?? '?')}:${String(row.ValidFrom ?? '?')}`,
       parsed.error,
     );
   }
   const enrollment = parsed.data;
-  const option = enrollment.BenefitOptionId ?? null;
-  const status = enrollment.EnrollmentStatus ?? null;
-  return record(enrollmentRemoteId(enrollment.dataAreaId, enrollment.EnrolledBenefitRecordId), row, {
-    status: status ? (ENROLLMENT_STATUS[status] ?? null) : null,
-    status_raw: status,
-    coverage_level: option ? (COVERAGE_LEVEL[option.toUpperCase()] ?? 'OTHER') : null,
-    coverage_level_raw: option,
-    start_date: fnoDate(enrollment.CoverageStartDate),
-    end_date: fnoDate(enrollment.CoverageEndDate),
-    employee_contribution_amount_minor: minor(enrollment.EmployeeContributionAmount),
-    employee_contribution_percent_bps: null,
-    employee_contribution_currency: null,
-    company_contribution_amount_minor: minor(enrollment.EmployerContributionAmount),
-    company_contribution_percent_bps: null,
-    company_contribution_currency: null,
-  });
+  const option = enrollment.BenefitOptionID ?? null;
+  const end = fnoDate(enrollment.ValidTo);
+  return record(
+    enrollmentRemoteId(enrollment.PersonnelNumber, enrollment.BenefitId, enrollment.ValidFrom),
+    row,
+    {
+      status: end && end < new Date().toISOString().slice(0, 10) ? 'TERMINATED' : 'ACTIVE',
+      status_raw: null,
+      coverage_level: option ? (COVERAGE_LEVEL[option.toUpperCase()] ?? 'OTHER') : null,
+      coverage_level_raw: option,
+      start_date: fnoDate(enrollment.ValidFrom),
+      end_date: end,
+      employee_contribution_amount_minor: minor(enrollment.DeductionAmountCur),
+      employee_contribution_percent_bps: null,
+      employee_contribution_currency: null,
+      company_contribution_amount_minor: minor(enrollment.ContributionAmountCur),
+      company_contribution_percent_bps: null,
+      company_contribution_currency: null,
+    },
+  );
 };
 
-// --- Covered beneficiary relationships (HcmCoveredBeneficiaryRelationshipEntity): coverage links ---
+// --- Covered dependent relationships (HcmCoveredDependentRelationshipEntity): coverage links -------
 
-export const coveredBeneficiaryFields = [
-  'dataAreaId',
-  'WorkerEnrolledBenefitRecordID',
-  'ChildParty',
-  'PartyRelationship',
-  'Designated',
-  'Percentage',
+export const coveredDependentFields = [
+  'PersonnelNumber',
+  'BenefitId',
+  'EnrollmentStart',
+  'EnrollmentEnd',
+  'ChildPartyId',
+  'RelationshipTypeId',
 ] as const;
 
-const coveredBeneficiaryRow = z.object({
-  dataAreaId: requiredText,
-  WorkerEnrolledBenefitRecordID: integer,
-  ChildParty: requiredText,
+const coveredDependentRow = z.object({
+  PersonnelNumber: requiredText,
+  BenefitId: requiredText,
+  EnrollmentStart: requiredText,
+  ChildPartyId: requiredText,
 });
 
 /**
  * Kept as auxiliary rows (provider_records): a derivation rebuilds the coverage links from them in
- * SQL, so links never need the enrollment and its beneficiaries on the same page, and memory stays
- * bounded (see derivations.ts). remote_data keeps the enrollment's key for the join.
+ * SQL, so links never need the enrollment and its dependents on the same page, and memory stays
+ * bounded (see derivations.ts). remote_data keeps the enrollment's key for the join; the dependent
+ * is the worker's personal contact with that party number (dependentRemoteId).
  */
-export const mapCoveredBeneficiary: FnoRowMapper = (row) => {
-  const parsed = coveredBeneficiaryRow.safeParse(row);
+export const mapCoveredDependent: FnoRowMapper = (row) => {
+  const parsed = coveredDependentRow.safeParse(row);
   if (!parsed.success) {
     return invalid(
-      `${String(row.dataAreaId ?? '?')}:${String(row.WorkerEnrolledBenefitRecordID ?? '?')}:${String(row.ChildParty ?? '?')}`,
+      `${String(row.PersonnelNumber ?? '?')}:${String(row.BenefitId ?? '?')}:${String(row.ChildPartyId ?? '?')}`,
       parsed.error,
     );
   }
   const link = parsed.data;
-  const enrollment = enrollmentRemoteId(link.dataAreaId, link.WorkerEnrolledBenefitRecordID);
-  return record(`${enrollment}:${link.ChildParty}`, { ...row, enrollment_remote_id: enrollment }, {});
+  const enrollment = enrollmentRemoteId(link.PersonnelNumber, link.BenefitId, link.EnrollmentStart);
+  return record(`${enrollment}:${link.ChildPartyId}`, { ...row, enrollment_remote_id: enrollment }, {});
+};
+
+// --- Legal entities (CompanyInfoEntity): companies, when Dataverse lacks cdm_company ---------------
+
+export const companyFields = ['DataArea', 'Name'] as const;
+
+const companyRow = z.object({ DataArea: requiredText, Name: text });
+
+/** A legal entity, keyed by its company code (DataArea; case-insensitive in F&O, so lower case). */
+export const mapFnoCompany: FnoRowMapper = (row) => {
+  const parsed = companyRow.safeParse(row);
+  if (!parsed.success) return invalid(String(row.DataArea ?? '<no DataArea>'), parsed.error);
+  const company = parsed.data;
+  return record(company.DataArea.toLowerCase(), row, {
+    name: company.Name ?? null,
+    legal_name: company.Name ?? null,
+    company_code: company.DataArea,
+  });
+};
+
+// --- Departments (OMDepartmentEntity): departments, when Dataverse lacks cdm_department ------------
+
+export const departmentFields = ['OperatingUnitNumber', 'Name', 'SearchName'] as const;
+
+const departmentRow = z.object({ OperatingUnitNumber: requiredText, Name: text });
+
+/** A department by its operating unit number; like cdm_department it has no company. */
+export const mapFnoDepartment: FnoRowMapper = (row) => {
+  const parsed = departmentRow.safeParse(row);
+  if (!parsed.success) return invalid(String(row.OperatingUnitNumber ?? '<no number>'), parsed.error);
+  const department = parsed.data;
+  return record(department.OperatingUnitNumber, row, {
+    name: department.Name ?? null,
+    code: department.OperatingUnitNumber,
+    company_id: null,
+  });
+};
+
+// --- Positions (HcmPositionV2Entity): job positions, when Dataverse lacks cdm_jobposition ----------
+
+export const positionFields = [
+  'PositionId',
+  'JobId',
+  'Description',
+  'DepartmentNumber',
+  'FullTimeEquivalent',
+  'Activation',
+  'Retirement',
+  'WorkerPersonnelNumber',
+  'WorkerAssignmentStart',
+  'WorkerAssignmentEnd',
+] as const;
+
+const positionRow = z.object({
+  PositionId: requiredText,
+  JobId: text,
+  Description: text,
+  FullTimeEquivalent: decimal,
+  Activation: text,
+  Retirement: text,
+});
+
+/**
+ * A position by its id. The job id is the job's title (cdm_job.cdm_name is the JOBID in Microsoft's
+ * dual-write mapping); the department is resolved by number in SQL (derivations.ts), and so is the
+ * worker assignment the employees take their position, department and title from.
+ */
+export const mapFnoPosition: FnoRowMapper = (row) => {
+  const parsed = positionRow.safeParse(row);
+  if (!parsed.success) return invalid(String(row.PositionId ?? '<no PositionId>'), parsed.error);
+  const position = parsed.data;
+  return record(position.PositionId, row, {
+    position_number: position.PositionId,
+    job_title: position.JobId ?? null,
+    description: position.Description ?? null,
+    full_time_equivalent: position.FullTimeEquivalent ?? null,
+    valid_from: fnoDate(position.Activation),
+    valid_to: fnoDate(position.Retirement),
+  });
+};
+
+// --- Position hierarchies (HcmPositionHierarchyEntity): employees' managers -----------------------
+
+export const positionHierarchyFields = [
+  'PositionId',
+  'ParentPositionId',
+  'HierarchyTypeName',
+  'ValidFrom',
+  'ValidTo',
+] as const;
+
+const positionHierarchyRow = z.object({
+  PositionId: requiredText,
+  ParentPositionId: requiredText,
+  HierarchyTypeName: text,
+  ValidFrom: text,
+});
+
+/**
+ * Kept as auxiliary rows (provider_records): F&O's Worker has no manager; a worker's manager is the
+ * worker holding the position the worker's position reports to, resolved in SQL (derivations.ts).
+ */
+export const mapPositionHierarchy: FnoRowMapper = (row) => {
+  const parsed = positionHierarchyRow.safeParse(row);
+  if (!parsed.success) return invalid(String(row.PositionId ?? '<no PositionId>'), parsed.error);
+  const link = parsed.data;
+  return record(
+    `${link.PositionId}:${link.HierarchyTypeName ?? ''}:${fnoDate(link.ValidFrom) ?? ''}`,
+    row,
+    {},
+  );
+};
+
+// --- Benefit plans (HcmBenefitPlanEntity): benefit plans, when Dataverse lacks cdm_benefitplan ------
+
+export const benefitPlanFields = ['Plan', 'Description', 'TypeId'] as const;
+
+const benefitPlanRow = z.object({ Plan: requiredText, Description: text, TypeId: text });
+
+/** A plan by its id (enrollments' BenefitPlanID); its type from the benefit type's id, as for cdm_. */
+export const mapFnoBenefitPlan: FnoRowMapper = (row) => {
+  const parsed = benefitPlanRow.safeParse(row);
+  if (!parsed.success) return invalid(String(row.Plan ?? '<no Plan>'), parsed.error);
+  const plan = parsed.data;
+  return record(plan.Plan, row, {
+    name: plan.Plan,
+    description: plan.Description ?? null,
+    plan_type: planTypeFromName(plan.TypeId),
+    plan_type_raw: plan.TypeId ?? null,
+    plan_year_start: null,
+    plan_year_end: null,
+  });
 };
 
 /**

@@ -43,6 +43,11 @@ function failingStream(model: ModelName, error: unknown): SourceStream {
   };
 }
 
+/** What the model's F&O entities cannot fill, as a sentence for its reason. */
+function limitsOf(entities: readonly FnoEntity[]): string {
+  return entities.map((entity) => (entity.cannotFill ? ` ${entity.cannotFill}` : '')).join('');
+}
+
 export async function planFnoFallback(options: {
   http: FnoHttp | undefined;
   requests: FallbackRequest[];
@@ -66,7 +71,8 @@ export async function planFnoFallback(options: {
     }
   }
   const dmfEntities: { model: ModelName; entity: FnoEntity }[] = [];
-  const served = new Map<ModelName, string>();
+  // provider_records source table of each auxiliary entity read (the derivations join on it).
+  const auxiliarySources = new Map<FnoEntity['id'], string>();
   for (const request of requests) {
     const { model, dataverseReason } = request;
     if (!FNO_MODELS.includes(model)) {
@@ -121,7 +127,7 @@ export async function planFnoFallback(options: {
           source: `fno-odata:${sets[0]?.set?.name}`,
           reason: `${dataverseReason} Served by F&O OData entity ${names} (whole entity read each sync, cross-company).${
             lacking.length > 0 ? ` ${lacking.join('; ')}.` : ''
-          }`,
+          }${limitsOf(entities)}`,
         });
         for (const found of sets) {
           plan.streams.push(
@@ -133,7 +139,8 @@ export async function planFnoFallback(options: {
               fields: found.entity.fields.filter((field) => found.set?.properties.has(field) ?? true),
             }),
           );
-          if (found.entity.id === 'covered-beneficiaries') served.set(model, `fno-odata:${found.set?.name}`);
+          if (found.entity.target === 'auxiliary')
+            auxiliarySources.set(found.entity.id, `fno-odata:${found.set?.name}`);
         }
         continue;
       }
@@ -148,23 +155,23 @@ export async function planFnoFallback(options: {
       plan.models.push({
         model,
         source: `dmf:${options.dmf.definitionGroup}`,
-        reason: `${dataverseReason} F&O OData has no entity set for ${missing.join(', ')}; served by a DMF export of data project '${options.dmf.definitionGroup}'.`,
+        reason: `${dataverseReason} F&O OData has no entity set for ${missing.join(', ')}; served by a DMF export of data project '${options.dmf.definitionGroup}'.${limitsOf(entities)}`,
       });
     } else {
       plan.models.push({
         model,
         source: `dmf:${options.dmf.definitionGroup}`,
-        reason: `${dataverseReason} Settings ask for DMF: served by an export of data project '${options.dmf.definitionGroup}'.`,
+        reason: `${dataverseReason} Settings ask for DMF: served by an export of data project '${options.dmf.definitionGroup}'.${limitsOf(entities)}`,
       });
     }
     for (const entity of entities) dmfEntities.push({ model, entity });
   }
   if (http && dmfEntities.length > 0) {
     const shared = new SharedDmfExport(http, options.dmf, dmfEntities.length);
-    for (const { model, entity } of dmfEntities) {
+    for (const { entity } of dmfEntities) {
       const stream = dmfEntityStream({ shared, entity, pageSize: options.dmfPageSize });
       plan.streams.push(stream);
-      if (entity.id === 'covered-beneficiaries') served.set(model, stream.sourceTable);
+      if (entity.target === 'auxiliary') auxiliarySources.set(entity.id, stream.sourceTable);
     }
     plan.dispose = () => shared.dispose();
     shared.start();
@@ -173,9 +180,12 @@ export async function planFnoFallback(options: {
     plan.models.some((entry) => entry.model === model && entry.source !== 'unavailable');
   plan.derivations = fnoDerivations({
     employments: fromFno('employments'),
+    positions: fromFno('job_positions'),
     dependents: fromFno('dependents'),
     enrollments: fromFno('benefit_enrollments'),
-    ...(served.get('benefit_enrollments') ? { coverageSource: served.get('benefit_enrollments') } : {}),
+    coverageSource: auxiliarySources.get('covered-dependents'),
+    // Managers through the position hierarchy only when both employees and positions are F&O's.
+    hierarchySource: fromFno('employees') ? auxiliarySources.get('position-hierarchies') : undefined,
   });
   return plan;
 }
