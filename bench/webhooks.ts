@@ -50,7 +50,7 @@ const quiet = { info() {}, warn() {}, error() {} };
 const sync = new SyncService({
   db,
   keyring,
-  providers: { dynamics: dynamicsDependencies(sandbox) },
+  providers: { dynamics365: dynamicsDependencies(sandbox) },
   intervalMinutes: 1440,
   fullIntervalHours: 24,
   log: quiet,

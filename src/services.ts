@@ -48,7 +48,7 @@ export async function createServices(
   const sync = new SyncService({
     db,
     keyring,
-    providers: { dynamics },
+    providers: { dynamics365: dynamics },
     intervalMinutes: config.SYNC_INTERVAL_MINUTES,
     fullIntervalHours: config.FULL_SYNC_INTERVAL_HOURS,
     lease: { leaseSeconds: config.SYNC_LEASE_SECONDS, renewSeconds: config.SYNC_LEASE_RENEW_SECONDS },

@@ -1,28 +1,40 @@
 import type { Keyring } from '../crypto/credentials.js';
 import type { Database } from '../db/database.js';
 import type { ModelName } from '../unified/models.js';
-import { DynamicsConnection, type DynamicsDependencies } from './dynamics/connection.js';
-import { dynamicsCredentialsSchema } from './dynamics/credentials.js';
-import { dynamicsSensitiveColumns } from './dynamics/sensitive-columns.js';
+import type { AnyProviderDefinition, ProviderDefinition } from './definition.js';
+import { dynamicsProvider } from './dynamics/provider.js';
 import type { ProviderConnection } from './types.js';
 
 /**
- * The providers the gateway can sync, by the `provider` value of a linked account. An explicit
- * map (no self-registration): adding a provider is a folder under providers/ and one line here.
+ * The providers the gateway can sync, by the `provider` value of a linked account. The only place
+ * that names providers: an explicit map (no self-registration), so adding a provider is a folder
+ * under providers/ and one line here (docs/providers.md).
  */
-export interface ProviderDependencies {
-  dynamics: DynamicsDependencies;
+const DEFINITIONS = {
+  dynamics365: dynamicsProvider,
+} as const satisfies Record<string, AnyProviderDefinition>;
+
+export type ProviderId = keyof typeof DEFINITIONS;
+
+export const PROVIDERS: Record<ProviderId, AnyProviderDefinition> = DEFINITIONS;
+
+/** Every registered provider id (for schemas such as the link-token body's `provider`). */
+export const PROVIDER_IDS = Object.keys(PROVIDERS) as [ProviderId, ...ProviderId[]];
+
+/** The definition of a provider id read from the database or a request, if it is registered. */
+export function providerDefinition(id: string): AnyProviderDefinition | undefined {
+  return Object.hasOwn(PROVIDERS, id) ? PROVIDERS[id as ProviderId] : undefined;
 }
 
-type ProviderFactory = (
-  linkedAccountId: string,
-  credentials: unknown,
-  deps: ProviderDependencies,
-) => ProviderConnection;
+type DependenciesOf<Definition> =
+  Definition extends ProviderDefinition<unknown, infer Dependencies, unknown> ? Dependencies : never;
 
-export const PROVIDERS: Record<string, ProviderFactory> = {
-  dynamics365: (linkedAccountId, credentials, deps) =>
-    new DynamicsConnection(linkedAccountId, dynamicsCredentialsSchema.parse(credentials), deps.dynamics),
+/**
+ * Each provider's process-wide plumbing (its createDependencies), by provider id. A process
+ * without a provider's dependencies cannot sync that provider's accounts.
+ */
+export type ProviderDependencies = {
+  [Id in ProviderId]?: DependenciesOf<(typeof DEFINITIONS)[Id]>;
 };
 
 /**
@@ -30,8 +42,18 @@ export const PROVIDERS: Record<string, ProviderFactory> = {
  * API cuts them (and their annotations) from remote_data unless the key may and the request asks to
  * read sensitive fields, so the raw row is never a side door around ModelSpec.sensitiveFields.
  */
-export const SENSITIVE_REMOTE_FIELDS: Partial<Record<ModelName, readonly string[]>> =
-  dynamicsSensitiveColumns();
+export const SENSITIVE_REMOTE_FIELDS: Partial<Record<ModelName, readonly string[]>> = (() => {
+  const fields: Partial<Record<ModelName, string[]>> = {};
+  for (const definition of Object.values(PROVIDERS)) {
+    for (const [model, names] of Object.entries(definition.sensitiveRemoteFields) as [
+      ModelName,
+      string[],
+    ][]) {
+      fields[model] = [...new Set([...(fields[model] ?? []), ...names])];
+    }
+  }
+  return fields;
+})();
 
 export class UnsyncableAccountError extends Error {}
 
@@ -50,14 +72,23 @@ export async function connectAccount(
   );
   const account = rows[0];
   if (!account) throw new UnsyncableAccountError(`linked account ${linkedAccountId} does not exist`);
-  const factory = PROVIDERS[account.provider];
-  if (!factory) {
+  const definition = providerDefinition(account.provider);
+  if (!definition) {
     throw new UnsyncableAccountError(
       `linked account ${linkedAccountId} uses provider "${account.provider}", which has nothing to sync`,
+    );
+  }
+  const dependencies = deps[account.provider as ProviderId];
+  if (!dependencies) {
+    throw new UnsyncableAccountError(
+      `this process has no dependencies for provider "${account.provider}" (linked account ${linkedAccountId})`,
     );
   }
   if (!account.credentials_encrypted) {
     throw new UnsyncableAccountError(`linked account ${linkedAccountId} has no credentials`);
   }
-  return factory(linkedAccountId, JSON.parse(keyring.decrypt(account.credentials_encrypted)), deps);
+  const credentials = definition.credentialsSchema.parse(
+    JSON.parse(keyring.decrypt(account.credentials_encrypted)),
+  );
+  return definition.connect(linkedAccountId, credentials, dependencies);
 }

@@ -89,7 +89,7 @@ describe('--role', () => {
     const queue = new SyncService({
       db,
       keyring,
-      providers: { dynamics: sandboxDependencies(sandbox) },
+      providers: { dynamics365: sandboxDependencies(sandbox) },
       intervalMinutes: 60,
       fullIntervalHours: 24,
       log: quiet,

@@ -32,7 +32,7 @@ const quiet = { info() {}, warn() {}, error() {} };
 const api = new SyncService({
   db,
   keyring,
-  providers: { dynamics: sandboxDependencies(sandbox) },
+  providers: { dynamics365: sandboxDependencies(sandbox) },
   intervalMinutes: 1440,
   fullIntervalHours: 24,
   lease: { leaseSeconds: 3, renewSeconds: 1 },

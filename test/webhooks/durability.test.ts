@@ -69,7 +69,7 @@ describe('webhook delivery durability', () => {
     const sync = new SyncService({
       db,
       keyring,
-      providers: { dynamics: sandboxDependencies(sandbox) },
+      providers: { dynamics365: sandboxDependencies(sandbox) },
       intervalMinutes: 1440,
       fullIntervalHours: 24,
       log: quiet,
