@@ -43,6 +43,12 @@ export interface ProviderDefinition<Credentials = unknown, Dependencies = unknow
    * expire on YYYY-MM-DD: ": what to create where, e.g. "create a new secret in ... and relink".
    */
   readonly renewalAdvice: string;
+  /**
+   * A model's source (ModelAvailability.source, e.g. "dataverse:cdm_workers") in the admin's words
+   * on the connect page: kind groups sources ("dataverse", "fno"), label names it ("Dataverse").
+   * Never called for "unavailable".
+   */
+  describeSource(source: string): { kind: string; label: string };
   /** A failed sync's error -> the account's status and one sentence saying what to fix and where. */
   diagnose(error: unknown): Diagnosis;
   /** Builds its process-wide plumbing (HTTP pools, token caches) from its settings; closed at shutdown. */
@@ -138,6 +144,20 @@ export interface ConnectField {
   when?: { field: string; equals: string };
   /** Folded under "Advanced". */
   advanced?: boolean;
+  /**
+   * Checked on the page before anything is sent, in order, first failure shown (the server checks
+   * again through credentialsFromForm). A JavaScript RegExp source and flags; `mustMatch: false`
+   * means a value matching it is wrong (e.g. a pasted API path).
+   */
+  rules?: readonly ConnectFieldRule[];
   /** pem: after a certificate, show its subject, thumbprints and expiry (POST /connect/<token>/certificate). */
   describesCertificate?: boolean;
+}
+
+export interface ConnectFieldRule {
+  pattern: string;
+  flags?: string;
+  /** Default true: the value must match. False: a value that matches is wrong. */
+  mustMatch?: boolean;
+  message: string;
 }

@@ -1,7 +1,8 @@
+import type { Config } from '../config.js';
 import type { Keyring } from '../crypto/credentials.js';
 import type { Database } from '../db/database.js';
 import type { ModelName } from '../unified/models.js';
-import type { AnyProviderDefinition, ProviderDefinition } from './definition.js';
+import type { AnyProviderDefinition, DependencyContext, ProviderDefinition } from './definition.js';
 import { dynamicsProvider } from './dynamics/provider.js';
 import type { ProviderConnection } from './types.js';
 
@@ -29,6 +30,12 @@ export function providerDefinition(id: string): AnyProviderDefinition | undefine
 type DependenciesOf<Definition> =
   Definition extends ProviderDefinition<unknown, infer Dependencies, unknown> ? Dependencies : never;
 
+type CredentialsOfDefinition<Definition> =
+  Definition extends ProviderDefinition<infer Credentials, unknown, unknown> ? Credentials : never;
+
+/** The credentials type of a provider, e.g. CredentialsOf<'dynamics365'> = DynamicsCredentials. */
+export type CredentialsOf<Id extends ProviderId> = CredentialsOfDefinition<(typeof DEFINITIONS)[Id]>;
+
 /**
  * Each provider's process-wide plumbing (its createDependencies), by provider id. A process
  * without a provider's dependencies cannot sync that provider's accounts.
@@ -36,6 +43,35 @@ type DependenciesOf<Definition> =
 export type ProviderDependencies = {
   [Id in ProviderId]?: DependenciesOf<(typeof DEFINITIONS)[Id]>;
 };
+
+/** Every provider's dependencies for one purpose, and one close() for them all. */
+export async function createProviderDependencies(
+  config: Config,
+  options: Omit<DependencyContext<unknown>, 'settings' | 'config'>,
+): Promise<{ dependencies: ProviderDependencies; close(): Promise<void> }> {
+  const dependencies: Record<string, unknown> = {};
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    for (const [id, definition] of Object.entries(PROVIDERS) as [ProviderId, AnyProviderDefinition][]) {
+      const resources = await definition.createDependencies({
+        ...options,
+        settings: config.providerSettings[id],
+        config,
+      });
+      dependencies[id] = resources.dependencies;
+      closers.push(resources.close);
+    }
+  } catch (error) {
+    await Promise.allSettled(closers.map((close) => close()));
+    throw error;
+  }
+  return {
+    dependencies: dependencies as ProviderDependencies,
+    async close() {
+      await Promise.all(closers.map((close) => close()));
+    },
+  };
+}
 
 /**
  * Raw provider fields, per unified model and across every provider, that carry sensitive data. The

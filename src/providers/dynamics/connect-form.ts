@@ -6,6 +6,19 @@ import { type DynamicsCredentials, dynamicsCredentialsSchema } from './credentia
  * the posted fields become credentials through dynamicsCredentialsSchema, the validation syncs use.
  */
 const ENTRA = 'Entra admin center › App registrations';
+const GUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+const guidRule = (message: string): ConnectFieldRule => ({ pattern: GUID, flags: 'i', message });
+/** An environment URL: https, without the Web API path or a query people paste along with it. */
+const environmentUrlRules: readonly ConnectFieldRule[] = [
+  { pattern: '^https://', message: 'must be an https:// URL' },
+  {
+    pattern: '/api/data',
+    flags: 'i',
+    mustMatch: false,
+    message: 'use the environment URL without /api/data/v9.2',
+  },
+  { pattern: '[?#]', mustMatch: false, message: 'the environment URL has no query (?) or fragment (#)' },
+];
 
 export const dynamicsConnectForm: ConnectFormDescription = {
   systemName: 'Dynamics 365 Human Resources',
@@ -28,6 +41,7 @@ export const dynamicsConnectForm: ConnectFormDescription = {
       kind: 'text',
       placeholder: '00000000-0000-0000-0000-000000000000',
       maxLength: 100,
+      rules: [guidRule('must be a GUID (Directory (tenant) ID in Entra ID)')],
     },
     {
       name: 'client_id',
@@ -36,6 +50,7 @@ export const dynamicsConnectForm: ConnectFormDescription = {
       kind: 'text',
       placeholder: '00000000-0000-0000-0000-000000000000',
       maxLength: 100,
+      rules: [guidRule('must be a GUID (Application (client) ID of the app registration)')],
     },
     {
       name: 'auth_type',
@@ -57,6 +72,7 @@ export const dynamicsConnectForm: ConnectFormDescription = {
       maxLength: 20_000,
       when: { field: 'auth_type', equals: 'certificate' },
       describesCertificate: true,
+      rules: [{ pattern: 'BEGIN CERTIFICATE', message: 'must be a PEM certificate' }],
     },
     {
       name: 'private_key_pem',
@@ -67,6 +83,7 @@ export const dynamicsConnectForm: ConnectFormDescription = {
       secret: true,
       maxLength: 20_000,
       when: { field: 'auth_type', equals: 'certificate' },
+      rules: [{ pattern: 'PRIVATE KEY', message: 'must be a PEM private key' }],
     },
     {
       name: 'client_secret',
@@ -76,6 +93,14 @@ export const dynamicsConnectForm: ConnectFormDescription = {
       secret: true,
       maxLength: 1000,
       when: { field: 'auth_type', equals: 'secret' },
+      rules: [
+        {
+          pattern: GUID,
+          flags: 'i',
+          mustMatch: false,
+          message: 'this looks like the Secret ID; paste the Value column instead',
+        },
+      ],
     },
     {
       name: 'client_secret_expires_at',
@@ -93,6 +118,7 @@ export const dynamicsConnectForm: ConnectFormDescription = {
       kind: 'url',
       placeholder: 'https://contoso.crm.dynamics.com',
       maxLength: 300,
+      rules: environmentUrlRules,
     },
     {
       name: 'fno_url',
@@ -102,6 +128,7 @@ export const dynamicsConnectForm: ConnectFormDescription = {
       placeholder: 'https://contoso.operations.dynamics.com',
       required: false,
       maxLength: 300,
+      rules: environmentUrlRules,
     },
     {
       name: 'authority_host',
@@ -112,6 +139,7 @@ export const dynamicsConnectForm: ConnectFormDescription = {
       required: false,
       advanced: true,
       maxLength: 300,
+      rules: [{ pattern: '^https://', message: 'must be an https:// URL' }],
     },
   ],
 };
