@@ -1,4 +1,9 @@
-import type { ConnectFormDescription, CredentialsFromForm, FieldError } from '../definition.js';
+import type {
+  ConnectFieldRule,
+  ConnectFormDescription,
+  CredentialsFromForm,
+  FieldError,
+} from '../definition.js';
 import { type DynamicsCredentials, dynamicsCredentialsSchema } from './credentials.js';
 
 /**

@@ -28,6 +28,10 @@ export const dynamicsProvider: ProviderDefinition<
   credentialsExpireAt,
   renewalAdvice:
     'create a new one in Entra ID (App registrations > your app > Certificates & secrets) and relink with it',
+  describeSource: (source) =>
+    source.startsWith('dataverse:')
+      ? { kind: 'dataverse', label: 'Dataverse' }
+      : { kind: 'fno', label: 'Finance & Operations fallback' },
   diagnose: (error) => diagnose(error),
 
   async createDependencies({ settings, config, purpose, caCertPem, log }) {
