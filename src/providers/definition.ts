@@ -39,10 +39,10 @@ export interface ProviderDefinition<Credentials = unknown, Dependencies = unknow
   /** When the credentials stop working (a secret's or certificate's end), if known. */
   credentialsExpireAt(credentials: Credentials): Date | null;
   /**
-   * What the account status says when the credentials near their end, after "The credentials
-   * expire on YYYY-MM-DD: ": what to create where, e.g. "create a new secret in ... and relink".
+   * What the account status says when the credentials near their end (EXPIRY_WARNING_DAYS): "<name>
+   * expires on YYYY-MM-DD: <advice> (POST /v1/linked-accounts/<id>/relink)."
    */
-  readonly renewalAdvice: string;
+  readonly expiringCredentials: { name: string; advice: string };
   /**
    * A model's source (ModelAvailability.source, e.g. "dataverse:cdm_workers") in the admin's words
    * on the connect page: kind groups sources ("dataverse", "fno"), label names it ("Dataverse").
@@ -56,6 +56,9 @@ export interface ProviderDefinition<Credentials = unknown, Dependencies = unknow
   /** A connection for one linked account (no network yet: plan, check and streams do the talking). */
   connect(linkedAccountId: string, credentials: Credentials, dependencies: Dependencies): ProviderConnection;
 }
+
+/** A linked account is `expiring_soon` this many days before its credentials expire. */
+export const EXPIRY_WARNING_DAYS = 30;
 
 /** Any definition, as the registry and provider-neutral code hold them. */
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds definitions of different credential types.
@@ -106,9 +109,15 @@ export interface FieldError {
  * the credentials form. Texts marked HTML are the definition's own trusted markup (never input).
  */
 export interface ConnectFormDescription {
-  /** Names the system in the page's heading, e.g. "Dynamics 365 Human Resources". */
+  /**
+   * The system in short, as its admins say it (e.g. "Dynamics 365"): "Update the <systemName>
+   * credentials of ...". The connect heading uses the definition's displayName.
+   */
   systemName: string;
-  /** Step 1's introduction under the heading: what the platform will read and who can set it up. HTML. */
+  /**
+   * Step 1's introduction, after the platform's name: what the platform will read and who can set
+   * it up, e.g. "will read workers ... read-only." HTML.
+   */
   intro: string;
   /** Step 1's checklist: what to do in the system's admin screens first, one item each. HTML. */
   preparation: readonly string[];

@@ -91,6 +91,11 @@ export const SENSITIVE_REMOTE_FIELDS: Partial<Record<ModelName, readonly string[
   return fields;
 })();
 
+/** Each provider's expiring-credentials sentence parts, by id (the expiry watch's SQL reads them). */
+export const EXPIRING_CREDENTIALS: Record<string, { name: string; advice: string }> = Object.fromEntries(
+  Object.entries(PROVIDERS).map(([id, definition]) => [id, definition.expiringCredentials]),
+);
+
 export class UnsyncableAccountError extends Error {}
 
 /** A live connection for a linked account, from its decrypted credentials. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { createDynamicsAccount } from '../../src/accounts/dynamics-accounts.js';
+import { createAccountWithCredentials } from '../../src/accounts/linked-accounts.js';
 import { createKeyring, parseKeys } from '../../src/crypto/credentials.js';
 import { createPlatform } from '../../src/platforms/platform-service.js';
 import { SyncService } from '../../src/sync/sync-service.js';
@@ -74,7 +74,8 @@ describe('webhook delivery durability', () => {
       fullIntervalHours: 24,
       log: quiet,
     });
-    const { account } = await createDynamicsAccount(db, keyring, {
+    const { account } = await createAccountWithCredentials(db, keyring, {
+      provider: 'dynamics365',
       platformId: platform.id,
       endUserOriginId: 'durable',
       organizationName: 'Durable Ltd',

@@ -26,7 +26,7 @@ const environmentUrlRules: readonly ConnectFieldRule[] = [
 ];
 
 export const dynamicsConnectForm: ConnectFormDescription = {
-  systemName: 'Dynamics 365 Human Resources',
+  systemName: 'Dynamics 365',
   intro:
     'will read workers, employments, dependents and benefits from your Dynamics 365 Human Resources environment, read-only. This takes about 15 minutes and needs an administrator of Microsoft Entra ID and of the Power Platform environment.',
   relinkHint: 'for example a new client secret or certificate',

@@ -26,8 +26,11 @@ export const dynamicsProvider: ProviderDefinition<
   sensitiveRemoteFields: dynamicsSensitiveColumns(),
   credentialsFromForm: dynamicsCredentialsFromForm,
   credentialsExpireAt,
-  renewalAdvice:
-    'create a new one in Entra ID (App registrations > your app > Certificates & secrets) and relink with it',
+  expiringCredentials: {
+    name: 'The client secret or certificate',
+    advice:
+      'create a new one in Entra ID (App registrations > your app > Certificates & secrets) and relink with it',
+  },
   describeSource: (source) =>
     source.startsWith('dataverse:')
       ? { kind: 'dataverse', label: 'Dataverse' }
