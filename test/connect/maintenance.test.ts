@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createAccountWithCredentials } from '../../src/accounts/linked-accounts.js';
 import { sweepExpiringAccounts } from '../../src/accounts/expiry.js';
+import { createAccountWithCredentials } from '../../src/accounts/linked-accounts.js';
 import { issuePublicToken } from '../../src/connect/public-tokens.js';
 import { reencryptAllCredentials } from '../../src/connect/reencrypt.js';
 import { createKeyring } from '../../src/crypto/credentials.js';

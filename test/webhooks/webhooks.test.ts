@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAccountWithCredentials } from '../../src/accounts/linked-accounts.js';
 import { sweepExpiringAccounts } from '../../src/accounts/expiry.js';
+import { createAccountWithCredentials } from '../../src/accounts/linked-accounts.js';
 import { createPlatform } from '../../src/platforms/platform-service.js';
 import { WebhookService } from '../../src/webhooks/webhook-service.js';
 import { createTestApp } from '../helpers/app.js';
