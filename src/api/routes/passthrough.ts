@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Config } from '../../config.js';
 import { AppError, type ErrorCode, errorResponseSchema } from '../../errors.js';
 import {
   connectAccount,
