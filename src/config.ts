@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { PROVIDERS, type ProviderId } from './providers/registry.js';
 
 /**
  * Every knob of the gateway, read once from the environment. Invalid values fail start-up with
  * every problem listed at once (not just the first), so an operator fixes them in one go.
- * docs/configuration.md documents each variable.
+ * docs/configuration.md documents each variable. A provider's own variables (e.g. Dynamics'
+ * DATAVERSE_PAGE_SIZE) belong to its definition's settingsSchema and are validated here with the rest.
  */
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0'])
@@ -45,10 +47,6 @@ const configSchema = z.object({
     .min(1)
     .max(24 * 30)
     .default(24),
-  /** Concurrent requests per Dynamics environment (Dataverse allows 52 per user). */
-  DATAVERSE_CONCURRENCY: z.coerce.number().int().min(1).max(52).default(4),
-  /** Rows per Dataverse page (odata.maxpagesize; 5000 is Dataverse's maximum). */
-  DATAVERSE_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(2000),
   /** How long a sync keeps retrying throttling, 5xx and network errors before it fails. */
   SYNC_RETRY_BUDGET_SECONDS: z.coerce.number().min(1).max(3600).default(300),
   /** Seconds a running sync's lease lasts: a run not renewed for this long is failed and resumed. */
@@ -63,8 +61,6 @@ const configSchema = z.object({
   PASSTHROUGH_MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).max(16_777_216).default(262_144),
   /** Largest provider answer passthrough reads; larger ones get 502 provider_response_too_large. */
   PASSTHROUGH_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(104_857_600).default(5_242_880),
-  /** Extra PEM CA certificate(s) to trust for Dynamics endpoints (e.g. the sandbox's). */
-  DYNAMICS_CA_FILE: z.string().min(1).optional(),
   /** Accept webhook URLs on private, loopback and link-local addresses, and plain http (development only). */
   WEBHOOK_ALLOW_PRIVATE_URLS: booleanFromEnv.default(false),
   /** Days delivered webhook events and their attempts are kept. */
@@ -80,7 +76,10 @@ const configSchema = z.object({
     .refine((delays) => delays.length <= 50, 'at most 50 retries'),
 });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = z.infer<typeof configSchema> & {
+  /** Each registered provider's settings, parsed by its definition's settingsSchema. */
+  providerSettings: Record<ProviderId, unknown>;
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -112,10 +111,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }
     })
     .safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  const problems = parsed.success ? [] : parsed.error.issues.map(describeIssue);
+  const providerSettings: Partial<Record<ProviderId, unknown>> = {};
+  for (const [id, definition] of Object.entries(PROVIDERS) as [
+    ProviderId,
+    (typeof PROVIDERS)[ProviderId],
+  ][]) {
+    const settings = definition.settingsSchema.safeParse(present);
+    if (settings.success) providerSettings[id] = settings.data;
+    else problems.push(...settings.error.issues.map(describeIssue));
   }
-  return parsed.data;
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  return { ...parsed.data, providerSettings: providerSettings as Record<ProviderId, unknown> };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  return `${issue.path.join('.')}: ${issue.message}`;
 }
 
 export function publicUrl(config: Config): string {

@@ -2,17 +2,17 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { dynamicsCredentialColumns } from '../accounts/dynamics-accounts.js';
+import { encryptedCredentialColumns } from '../accounts/linked-accounts.js';
 import { inTransaction } from '../db/transaction.js';
 import { AppError } from '../errors.js';
 import { insertLinkedAccount, replaceLinkedAccountCredentials } from '../platforms/platform-service.js';
-import type { DynamicsDependencies } from '../providers/dynamics/connection.js';
-import type { DynamicsCredentials } from '../providers/dynamics/credentials.js';
+import type { AnyProviderDefinition } from '../providers/definition.js';
+import { type ProviderDependencies, type ProviderId, providerDefinition } from '../providers/registry.js';
 import type { SyncProgress } from '../sync/engine.js';
 import { describeCertificate } from './certificate.js';
 import { blockingFailure, runConnectChecks } from './checks.js';
 import { issueCsrfToken, verifyCsrf } from './csrf.js';
-import { type ConnectForm, connectFormSchema, credentialsFromForm } from './form.js';
+import { connectFormBodySchema, credentialsFromForm } from './form.js';
 import { type ConnectLink, claimConnectLink, findConnectLink, recordLinkedAccount } from './links.js';
 import { EventQueue, ndjsonStream } from './ndjson.js';
 import { connectPage, linkGonePage } from './page-html.js';
@@ -23,7 +23,8 @@ import { issuePublicToken } from './public-tokens.js';
  * takes an API key: the link token in the path is the credential, checked on every request.
  */
 export interface ConnectPageOptions {
-  dynamics: DynamicsDependencies;
+  /** Each provider's plumbing for the page's live checks (small pools, short retries). */
+  providers: ProviderDependencies;
   /** Requests per minute per client address on /connect routes. */
   ratePerMinute: number;
 }
@@ -59,16 +60,20 @@ async function usableLink(app: FastifyInstance, token: string): Promise<ConnectL
   );
 }
 
-function parseForm(body: ConnectForm): DynamicsCredentials {
-  const result = credentialsFromForm(body);
-  if (!result.ok) {
+/** The link's provider: its definition and this process's dependencies for it. */
+function linkProvider(
+  link: ConnectLink,
+  providers: ProviderDependencies,
+): { definition: AnyProviderDefinition; dependencies: unknown } {
+  const definition = providerDefinition(link.provider);
+  const dependencies = providers[link.provider as ProviderId];
+  if (!definition || !dependencies) {
     throw new AppError(
-      'invalid_request_body',
-      'Some fields need attention.',
-      result.errors.map((error) => ({ field: error.field, message: error.message })),
+      'conflict',
+      `This connect link is for provider "${link.provider}", which this gateway does not serve.`,
     );
   }
-  return result.credentials;
+  return { definition, dependencies };
 }
 
 export async function connectPageRoutes(app: FastifyInstance, options: ConnectPageOptions): Promise<void> {
@@ -104,7 +109,9 @@ export async function connectPageRoutes(app: FastifyInstance, options: ConnectPa
         return reply.code(found.state === 'unknown' ? 404 : 410).send(linkGonePage(found.state, link));
       }
       const csrf = issueCsrfToken(request, reply, found.link, `/connect/${request.params.token}`);
-      return reply.send(connectPage(found.link, csrf));
+      const definition = providerDefinition(found.link.provider);
+      if (!definition) return reply.code(404).send(linkGonePage('unknown'));
+      return reply.send(connectPage(found.link, csrf, definition));
     },
   );
 
@@ -135,26 +142,28 @@ export async function connectPageRoutes(app: FastifyInstance, options: ConnectPa
 
   routes.post(
     '/connect/:token/checks',
-    { config: { rateLimit }, schema: { hide: true, params: tokenParams, body: connectFormSchema } },
+    { config: { rateLimit }, schema: { hide: true, params: tokenParams, body: connectFormBodySchema } },
     async (request, reply) => {
       const link = await usableLink(app, request.params.token);
       verifyCsrf(request, link, app.config.PUBLIC_URL);
-      const credentials = parseForm(request.body);
+      const { definition, dependencies } = linkProvider(link, options.providers);
+      const credentials = credentialsFromForm(definition, request.body);
       privatePage(reply).type('application/x-ndjson; charset=utf-8');
-      return reply.send(ndjsonStream(runConnectChecks(credentials, options.dynamics)));
+      return reply.send(ndjsonStream(runConnectChecks(definition, credentials, dependencies)));
     },
   );
 
   routes.post(
     '/connect/:token/connect',
-    { config: { rateLimit }, schema: { hide: true, params: tokenParams, body: connectFormSchema } },
+    { config: { rateLimit }, schema: { hide: true, params: tokenParams, body: connectFormBodySchema } },
     async (request, reply) => {
       const link = await usableLink(app, request.params.token);
       verifyCsrf(request, link, app.config.PUBLIC_URL);
-      const credentials = parseForm(request.body);
+      const { definition, dependencies } = linkProvider(link, options.providers);
+      const credentials = credentialsFromForm(definition, request.body);
       // The page has shown every check; the server re-runs the essential ones so that a
       // hand-made request cannot store credentials that do not even get a token.
-      const failure = await blockingFailure(credentials, options.dynamics);
+      const failure = await blockingFailure(definition, credentials, dependencies);
       if (failure) {
         throw new AppError('invalid_request_body', failure.remediation ?? failure.detail, [
           { message: failure.title },
@@ -184,9 +193,9 @@ interface SavedConnection {
 async function saveConnection(
   app: FastifyInstance,
   link: ConnectLink,
-  credentials: DynamicsCredentials,
+  credentials: unknown,
 ): Promise<SavedConnection> {
-  const credentialColumns = dynamicsCredentialColumns(app.keyring, credentials);
+  const credentialColumns = encryptedCredentialColumns(app.keyring, link.provider, credentials);
   return inTransaction(app.db.pool, async (client) => {
     if (!(await claimConnectLink(client, link.id))) {
       throw new AppError('gone', 'This connect link has just been used or has expired; ask for a new one.');

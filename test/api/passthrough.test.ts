@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { createDynamicsAccount, dynamicsCredentialColumns } from '../../src/accounts/dynamics-accounts.js';
+import {
+  createAccountWithCredentials,
+  encryptedCredentialColumns,
+} from '../../src/accounts/linked-accounts.js';
 import { PASSTHROUGH_PATH } from '../../src/api/passthrough-input.js';
 import {
   createApiKey,
@@ -44,7 +47,8 @@ const { platform, apiKey: plainKey } = await createPlatform(db.prisma, 'Passthro
 const key = await createApiKey(db.prisma, platform.id, { name: 'raw', sensitive: true, passthrough: true });
 
 async function linkAccount(withFno: boolean): Promise<{ accountId: string; accountToken: string }> {
-  const { account, accountToken } = await createDynamicsAccount(db, services.keyring, {
+  const { account, accountToken } = await createAccountWithCredentials(db, services.keyring, {
+    provider: 'dynamics365',
     platformId: platform.id,
     endUserOriginId: `employer-${withFno ? 'fno' : 'dataverse'}`,
     organizationName: 'Contoso',
@@ -422,8 +426,9 @@ describe('credentials', () => {
       await replaceLinkedAccountCredentials(
         db.pool,
         relinked.accountId,
-        dynamicsCredentialColumns(
+        encryptedCredentialColumns(
           services.keyring,
+          'dynamics365',
           sandboxCredentials(sandbox.defaultTenant, 'secret', false),
         ),
       );

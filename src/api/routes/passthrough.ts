@@ -1,12 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Config } from '../../config.js';
 import { AppError, type ErrorCode, errorResponseSchema } from '../../errors.js';
-import { createDynamicsHttp, createMsalNetworkClient } from '../../providers/dynamics/http-client.js';
 import {
   connectAccount,
-  type ProviderDependencies,
+  createProviderDependencies,
   UnsyncableAccountError,
 } from '../../providers/registry.js';
 import {
@@ -68,27 +65,6 @@ function toAppError(error: PassthroughError): AppError {
   return new AppError(FAILURE_CODES[error.failure], error.message);
 }
 
-/**
- * Passthrough's own HTTP pool to the providers, with the passthrough time limit as its timeouts, so a
- * platform's raw calls never queue behind a large sync, and a short token retry budget: the caller
- * is waiting.
- */
-async function passthroughProviderDependencies(config: Config) {
-  const caCertPem = config.DYNAMICS_CA_FILE ? await readFile(config.DYNAMICS_CA_FILE, 'utf8') : undefined;
-  const timeoutMs = config.PASSTHROUGH_TIMEOUT_SECONDS * 1000;
-  const dispatcher = createDynamicsHttp({ ...(caCertPem ? { caCertPem } : {}), connections: 8, timeoutMs });
-  const providers: ProviderDependencies = {
-    dynamics: {
-      dispatcher,
-      networkClient: createMsalNetworkClient(dispatcher),
-      concurrency: 4,
-      pageSize: 1,
-      retryBudgetMs: Math.min(timeoutMs, 10_000),
-    },
-  };
-  return { providers, close: () => dispatcher.close() };
-}
-
 function checkPermission(request: FastifyRequest): void {
   const { passthrough, sensitive } = request.apiKey;
   if (passthrough && sensitive) return;
@@ -113,7 +89,12 @@ interface AuditEntry {
 export async function passthroughRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const { config } = app;
-  const { providers, close } = await passthroughProviderDependencies(config);
+  // Passthrough's own HTTP pools to the providers (each definition's "passthrough" dependencies:
+  // the passthrough time limit as timeouts, short retries), so a platform's raw calls never queue
+  // behind a large sync.
+  const { dependencies: providers, close } = await createProviderDependencies(config, {
+    purpose: 'passthrough',
+  });
   const connections = new PassthroughConnections({
     open: (accountId) => connectAccount(app.db, app.keyring, providers, accountId),
     fingerprint: async (accountId) => {
