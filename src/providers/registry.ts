@@ -1,6 +1,7 @@
 import type { Keyring } from '../crypto/credentials.js';
 import type { Database } from '../db/database.js';
 import type { ModelName } from '../unified/models.js';
+import { connectBamboo, withBambooSensitiveFields } from './bamboohr/provider.js';
 import { DynamicsConnection, type DynamicsDependencies } from './dynamics/connection.js';
 import { dynamicsCredentialsSchema } from './dynamics/credentials.js';
 import { dynamicsSensitiveColumns } from './dynamics/sensitive-columns.js';
@@ -23,6 +24,7 @@ type ProviderFactory = (
 export const PROVIDERS: Record<string, ProviderFactory> = {
   dynamics365: (linkedAccountId, credentials, deps) =>
     new DynamicsConnection(linkedAccountId, dynamicsCredentialsSchema.parse(credentials), deps.dynamics),
+  bamboohr: (linkedAccountId, credentials, deps) => connectBamboo(linkedAccountId, credentials, deps.dynamics),
 };
 
 /**
@@ -31,7 +33,7 @@ export const PROVIDERS: Record<string, ProviderFactory> = {
  * read sensitive fields, so the raw row is never a side door around ModelSpec.sensitiveFields.
  */
 export const SENSITIVE_REMOTE_FIELDS: Partial<Record<ModelName, readonly string[]>> =
-  dynamicsSensitiveColumns();
+  withBambooSensitiveFields(dynamicsSensitiveColumns());
 
 export class UnsyncableAccountError extends Error {}
 
