@@ -24,7 +24,8 @@ type ProviderFactory = (
 export const PROVIDERS: Record<string, ProviderFactory> = {
   dynamics365: (linkedAccountId, credentials, deps) =>
     new DynamicsConnection(linkedAccountId, dynamicsCredentialsSchema.parse(credentials), deps.dynamics),
-  bamboohr: (linkedAccountId, credentials, deps) => connectBamboo(linkedAccountId, credentials, deps.dynamics),
+  bamboohr: (linkedAccountId, credentials, deps) =>
+    connectBamboo(linkedAccountId, credentials, deps.dynamics),
 };
 
 /**
