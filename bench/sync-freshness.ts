@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { createDynamicsAccount } from '../src/accounts/dynamics-accounts.js';
+import { createAccountWithCredentials } from '../src/accounts/linked-accounts.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createApiKey, createPlatform } from '../src/platforms/platform-service.js';
@@ -36,7 +36,8 @@ const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? add
 
 const { platform } = await createPlatform(db.prisma, 'freshness');
 const { apiKey } = await createApiKey(db.prisma, platform.id, { name: 'bench', sensitive: false });
-const { account, accountToken } = await createDynamicsAccount(db, services.keyring, {
+const { account, accountToken } = await createAccountWithCredentials(db, services.keyring, {
+  provider: 'dynamics365',
   platformId: platform.id,
   endUserOriginId: 'freshness',
   organizationName: 'Freshness',

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createDynamicsAccount } from '../src/accounts/dynamics-accounts.js';
+import { createAccountWithCredentials } from '../src/accounts/linked-accounts.js';
 import { createKeyring } from '../src/crypto/credentials.js';
 import { type Database, openDatabase } from '../src/db/database.js';
 import { createPlatform } from '../src/platforms/platform-service.js';
@@ -111,7 +111,8 @@ export async function openBenchDatabase(): Promise<Database> {
 export async function linkAccount(db: Database, sandbox: SandboxProcess) {
   const keyring = createKeyring([randomBytes(32)]);
   const { platform } = await createPlatform(db.prisma, 'bench');
-  const { account } = await createDynamicsAccount(db, keyring, {
+  const { account } = await createAccountWithCredentials(db, keyring, {
+    provider: 'dynamics365',
     platformId: platform.id,
     endUserOriginId: `bench-${randomBytes(4).toString('hex')}`,
     organizationName: 'Bench',

@@ -20,7 +20,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDynamicsAccount } from '../src/accounts/dynamics-accounts.js';
+import { createAccountWithCredentials } from '../src/accounts/linked-accounts.js';
 import { createKeyring, parseKeys } from '../src/crypto/credentials.js';
 import { createPlatform } from '../src/platforms/platform-service.js';
 import { SyncService } from '../src/sync/sync-service.js';
@@ -50,7 +50,7 @@ const quiet = { info() {}, warn() {}, error() {} };
 const sync = new SyncService({
   db,
   keyring,
-  providers: { dynamics: dynamicsDependencies(sandbox) },
+  providers: { dynamics365: dynamicsDependencies(sandbox) },
   intervalMinutes: 1440,
   fullIntervalHours: 24,
   log: quiet,
@@ -74,7 +74,8 @@ const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port
 
 const { platform } = await createPlatform(db.prisma, 'webhooks bench');
 await createEndpoint(db.pool, keyring, platform.id, { url: receiverUrl, payload: 'full' });
-const { account } = await createDynamicsAccount(db, keyring, {
+const { account } = await createAccountWithCredentials(db, keyring, {
+  provider: 'dynamics365',
   platformId: platform.id,
   endUserOriginId: 'webhooks-bench',
   organizationName: 'Webhooks Bench',

@@ -25,7 +25,7 @@ export async function renderOpenApi(): Promise<string> {
     db,
     keyring,
     providers: {
-      dynamics: {
+      dynamics365: {
         dispatcher: dynamics,
         networkClient: createMsalNetworkClient(dynamics),
         concurrency: 1,

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { PROVIDERS, type ProviderId } from './providers/registry.js';
 
 /**
  * Every knob of the gateway, read once from the environment. Invalid values fail start-up with
  * every problem listed at once (not just the first), so an operator fixes them in one go.
- * docs/configuration.md documents each variable.
+ * docs/configuration.md documents each variable. A provider's own variables (e.g. Dynamics'
+ * DATAVERSE_PAGE_SIZE) belong to its definition's settingsSchema and are validated here with the rest.
  */
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0'])
@@ -45,18 +47,12 @@ const configSchema = z.object({
     .min(1)
     .max(24 * 30)
     .default(24),
-  /** Concurrent requests per Dynamics environment (Dataverse allows 52 per user). */
-  DATAVERSE_CONCURRENCY: z.coerce.number().int().min(1).max(52).default(4),
-  /** Rows per Dataverse page (odata.maxpagesize; 5000 is Dataverse's maximum). */
-  DATAVERSE_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(2000),
   /** How long a sync keeps retrying throttling, 5xx and network errors before it fails. */
   SYNC_RETRY_BUDGET_SECONDS: z.coerce.number().min(1).max(3600).default(300),
   /** Seconds a running sync's lease lasts: a run not renewed for this long is failed and resumed. */
   SYNC_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(60),
   /** Seconds between renewals of a running sync's lease (less than SYNC_LEASE_SECONDS). */
   SYNC_LEASE_RENEW_SECONDS: z.coerce.number().min(0.2).max(1200).default(15),
-  /** Extra PEM CA certificate(s) to trust for Dynamics endpoints (e.g. the sandbox's). */
-  DYNAMICS_CA_FILE: z.string().min(1).optional(),
   /** Accept webhook URLs on private, loopback and link-local addresses, and plain http (development only). */
   WEBHOOK_ALLOW_PRIVATE_URLS: booleanFromEnv.default(false),
   /** Days delivered webhook events and their attempts are kept. */
@@ -72,7 +68,10 @@ const configSchema = z.object({
     .refine((delays) => delays.length <= 50, 'at most 50 retries'),
 });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = z.infer<typeof configSchema> & {
+  /** Each registered provider's settings, parsed by its definition's settingsSchema. */
+  providerSettings: Record<ProviderId, unknown>;
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -104,10 +103,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }
     })
     .safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  const problems = parsed.success ? [] : parsed.error.issues.map(describeIssue);
+  const providerSettings: Partial<Record<ProviderId, unknown>> = {};
+  for (const [id, definition] of Object.entries(PROVIDERS) as [
+    ProviderId,
+    (typeof PROVIDERS)[ProviderId],
+  ][]) {
+    const settings = definition.settingsSchema.safeParse(present);
+    if (settings.success) providerSettings[id] = settings.data;
+    else problems.push(...settings.error.issues.map(describeIssue));
   }
-  return parsed.data;
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  return { ...parsed.data, providerSettings: providerSettings as Record<ProviderId, unknown> };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  return `${issue.path.join('.')}: ${issue.message}`;
 }
 
 export function publicUrl(config: Config): string {

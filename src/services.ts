@@ -1,20 +1,19 @@
-import { readFile } from 'node:fs/promises';
 import type { Config } from './config.js';
 import { type Keyring, loadKeyring } from './crypto/credentials.js';
 import type { Database } from './db/database.js';
-import type { DynamicsDependencies } from './providers/dynamics/connection.js';
-import { createDynamicsHttp, createMsalNetworkClient } from './providers/dynamics/http-client.js';
+import { createProviderDependencies, type ProviderDependencies } from './providers/registry.js';
 import { SyncService } from './sync/sync-service.js';
 import { WebhookService } from './webhooks/webhook-service.js';
 
 /**
- * The long-lived services of a gateway process beside its database: the credentials keyring, the
- * HTTP pool to Microsoft's services, the sync service and webhook delivery. server.ts, the CLI's demo and tests
+ * The long-lived services of a gateway process beside its database: the credentials keyring, each
+ * provider's plumbing (its HTTP pools), the sync service and webhook delivery. server.ts, the CLI's demo and tests
  * build them the same way.
  */
 export interface Services {
   keyring: Keyring;
-  dynamics: DynamicsDependencies;
+  /** Each provider's plumbing for syncs, by provider id. */
+  providers: ProviderDependencies;
   sync: SyncService;
   /** Webhook delivery (started on the worker role only). */
   webhooks: WebhookService;
@@ -27,28 +26,19 @@ export async function createServices(
   config: Config,
   db: Database,
   log: Logger,
+  /** caCertPem: extra CA certificate(s) every provider trusts (the sandbox's). */
   overrides: { caCertPem?: string } = {},
 ): Promise<Services> {
   const keyring = await loadKeyring(config, (message) => log.warn({}, message));
-  const caCertPem =
-    overrides.caCertPem ??
-    (config.DYNAMICS_CA_FILE ? await readFile(config.DYNAMICS_CA_FILE, 'utf8') : undefined);
-  const dispatcher = createDynamicsHttp({
-    ...(caCertPem ? { caCertPem } : {}),
-    connections: config.DATAVERSE_CONCURRENCY,
+  const providers = await createProviderDependencies(config, {
+    purpose: 'sync',
+    log,
+    ...(overrides.caCertPem ? { caCertPem: overrides.caCertPem } : {}),
   });
-  const dynamics: DynamicsDependencies = {
-    dispatcher,
-    networkClient: createMsalNetworkClient(dispatcher),
-    concurrency: config.DATAVERSE_CONCURRENCY,
-    pageSize: config.DATAVERSE_PAGE_SIZE,
-    retryBudgetMs: config.SYNC_RETRY_BUDGET_SECONDS * 1000,
-    onRetry: (event) => log.warn(event, 'retrying a Dynamics request'),
-  };
   const sync = new SyncService({
     db,
     keyring,
-    providers: { dynamics },
+    providers: providers.dependencies,
     intervalMinutes: config.SYNC_INTERVAL_MINUTES,
     fullIntervalHours: config.FULL_SYNC_INTERVAL_HOURS,
     lease: { leaseSeconds: config.SYNC_LEASE_SECONDS, renewSeconds: config.SYNC_LEASE_RENEW_SECONDS },
@@ -57,13 +47,13 @@ export async function createServices(
   const webhooks = new WebhookService({ db, keyring, config, log });
   return {
     keyring,
-    dynamics,
+    providers: providers.dependencies,
     sync,
     webhooks,
     async close() {
       await sync.stop();
       await webhooks.stop();
-      await dispatcher.close();
+      await providers.close();
     },
   };
 }

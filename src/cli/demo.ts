@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDynamicsAccount } from '../accounts/dynamics-accounts.js';
+import { createAccountWithCredentials } from '../accounts/linked-accounts.js';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
@@ -14,7 +14,7 @@ import type { SyncProgress } from '../sync/engine.js';
 /**
  * `hris demo` / `npm run demo`: the whole product in one process. A sandbox Dynamics 365 tenant,
  * the gateway, a platform with an API key, and a linked account connected to the sandbox through
- * the connect flow's code path (createDynamicsAccount + a first full sync); then it keeps running,
+ * the connect flow's code path (createAccountWithCredentials + a first full sync); then it keeps running,
  * syncing what changes in the sandbox on the usual schedule, until Ctrl-C.
  */
 export interface DemoIo {
@@ -98,7 +98,8 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
     const { platform } = await createPlatform(db.prisma, 'Demo benefits platform');
     const { apiKey } = await createApiKey(db.prisma, platform.id, { name: 'demo', sensitive: true });
     const tenant = sandbox.defaultTenant;
-    const { account, accountToken } = await createDynamicsAccount(db, services.keyring, {
+    const { account, accountToken } = await createAccountWithCredentials(db, services.keyring, {
+      provider: 'dynamics365',
       platformId: platform.id,
       endUserOriginId: 'demo-employer',
       organizationName: 'Contoso (sandbox)',

@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { certificateFacts } from '../providers/dynamics/credentials.js';
-import type { FieldError } from './form.js';
+import { certificateFacts } from '../crypto/certificate-facts.js';
+import type { FieldError } from '../providers/definition.js';
 
 /**
  * The public facts of an uploaded certificate, for the page to show before anything is linked:

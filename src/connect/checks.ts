@@ -1,17 +1,17 @@
-import { DynamicsConnection, type DynamicsDependencies } from '../providers/dynamics/connection.js';
-import type { DynamicsCredentials } from '../providers/dynamics/credentials.js';
+import type { AnyProviderDefinition } from '../providers/definition.js';
 import type { CheckResult, ModelAvailability } from '../providers/types.js';
 
 /**
  * The live checks of step 3, as events the page shows one by one: the provider's own checks
- * (token, WhoAmI, each table, expiry), then where each unified model will come from according to
- * the sync plan (a Dataverse table, the Finance & Operations fallback, or unavailable and why).
+ * (for Dynamics: token, WhoAmI, each table, expiry), then where each unified model will come from
+ * according to the sync plan (a source the provider names, or unavailable and why).
  */
-export type ModelSourceKind = 'dataverse' | 'fno' | 'unavailable';
-
 export interface ModelSource {
   model: string;
-  kind: ModelSourceKind;
+  /** A group of sources of the provider (e.g. "dataverse", "fno"), or "unavailable". */
+  kind: string;
+  /** The source in the admin's words, e.g. "Dataverse". */
+  label: string;
   source: string;
   reason: string;
 }
@@ -21,28 +21,26 @@ export type CheckEvent =
   | { type: 'models'; models: ModelSource[] }
   | { type: 'done'; can_connect: boolean; failures: number; warnings: number };
 
-/** Checks that must pass before the gateway may store the credentials. */
-export const BLOCKING_CHECKS = new Set(['token', 'whoami']);
+/** The id only names the connection in logs and record ids; no account exists yet. */
+const NO_ACCOUNT = '00000000-0000-0000-0000-000000000000';
 
-export function sourceKind(source: string): ModelSourceKind {
-  if (source.startsWith('dataverse:')) return 'dataverse';
-  if (source === 'unavailable') return 'unavailable';
-  return 'fno';
-}
-
-function describeModel(model: ModelAvailability): ModelSource {
-  return { model: model.model, kind: sourceKind(model.source), source: model.source, reason: model.reason };
+function describeModel(definition: AnyProviderDefinition, model: ModelAvailability): ModelSource {
+  const { kind, label } =
+    model.source === 'unavailable'
+      ? { kind: 'unavailable', label: 'unavailable' }
+      : definition.describeSource(model.source);
+  return { model: model.model, kind, label, source: model.source, reason: model.reason };
 }
 
 const DESCRIBE_FAILED =
-  'Could not read the environment’s table definitions; run the checks again, and if it persists check the security role.';
+  'Could not read where each model comes from; run the checks again, and if it persists check the permissions the checks above name.';
 
 export async function* runConnectChecks(
-  credentials: DynamicsCredentials,
-  deps: DynamicsDependencies,
+  definition: AnyProviderDefinition,
+  credentials: unknown,
+  dependencies: unknown,
 ): AsyncGenerator<CheckEvent> {
-  // The id only names the connection in logs and record ids; no account exists yet.
-  const connection = new DynamicsConnection('00000000-0000-0000-0000-000000000000', credentials, deps);
+  const connection = definition.connect(NO_ACCOUNT, credentials, dependencies);
   let failures = 0;
   let warnings = 0;
   let blocked = false;
@@ -50,7 +48,7 @@ export async function* runConnectChecks(
     for await (const result of connection.check()) {
       if (result.status === 'failure') {
         failures++;
-        if (BLOCKING_CHECKS.has(result.id)) blocked = true;
+        if (definition.blockingChecks.has(result.id)) blocked = true;
       }
       if (result.status === 'warning') warnings++;
       yield { type: 'check', ...result };
@@ -58,8 +56,7 @@ export async function* runConnectChecks(
     if (!blocked) {
       try {
         const plan = await connection.plan();
-        const models = plan.models.map(describeModel);
-        yield { type: 'models', models };
+        yield { type: 'models', models: plan.models.map((model) => describeModel(definition, model)) };
       } catch {
         failures++;
         yield {
@@ -78,20 +75,24 @@ export async function* runConnectChecks(
 }
 
 /**
- * The gate before storing credentials: token and WhoAmI must pass (the page shows everything; the
- * server re-checks the essentials so a hand-made request cannot skip them). Returns the first
- * blocking failure, or undefined.
+ * The gate before storing credentials: the provider's blocking checks must pass (the page shows
+ * everything; the server re-checks the essentials so a hand-made request cannot skip them). A
+ * provider yields its blocking checks first; the gate stops at the first other check. Returns the
+ * first blocking failure, or undefined.
  */
 export async function blockingFailure(
-  credentials: DynamicsCredentials,
-  deps: DynamicsDependencies,
+  definition: AnyProviderDefinition,
+  credentials: unknown,
+  dependencies: unknown,
 ): Promise<CheckResult | undefined> {
-  const connection = new DynamicsConnection('00000000-0000-0000-0000-000000000000', credentials, deps);
+  const connection = definition.connect(NO_ACCOUNT, credentials, dependencies);
+  const pending = new Set(definition.blockingChecks);
   try {
     for await (const result of connection.check()) {
-      if (!BLOCKING_CHECKS.has(result.id)) return undefined;
+      if (!pending.has(result.id)) return undefined;
       if (result.status === 'failure') return result;
-      if (result.id === 'whoami') return undefined;
+      pending.delete(result.id);
+      if (pending.size === 0) return undefined;
     }
     return undefined;
   } finally {

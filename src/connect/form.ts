@@ -1,95 +1,58 @@
 import { z } from 'zod';
-import { type DynamicsCredentials, dynamicsCredentialsSchema } from '../providers/dynamics/credentials.js';
+import { AppError } from '../errors.js';
+import type { AnyProviderDefinition, ConnectField } from '../providers/definition.js';
 
 /**
- * What the connect page posts: the admin's form, field by field (snake_case, the names of the
- * page's inputs, so an error can be shown beside the field it concerns). It becomes the provider's
- * credentials through dynamicsCredentialsSchema, the same validation syncs use.
+ * What the connect page posts: the admin's form, field by field (the snake_case names of the
+ * provider's connect-form fields, so an error can be shown beside the field it concerns). It
+ * becomes the provider's credentials through the definition's credentialsFromForm, the same
+ * credentials schema syncs use.
  */
-const text = (max: number) => z.string().trim().max(max);
 
-export const connectFormSchema = z
-  .object({
-    tenant_id: text(100),
-    client_id: text(100),
-    authority_host: text(300).optional(),
-    dataverse_url: text(300),
-    fno_url: text(300).optional(),
-    auth_type: z.enum(['secret', 'certificate']),
-    client_secret: z.string().max(1000).optional(),
-    client_secret_expires_at: text(40).optional(),
-    certificate_pem: z.string().max(20_000).optional(),
-    private_key_pem: z.string().max(20_000).optional(),
-  })
-  .strict();
-export type ConnectForm = z.infer<typeof connectFormSchema>;
+/** The route's own bound: any provider's form is a flat map of short names to bounded strings. */
+export const connectFormBodySchema = z.record(z.string().max(100), z.string().max(20_000));
+export type ConnectFormBody = z.infer<typeof connectFormBodySchema>;
 
-export interface FieldError {
-  field: string;
-  message: string;
+function fieldSchema(field: ConnectField): z.ZodType<string | undefined> {
+  const values = field.options?.map((option) => option.value) ?? [];
+  const base =
+    field.kind === 'choice' && values.length > 0
+      ? z.enum(values as [string, ...string[]])
+      : // Secrets and PEM blocks are taken as typed; everything else loses stray spaces.
+        field.secret || field.kind === 'pem'
+        ? z.string().max(field.maxLength)
+        : z.string().trim().max(field.maxLength);
+  // A field shown only for one choice may be absent; so may an optional one.
+  return field.required === false || field.when ? base.optional() : base;
 }
 
-/** The page's field that a credentials path (e.g. auth.clientSecret) came from. */
-const FIELD_OF: Record<string, string> = {
-  tenantId: 'tenant_id',
-  clientId: 'client_id',
-  authorityHost: 'authority_host',
-  dataverseUrl: 'dataverse_url',
-  fnoUrl: 'fno_url',
-  'auth.clientSecret': 'client_secret',
-  'auth.expiresAt': 'client_secret_expires_at',
-  'auth.certificatePem': 'certificate_pem',
-  'auth.privateKeyPem': 'private_key_pem',
-  'auth.type': 'auth_type',
-};
-
-/** People paste the Web API endpoint; the environment URL is the part before /api/data. */
-function environmentUrlProblem(value: string | undefined): string | undefined {
-  if (!value) return undefined;
-  if (/\/api\/data/i.test(value)) return 'use the environment URL without /api/data/v9.2';
-  if (/[?#]/.test(value)) return 'the environment URL has no query (?) or fragment (#)';
-  return undefined;
+/** The provider's form as a strict zod schema: unknown fields are refused by name. */
+function formSchema(definition: AnyProviderDefinition) {
+  return z
+    .object(
+      Object.fromEntries(definition.connectForm.fields.map((field) => [field.name, fieldSchema(field)])),
+    )
+    .strict();
 }
 
-const blank = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
-
-export function credentialsFromForm(
-  form: ConnectForm,
-): { ok: true; credentials: DynamicsCredentials } | { ok: false; errors: FieldError[] } {
-  const candidate = {
-    tenantId: form.tenant_id,
-    clientId: form.client_id,
-    ...(blank(form.authority_host) ? { authorityHost: blank(form.authority_host) } : {}),
-    dataverseUrl: form.dataverse_url,
-    ...(blank(form.fno_url) ? { fnoUrl: blank(form.fno_url) } : {}),
-    auth:
-      form.auth_type === 'secret'
-        ? {
-            type: 'secret',
-            clientSecret: form.client_secret ?? '',
-            ...(blank(form.client_secret_expires_at)
-              ? { expiresAt: blank(form.client_secret_expires_at) }
-              : {}),
-          }
-        : {
-            type: 'certificate',
-            certificatePem: form.certificate_pem ?? '',
-            privateKeyPem: form.private_key_pem ?? '',
-          },
-  };
-  const errors: FieldError[] = [];
-  for (const field of ['dataverse_url', 'fno_url'] as const) {
-    const problem = environmentUrlProblem(form[field]);
-    if (problem) errors.push({ field, message: problem });
+/** The posted form -> the provider's credentials, or a 400 naming every field that needs attention. */
+export function credentialsFromForm(definition: AnyProviderDefinition, body: ConnectFormBody): unknown {
+  const shape = formSchema(definition).safeParse(body);
+  if (!shape.success) {
+    const details = shape.error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({ field: key, message: 'is not a field of this form' }))
+        : [{ field: issue.path.join('.'), message: issue.message }],
+    );
+    throw new AppError('invalid_request_body', 'Some fields need attention.', details);
   }
-  const parsed = dynamicsCredentialsSchema.safeParse(candidate);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const field = FIELD_OF[issue.path.join('.')] ?? issue.path.join('.');
-      // Never echo the value back: the messages of these schemas describe the rule, not the input.
-      if (!errors.some((error) => error.field === field)) errors.push({ field, message: issue.message });
-    }
+  const result = definition.credentialsFromForm(shape.data as Record<string, string | undefined>);
+  if (!result.ok) {
+    throw new AppError(
+      'invalid_request_body',
+      'Some fields need attention.',
+      result.errors.map((error) => ({ field: error.field, message: error.message })),
+    );
   }
-  if (errors.length > 0 || !parsed.success) return { ok: false, errors };
-  return { ok: true, credentials: parsed.data };
+  return result.credentials;
 }

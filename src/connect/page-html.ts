@@ -1,3 +1,4 @@
+import type { AnyProviderDefinition, ConnectField, ConnectFormDescription } from '../providers/definition.js';
 import type { ConnectLink } from './links.js';
 
 /**
@@ -32,48 +33,96 @@ ${body}
 </html>`;
 }
 
-function field(options: {
-  id: string;
-  label: string;
-  hint: string;
-  type?: string;
-  placeholder?: string;
-  required?: boolean;
-  autocomplete?: string;
-}): string {
-  const { id, label, hint } = options;
-  return `<div class="field" data-field="${id}">
-  <label for="${id}">${escapeHtml(label)}${options.required === false ? ' <span class="optional">(optional)</span>' : ''}</label>
-  <p class="hint" id="${id}-hint">${hint}</p>
-  <input id="${id}" name="${id}" type="${options.type ?? 'text'}" ${options.placeholder ? `placeholder="${escapeHtml(options.placeholder)}"` : ''}
-    autocomplete="${options.autocomplete ?? 'off'}" spellcheck="false" aria-describedby="${id}-hint ${id}-error"${options.required === false ? '' : ' required'}>
-  <p class="field-error" id="${id}-error" aria-live="polite"></p>
+/** The wrapper's attributes of a field shown only for one value of a choice (connect.js toggles it). */
+function whenAttributes(field: ConnectField): string {
+  return field.when
+    ? ` data-when-field="${escapeHtml(field.when.field)}" data-when-equals="${escapeHtml(field.when.equals)}"`
+    : '';
+}
+
+const INPUT_TYPES: Record<ConnectField['kind'], string> = {
+  text: 'text',
+  url: 'url',
+  date: 'date',
+  pem: 'text',
+  choice: 'radio',
+};
+
+function optionalMark(field: ConnectField): string {
+  return field.required === false ? ' <span class="optional">(optional)</span>' : '';
+}
+
+/** One field of the provider's form. Labels, help and options are the definition's own text. */
+function renderField(field: ConnectField): string {
+  const id = escapeHtml(field.name);
+  if (field.kind === 'choice') {
+    const options = (field.options ?? [])
+      .map(
+        (option, index) =>
+          `<label class="choice"><input type="radio" name="${id}" value="${escapeHtml(option.value)}"${index === 0 ? ' checked' : ''}> ${escapeHtml(option.label)}</label>`,
+      )
+      .join('\n      ');
+    return `<fieldset class="field" data-field="${id}"${whenAttributes(field)}>
+      <legend>${escapeHtml(field.label)}</legend>
+      ${options}
+    </fieldset>`;
+  }
+  const hint = `<p class="hint" id="${id}-hint">${field.help}</p>`;
+  const error = `<p class="field-error" id="${id}-error" aria-live="polite"></p>`;
+  if (field.kind === 'pem') {
+    const summary = field.describesCertificate
+      ? '\n  <div id="certificate-summary" class="summary" aria-live="polite" hidden></div>'
+      : '';
+    return `<div class="field" data-field="${id}"${whenAttributes(field)}>
+  <label for="${id}">${escapeHtml(field.label)}${optionalMark(field)}</label>
+  ${hint}
+  <textarea id="${id}" name="${id}" rows="5" spellcheck="false" autocomplete="off" aria-describedby="${id}-hint ${id}-error"${field.describesCertificate ? ' data-describes-certificate' : ''}></textarea>
+  <label class="file">Or choose a file <input type="file" id="${id}-file" accept="${escapeHtml(field.accept ?? '')}" data-target="${id}"></label>
+  ${error}${summary}
+</div>`;
+  }
+  const type = field.secret ? 'password' : INPUT_TYPES[field.kind];
+  return `<div class="field" data-field="${id}"${whenAttributes(field)}>
+  <label for="${id}">${escapeHtml(field.label)}${optionalMark(field)}</label>
+  ${hint}
+  <input id="${id}" name="${id}" type="${type}" ${field.placeholder ? `placeholder="${escapeHtml(field.placeholder)}"` : ''}
+    autocomplete="off" spellcheck="false" aria-describedby="${id}-hint ${id}-error"${field.required === false ? '' : ' required'}>
+  ${error}
 </div>`;
 }
 
-function pemField(id: string, label: string, hint: string, accept: string): string {
-  return `<div class="field" data-field="${id}">
-  <label for="${id}">${escapeHtml(label)}</label>
-  <p class="hint" id="${id}-hint">${hint}</p>
-  <textarea id="${id}" name="${id}" rows="5" spellcheck="false" autocomplete="off" aria-describedby="${id}-hint ${id}-error"></textarea>
-  <label class="file">Or choose a file <input type="file" id="${id}-file" accept="${accept}" data-target="${id}"></label>
-  <p class="field-error" id="${id}-error" aria-live="polite"></p>
-</div>`;
+/**
+ * What connect.js needs to read and check the form without knowing the provider: each field's
+ * kind, whether it is required or shown only for a choice, and its rules. A JSON data block (not
+ * a script: the Content-Security-Policy allows none inline), with "<" escaped so it cannot close it.
+ */
+function formData(form: ConnectFormDescription): string {
+  const fields = form.fields.map((field) => ({
+    name: field.name,
+    kind: field.kind,
+    required: field.required !== false,
+    secret: field.secret === true,
+    placeholder: field.placeholder ?? null,
+    when: field.when ?? null,
+    rules: field.rules ?? [],
+  }));
+  return JSON.stringify({ fields }).replaceAll('<', '\\u003c');
 }
 
-const ENTRA = 'Entra admin center › App registrations';
-
-export function connectPage(link: ConnectLink, csrfToken: string): string {
+export function connectPage(link: ConnectLink, csrfToken: string, definition: AnyProviderDefinition): string {
+  const form = definition.connectForm;
   const org = escapeHtml(link.organizationName);
   const platform = escapeHtml(link.platformName);
   const relink = link.purpose === 'relink';
   const heading = relink
-    ? `Update the Dynamics 365 credentials of ${org}`
-    : `Connect ${org}’s Dynamics 365 Human Resources to ${platform}`;
+    ? `Update the ${escapeHtml(form.systemName)} credentials of ${org}`
+    : `Connect ${org}’s ${escapeHtml(definition.displayName)} to ${platform}`;
   const intro = relink
-    ? `${platform} asks you to renew the connection (for example a new client secret or certificate). The connection keeps its history; only the credentials change.`
-    : `${platform} will read workers, employments, dependents and benefits from your Dynamics 365 Human Resources environment, read-only. This takes about 15 minutes and needs an administrator of Microsoft Entra ID and of the Power Platform environment.`;
-  const body = `<main id="connect" data-purpose="${link.purpose}">
+    ? `${platform} asks you to renew the connection (${form.relinkHint}). The connection keeps its history; only the credentials change.`
+    : `${platform} ${form.intro}`;
+  const fields = form.fields.filter((field) => !field.advanced).map(renderField);
+  const advanced = form.fields.filter((field) => field.advanced).map(renderField);
+  const body = `<main id="connect" data-purpose="${link.purpose}" data-provider="${escapeHtml(definition.id)}">
 <header>
   <p class="eyebrow">${platform} · secure connection</p>
   <h1>${heading}</h1>
@@ -90,14 +139,9 @@ export function connectPage(link: ConnectLink, csrfToken: string): string {
 
 <section id="step-1" data-step-panel="1" aria-labelledby="step-1-title">
   <h2 id="step-1-title" tabindex="-1">Step 1 · Prepare</h2>
-  <p>Do these in Microsoft’s admin centers first. Tick them off as you go; nothing is sent yet.</p>
+  <p>Do these first, in the admin screens each step names. Tick them off as you go; nothing is sent yet.</p>
   <ol class="checklist">
-    <li><label><input type="checkbox"> <strong>Register an app</strong> in ${ENTRA} › New registration (single tenant). Note its <em>Application (client) ID</em> and <em>Directory (tenant) ID</em> from the Overview page.</label></li>
-    <li><label><input type="checkbox"> <strong>Give it a credential</strong> under Certificates &amp; secrets: a <strong>certificate (recommended</strong>: nothing secret travels, and it can live up to years) or a client secret (copy its <em>Value</em>, not its Secret ID, and note its expiry date).</label></li>
-    <li><label><input type="checkbox"> <strong>Add the API permission</strong> under API permissions › Add a permission › Dynamics CRM › <em>user_impersonation</em>, then click <strong>Grant admin consent</strong>.</label></li>
-    <li><label><input type="checkbox"> <strong>Create the application user</strong> in Power Platform admin center › Environments › your environment › Settings › Users + permissions › Application users › New app user: pick the app, the business unit, and a <strong>security role</strong> that can read the Human Resources tables (workers, employments, positions, benefits).</label></li>
-    <li><label><input type="checkbox"> <strong>Copy the Dataverse environment URL</strong> from the environment’s details page (e.g. https://contoso.crm.dynamics.com).</label></li>
-    <li><label><input type="checkbox"> <em>Optional</em>: for dependents and benefit enrollments, the <strong>Finance &amp; Operations URL</strong> (e.g. https://contoso.operations.dynamics.com) and the app’s entry in F&amp;O › System administration › Setup › <strong>Microsoft Entra applications</strong> (client ID mapped to a user with read access).</label></li>
+    ${form.preparation.map((step) => `<li><label><input type="checkbox"> ${step}</label></li>`).join('\n    ')}
   </ol>
   <div class="actions"><button type="button" id="to-step-2" class="primary">I’m ready: enter the credentials</button></div>
 </section>
@@ -106,28 +150,15 @@ export function connectPage(link: ConnectLink, csrfToken: string): string {
   <h2 id="step-2-title" tabindex="-1">Step 2 · Credentials</h2>
   <form id="credentials-form" novalidate>
     <p class="form-error" id="form-error" role="alert"></p>
-    ${field({ id: 'tenant_id', label: 'Directory (tenant) ID', hint: `${ENTRA} › your app › Overview. A GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47.`, placeholder: '00000000-0000-0000-0000-000000000000' })}
-    ${field({ id: 'client_id', label: 'Application (client) ID', hint: 'Same Overview page, the app’s own GUID.', placeholder: '00000000-0000-0000-0000-000000000000' })}
-    <fieldset class="field" data-field="auth_type">
-      <legend>How the app signs in</legend>
-      <label class="choice"><input type="radio" name="auth_type" value="certificate" checked> Certificate (recommended)</label>
-      <label class="choice"><input type="radio" name="auth_type" value="secret"> Client secret</label>
-    </fieldset>
-    <div id="certificate-fields">
-      ${pemField('certificate_pem', 'Certificate (PEM)', 'The certificate you uploaded to the app registration: -----BEGIN CERTIFICATE----- …', '.pem,.cer,.crt')}
-      <div id="certificate-summary" class="summary" aria-live="polite" hidden></div>
-      ${pemField('private_key_pem', 'Private key (PEM, unencrypted)', 'Stays encrypted at rest in the gateway; never shown again. -----BEGIN PRIVATE KEY----- …', '.pem,.key')}
-    </div>
-    <div id="secret-fields" hidden>
-      ${field({ id: 'client_secret', label: 'Client secret value', hint: 'Certificates &amp; secrets › Client secrets: the <em>Value</em> column (shown only right after creation), not the Secret ID.', type: 'password', autocomplete: 'off' })}
-      ${field({ id: 'client_secret_expires_at', label: 'Secret expiry date', hint: 'The Expires column. We warn you 30 days before it.', type: 'date', required: false })}
-    </div>
-    ${field({ id: 'dataverse_url', label: 'Dataverse environment URL', hint: 'Power Platform admin center › Environments › your environment › Environment URL.', type: 'url', placeholder: 'https://contoso.crm.dynamics.com' })}
-    ${field({ id: 'fno_url', label: 'Finance & Operations URL', hint: 'Only if dependents and benefit enrollments live in Finance &amp; Operations.', type: 'url', placeholder: 'https://contoso.operations.dynamics.com', required: false })}
+    ${fields.join('\n    ')}${
+      advanced.length > 0
+        ? `
     <details>
       <summary>Advanced</summary>
-      ${field({ id: 'authority_host', label: 'Microsoft Entra authority host', hint: 'Leave empty for the public cloud (https://login.microsoftonline.com).', type: 'url', placeholder: 'https://login.microsoftonline.com', required: false })}
-    </details>
+      ${advanced.join('\n      ')}
+    </details>`
+        : ''
+    }
     <div class="actions">
       <button type="button" class="secondary" data-go="1">Back</button>
       <button type="submit" class="primary" id="run-checks">Test the connection</button>
@@ -161,6 +192,7 @@ export function connectPage(link: ConnectLink, csrfToken: string): string {
   <div id="finish" class="finish" hidden tabindex="-1"></div>
 </section>
 </main>
+<script type="application/json" id="connect-form">${formData(form)}</script>
 <script src="/connect/assets/connect.js"></script>`;
   return layout(
     relink ? `Update credentials · ${link.platformName}` : `Connect to ${link.platformName}`,

@@ -2,15 +2,20 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createDynamicsAccount, replaceDynamicsCredentials } from '../accounts/dynamics-accounts.js';
+import { createAccountWithCredentials, replaceCredentials } from '../accounts/linked-accounts.js';
 import { AppError } from '../errors.js';
-import type { DynamicsDependencies } from '../providers/dynamics/connection.js';
-import type { DynamicsCredentials } from '../providers/dynamics/credentials.js';
+import type { AnyProviderDefinition } from '../providers/definition.js';
+import {
+  type CredentialsOf,
+  type ProviderDependencies,
+  type ProviderId,
+  providerDefinition,
+} from '../providers/registry.js';
 import type { SyncProgress } from '../sync/engine.js';
 import { describeCertificate } from './certificate.js';
 import { blockingFailure, runConnectChecks } from './checks.js';
 import { issueCsrfToken, verifyCsrf } from './csrf.js';
-import { type ConnectForm, connectFormSchema, credentialsFromForm } from './form.js';
+import { connectFormBodySchema, credentialsFromForm } from './form.js';
 import {
   type ConnectLink,
   claimConnectLink,
@@ -27,7 +32,8 @@ import { issuePublicToken } from './public-tokens.js';
  * takes an API key: the link token in the path is the credential, checked on every request.
  */
 export interface ConnectPageOptions {
-  dynamics: DynamicsDependencies;
+  /** Each provider's plumbing for the page's live checks (small pools, short retries). */
+  providers: ProviderDependencies;
   /** Requests per minute per client address on /connect routes. */
   ratePerMinute: number;
 }
@@ -63,16 +69,20 @@ async function usableLink(app: FastifyInstance, token: string): Promise<ConnectL
   );
 }
 
-function parseForm(body: ConnectForm): DynamicsCredentials {
-  const result = credentialsFromForm(body);
-  if (!result.ok) {
+/** The link's provider: its definition and this process's dependencies for it. */
+function linkProvider(
+  link: ConnectLink,
+  providers: ProviderDependencies,
+): { definition: AnyProviderDefinition; dependencies: unknown } {
+  const definition = providerDefinition(link.provider);
+  const dependencies = providers[link.provider as ProviderId];
+  if (!definition || !dependencies) {
     throw new AppError(
-      'invalid_request_body',
-      'Some fields need attention.',
-      result.errors.map((error) => ({ field: error.field, message: error.message })),
+      'conflict',
+      `This connect link is for provider "${link.provider}", which this gateway does not serve.`,
     );
   }
-  return result.credentials;
+  return { definition, dependencies };
 }
 
 export async function connectPageRoutes(app: FastifyInstance, options: ConnectPageOptions): Promise<void> {
@@ -108,7 +118,9 @@ export async function connectPageRoutes(app: FastifyInstance, options: ConnectPa
         return reply.code(found.state === 'unknown' ? 404 : 410).send(linkGonePage(found.state, link));
       }
       const csrf = issueCsrfToken(request, reply, found.link, `/connect/${request.params.token}`);
-      return reply.send(connectPage(found.link, csrf));
+      const definition = providerDefinition(found.link.provider);
+      if (!definition) return reply.code(404).send(linkGonePage('unknown'));
+      return reply.send(connectPage(found.link, csrf, definition));
     },
   );
 
@@ -139,26 +151,28 @@ export async function connectPageRoutes(app: FastifyInstance, options: ConnectPa
 
   routes.post(
     '/connect/:token/checks',
-    { config: { rateLimit }, schema: { hide: true, params: tokenParams, body: connectFormSchema } },
+    { config: { rateLimit }, schema: { hide: true, params: tokenParams, body: connectFormBodySchema } },
     async (request, reply) => {
       const link = await usableLink(app, request.params.token);
       verifyCsrf(request, link, app.config.PUBLIC_URL);
-      const credentials = parseForm(request.body);
+      const { definition, dependencies } = linkProvider(link, options.providers);
+      const credentials = credentialsFromForm(definition, request.body);
       privatePage(reply).type('application/x-ndjson; charset=utf-8');
-      return reply.send(ndjsonStream(runConnectChecks(credentials, options.dynamics)));
+      return reply.send(ndjsonStream(runConnectChecks(definition, credentials, dependencies)));
     },
   );
 
   routes.post(
     '/connect/:token/connect',
-    { config: { rateLimit }, schema: { hide: true, params: tokenParams, body: connectFormSchema } },
+    { config: { rateLimit }, schema: { hide: true, params: tokenParams, body: connectFormBodySchema } },
     async (request, reply) => {
       const link = await usableLink(app, request.params.token);
       verifyCsrf(request, link, app.config.PUBLIC_URL);
-      const credentials = parseForm(request.body);
+      const { definition, dependencies } = linkProvider(link, options.providers);
+      const credentials = credentialsFromForm(definition, request.body);
       // The page has shown every check; the server re-runs the essential ones so that a
       // hand-made request cannot store credentials that do not even get a token.
-      const failure = await blockingFailure(credentials, options.dynamics);
+      const failure = await blockingFailure(definition, credentials, dependencies);
       if (failure) {
         throw new AppError('invalid_request_body', failure.remediation ?? failure.detail, [
           { message: failure.title },
@@ -188,7 +202,7 @@ interface SavedConnection {
 async function saveConnection(
   app: FastifyInstance,
   link: ConnectLink,
-  credentials: DynamicsCredentials,
+  credentials: unknown,
 ): Promise<SavedConnection> {
   const { pool } = app.db;
   if (!(await claimConnectLink(pool, link.id))) {
@@ -197,15 +211,17 @@ async function saveConnection(
   try {
     if (link.purpose === 'relink') {
       if (!link.linkedAccountId) throw new Error('relink link without an account');
-      await replaceDynamicsCredentials(app.db, app.keyring, link.linkedAccountId, credentials);
+      await replaceCredentials(app.db, app.keyring, link.linkedAccountId, credentials);
       return { linkedAccountId: link.linkedAccountId, publicToken: null };
     }
-    const { account, accountToken } = await createDynamicsAccount(app.db, app.keyring, {
+    const { account, accountToken } = await createAccountWithCredentials(app.db, app.keyring, {
       platformId: link.platformId,
       endUserOriginId: link.endUserOriginId,
       organizationName: link.organizationName,
       endUserEmail: link.endUserEmail,
-      credentials,
+      // The link's provider parsed these credentials (credentialsFromForm); storing parses them again.
+      provider: link.provider as ProviderId,
+      credentials: credentials as CredentialsOf<ProviderId>,
     });
     await recordLinkedAccount(pool, link.id, account.id);
     const publicToken = await issuePublicToken(pool, app.keyring, {

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DYNAMICS_PROVIDER } from '../accounts/dynamics-accounts.js';
 import { idInput, textInput } from '../api/input-schemas.js';
 import { AppError, errorResponseSchema } from '../errors.js';
+import { PROVIDER_IDS, PROVIDERS, providerDefinition } from '../providers/registry.js';
 import { createConnectLink, DEFAULT_LINK_DAYS, MAX_LINK_DAYS } from './links.js';
 import { claimAccountToken, exchangePublicToken } from './public-tokens.js';
 
@@ -58,7 +58,7 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
         operationId: 'create_link_token',
         summary: 'Create a magic link',
         description:
-          "Creates a single-use magic link that guides the employer's IT admin through linking their Dynamics 365 Human Resources tenant: what to prepare in Entra ID and the Power Platform admin center, live checks with the exact fix for each problem, then the first sync. When the admin finishes, the account appears in GET /v1/linked-accounts and the page shows a one-time public_token to exchange at POST /v1/account-token. Needs only the API key.",
+          "Creates a single-use magic link that guides the employer's IT admin through linking their HR system (the provider): what to prepare in its admin screens (for Dynamics 365: Entra ID and the Power Platform admin center), live checks with the exact fix for each problem, then the first sync. When the admin finishes, the account appears in GET /v1/linked-accounts and the page shows a one-time public_token to exchange at POST /v1/account-token. Needs only the API key.",
         tags: ['Linked accounts'],
         security: [{ apiKey: [] }],
         body: z
@@ -66,7 +66,11 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
             end_user_origin_id: textInput(200).describe('Your id for the employer.'),
             organization_name: textInput(200).describe('Shown to the admin on the page.'),
             end_user_email: z.email().max(320).optional().describe("The admin's email, for your records."),
-            provider: z.literal(DYNAMICS_PROVIDER).describe('The HR system: dynamics365.'),
+            provider: z
+              .enum(PROVIDER_IDS)
+              .describe(
+                `The HR system: ${PROVIDER_IDS.map((id) => `${id} (${PROVIDERS[id].displayName})`).join(', ')}.`,
+              ),
             expires_in_days: expiresInDays,
           })
           .strict()
@@ -109,7 +113,7 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
         operationId: 'create_relink_token',
         summary: 'Create a relink magic link',
         description:
-          'Creates a magic link that replaces the credentials of an existing linked account, e.g. when its client secret or certificate expires (status expiring_soon or needs_reauth). The account keeps its id, its data and its account token. The page runs the same live checks before saving. Needs only the API key.',
+          'Creates a magic link that replaces the credentials of an existing linked account of any provider, e.g. when its client secret, certificate or API key expires or is revoked (status expiring_soon or needs_reauth). The account keeps its id, its data and its account token. The page runs the same live checks before saving. Needs only the API key.',
         tags: ['Linked accounts'],
         security: [{ apiKey: [] }],
         params: z.object({ id: idInput.describe('The linked account id.') }),
@@ -123,7 +127,7 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
           ...errors,
           404: errorResponseSchema.describe('No linked account of yours has this id.'),
           409: errorResponseSchema.describe(
-            'The account is not a Dynamics 365 account and cannot be relinked.',
+            'The account belongs to a provider this gateway no longer serves, so it has no credentials to relink.',
           ),
         },
       },
@@ -142,7 +146,7 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
       );
       const account = rows[0];
       if (!account) throw new AppError('not_found', 'No linked account of yours has this id.');
-      if (account.provider !== DYNAMICS_PROVIDER) {
+      if (!providerDefinition(account.provider)) {
         throw new AppError(
           'conflict',
           `Accounts of provider "${account.provider}" have no credentials to relink.`,

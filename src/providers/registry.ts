@@ -1,40 +1,102 @@
+import type { Config } from '../config.js';
 import type { Keyring } from '../crypto/credentials.js';
 import type { Database } from '../db/database.js';
 import type { ModelName } from '../unified/models.js';
-import { connectBamboo, withBambooSensitiveFields } from './bamboohr/provider.js';
-import { DynamicsConnection, type DynamicsDependencies } from './dynamics/connection.js';
-import { dynamicsCredentialsSchema } from './dynamics/credentials.js';
-import { dynamicsSensitiveColumns } from './dynamics/sensitive-columns.js';
+import { bambooProvider } from './bamboohr/provider.js';
+import type { AnyProviderDefinition, DependencyContext, ProviderDefinition } from './definition.js';
+import { dynamicsProvider } from './dynamics/provider.js';
 import type { ProviderConnection } from './types.js';
 
 /**
- * The providers the gateway can sync, by the `provider` value of a linked account. An explicit
- * map (no self-registration): adding a provider is a folder under providers/ and one line here.
+ * The providers the gateway can sync, by the `provider` value of a linked account. The only place
+ * that names providers: an explicit map (no self-registration), so adding a provider is a folder
+ * under providers/ and one line here (docs/providers.md).
  */
-export interface ProviderDependencies {
-  dynamics: DynamicsDependencies;
+const DEFINITIONS = {
+  dynamics365: dynamicsProvider,
+  bamboohr: bambooProvider,
+} as const satisfies Record<string, AnyProviderDefinition>;
+
+export type ProviderId = keyof typeof DEFINITIONS;
+
+export const PROVIDERS: Record<ProviderId, AnyProviderDefinition> = DEFINITIONS;
+
+/** Every registered provider id (for schemas such as the link-token body's `provider`). */
+export const PROVIDER_IDS = Object.keys(PROVIDERS) as [ProviderId, ...ProviderId[]];
+
+/** The definition of a provider id read from the database or a request, if it is registered. */
+export function providerDefinition(id: string): AnyProviderDefinition | undefined {
+  return Object.hasOwn(PROVIDERS, id) ? PROVIDERS[id as ProviderId] : undefined;
 }
 
-type ProviderFactory = (
-  linkedAccountId: string,
-  credentials: unknown,
-  deps: ProviderDependencies,
-) => ProviderConnection;
+type DependenciesOf<Definition> =
+  Definition extends ProviderDefinition<unknown, infer Dependencies, unknown> ? Dependencies : never;
 
-export const PROVIDERS: Record<string, ProviderFactory> = {
-  dynamics365: (linkedAccountId, credentials, deps) =>
-    new DynamicsConnection(linkedAccountId, dynamicsCredentialsSchema.parse(credentials), deps.dynamics),
-  bamboohr: (linkedAccountId, credentials, deps) =>
-    connectBamboo(linkedAccountId, credentials, deps.dynamics),
+type CredentialsOfDefinition<Definition> =
+  Definition extends ProviderDefinition<infer Credentials, unknown, unknown> ? Credentials : never;
+
+/** The credentials type of a provider, e.g. CredentialsOf<'dynamics365'> = DynamicsCredentials. */
+export type CredentialsOf<Id extends ProviderId> = CredentialsOfDefinition<(typeof DEFINITIONS)[Id]>;
+
+/**
+ * Each provider's process-wide plumbing (its createDependencies), by provider id. A process
+ * without a provider's dependencies cannot sync that provider's accounts.
+ */
+export type ProviderDependencies = {
+  [Id in ProviderId]?: DependenciesOf<(typeof DEFINITIONS)[Id]>;
 };
+
+/** Every provider's dependencies for one purpose, and one close() for them all. */
+export async function createProviderDependencies(
+  config: Config,
+  options: Omit<DependencyContext<unknown>, 'settings' | 'config'>,
+): Promise<{ dependencies: ProviderDependencies; close(): Promise<void> }> {
+  const dependencies: Record<string, unknown> = {};
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    for (const [id, definition] of Object.entries(PROVIDERS) as [ProviderId, AnyProviderDefinition][]) {
+      const resources = await definition.createDependencies({
+        ...options,
+        settings: config.providerSettings[id],
+        config,
+      });
+      dependencies[id] = resources.dependencies;
+      closers.push(resources.close);
+    }
+  } catch (error) {
+    await Promise.allSettled(closers.map((close) => close()));
+    throw error;
+  }
+  return {
+    dependencies: dependencies as ProviderDependencies,
+    async close() {
+      await Promise.all(closers.map((close) => close()));
+    },
+  };
+}
 
 /**
  * Raw provider fields, per unified model and across every provider, that carry sensitive data. The
  * API cuts them (and their annotations) from remote_data unless the key may and the request asks to
  * read sensitive fields, so the raw row is never a side door around ModelSpec.sensitiveFields.
  */
-export const SENSITIVE_REMOTE_FIELDS: Partial<Record<ModelName, readonly string[]>> =
-  withBambooSensitiveFields(dynamicsSensitiveColumns());
+export const SENSITIVE_REMOTE_FIELDS: Partial<Record<ModelName, readonly string[]>> = (() => {
+  const fields: Partial<Record<ModelName, string[]>> = {};
+  for (const definition of Object.values(PROVIDERS)) {
+    for (const [model, names] of Object.entries(definition.sensitiveRemoteFields) as [
+      ModelName,
+      string[],
+    ][]) {
+      fields[model] = [...new Set([...(fields[model] ?? []), ...names])];
+    }
+  }
+  return fields;
+})();
+
+/** Each provider's expiring-credentials sentence parts, by id (the expiry watch's SQL reads them). */
+export const EXPIRING_CREDENTIALS: Record<string, { name: string; advice: string }> = Object.fromEntries(
+  Object.entries(PROVIDERS).map(([id, definition]) => [id, definition.expiringCredentials]),
+);
 
 export class UnsyncableAccountError extends Error {}
 
@@ -53,14 +115,23 @@ export async function connectAccount(
   );
   const account = rows[0];
   if (!account) throw new UnsyncableAccountError(`linked account ${linkedAccountId} does not exist`);
-  const factory = PROVIDERS[account.provider];
-  if (!factory) {
+  const definition = providerDefinition(account.provider);
+  if (!definition) {
     throw new UnsyncableAccountError(
       `linked account ${linkedAccountId} uses provider "${account.provider}", which has nothing to sync`,
+    );
+  }
+  const dependencies = deps[account.provider as ProviderId];
+  if (!dependencies) {
+    throw new UnsyncableAccountError(
+      `this process has no dependencies for provider "${account.provider}" (linked account ${linkedAccountId})`,
     );
   }
   if (!account.credentials_encrypted) {
     throw new UnsyncableAccountError(`linked account ${linkedAccountId} has no credentials`);
   }
-  return factory(linkedAccountId, JSON.parse(keyring.decrypt(account.credentials_encrypted)), deps);
+  const credentials = definition.credentialsSchema.parse(
+    JSON.parse(keyring.decrypt(account.credentials_encrypted)),
+  );
+  return definition.connect(linkedAccountId, credentials, dependencies);
 }

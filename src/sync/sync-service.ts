@@ -5,8 +5,13 @@ import type { Keyring } from '../crypto/credentials.js';
 import type { Database } from '../db/database.js';
 import { startQueueInTurn } from '../db/job-queues.js';
 import type { LinkedAccountStatus } from '../generated/prisma/enums.js';
-import { diagnose } from '../providers/dynamics/diagnose.js';
-import { connectAccount, type ProviderDependencies, UnsyncableAccountError } from '../providers/registry.js';
+import {
+  connectAccount,
+  PROVIDER_IDS,
+  type ProviderDependencies,
+  providerDefinition,
+  UnsyncableAccountError,
+} from '../providers/registry.js';
 import {
   DEFAULT_LEASE,
   type LeaseOptions,
@@ -354,11 +359,23 @@ export class SyncService {
     }
   }
 
-  /** The account's status after a sync: the diagnosis of its failure, or healthy (or expiring). */
+  /**
+   * The account's status after a sync: its provider's diagnosis of the failure, or healthy (or
+   * expiring).
+   */
   private async updateAccountStatus(linkedAccountId: string, result: SyncResult): Promise<void> {
     const { pool } = this.options.db;
     if (result.status === 'failed') {
-      const diagnosis = diagnose(result.error);
+      const { rows } = await pool.query<{ provider: string }>(
+        'SELECT provider FROM linked_accounts WHERE id = $1',
+        [linkedAccountId],
+      );
+      const definition = providerDefinition(rows[0]?.provider ?? '');
+      const message = result.error instanceof Error ? result.error.message : String(result.error);
+      const diagnosis = definition?.diagnose(result.error) ?? {
+        status: 'degraded' as const,
+        reason: `Sync failed: ${message}. The next sync retries.`,
+      };
       await pool.query(
         'UPDATE linked_accounts SET status = $2, status_reason = $3, updated_at = now() WHERE id = $1',
         [linkedAccountId, diagnosis.status, diagnosis.reason],
@@ -378,11 +395,17 @@ export class SyncService {
               coalesce(max(r.started_at) FILTER (WHERE r.kind = 'full' AND r.status = 'succeeded'), '-infinity')
                 < now() - make_interval(secs => $3) AS full_due
        FROM linked_accounts a LEFT JOIN sync_runs r ON r.linked_account_id = a.id
-       WHERE a.provider = 'dynamics365' AND a.status = ANY($1::linked_account_status[])
+       WHERE a.provider = ANY($4::text[]) AND a.status = ANY($1::linked_account_status[])
        GROUP BY a.id
        HAVING coalesce(max(r.started_at), '-infinity') < now() - make_interval(secs => $2)
           AND NOT bool_or(coalesce(r.status IN ('queued', 'running'), false))`,
-      [SCHEDULED_STATUSES, this.options.intervalMinutes * 60, this.options.fullIntervalHours * 3600],
+      [
+        SCHEDULED_STATUSES,
+        this.options.intervalMinutes * 60,
+        this.options.fullIntervalHours * 3600,
+        // Registered providers this process can sync (an account of another one has nothing to sync).
+        PROVIDER_IDS.filter((id) => this.options.providers[id] !== undefined),
+      ],
     );
     for (const row of rows) await this.requestSync(row.id, row.full_due ? 'full' : 'incremental', 'schedule');
     // Accounts whose syncs keep succeeding still need to hear that their secret is about to expire.

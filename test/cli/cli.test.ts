@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createDynamicsAccount, readDynamicsCredentials } from '../../src/accounts/dynamics-accounts.js';
+import { createAccountWithCredentials, readCredentials } from '../../src/accounts/linked-accounts.js';
 import { main } from '../../src/cli/main.js';
 import { createKeyring } from '../../src/crypto/credentials.js';
 import { createPlatform } from '../../src/platforms/platform-service.js';
@@ -155,7 +155,8 @@ describe('hris CLI', () => {
     const oldKey = randomBytes(32);
     const newKey = randomBytes(32);
     const { platform } = await createPlatform(db.prisma, 'Rotating');
-    const { account } = await createDynamicsAccount(db, createKeyring([oldKey]), {
+    const { account } = await createAccountWithCredentials(db, createKeyring([oldKey]), {
+      provider: 'dynamics365',
       platformId: platform.id,
       endUserOriginId: 'rotating',
       organizationName: 'Rotating Ltd',
@@ -172,7 +173,7 @@ describe('hris CLI', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Re-encrypted [1-9]\d* of \d+ stored secrets/);
     // Only the new key is needed from now on.
-    const credentials = await readDynamicsCredentials(db, createKeyring([newKey]), account.id);
+    const credentials = await readCredentials(db, createKeyring([newKey]), account.id, 'dynamics365');
     expect(credentials.auth).toMatchObject({ type: 'secret', clientSecret: 'abc~secret' });
     const again = await runWith({ ...env, ENCRYPTION_KEY: keys }, 'credentials', 'reencrypt');
     expect(again.stdout).toMatch(/Re-encrypted 0 of/);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createDynamicsAccount } from '../../src/accounts/dynamics-accounts.js';
 import { sweepExpiringAccounts } from '../../src/accounts/expiry.js';
+import { createAccountWithCredentials } from '../../src/accounts/linked-accounts.js';
 import { issuePublicToken } from '../../src/connect/public-tokens.js';
 import { reencryptAllCredentials } from '../../src/connect/reencrypt.js';
 import { createKeyring } from '../../src/crypto/credentials.js';
@@ -31,7 +31,8 @@ describe('reencryptAllCredentials (key rotation)', () => {
     const oldKey = randomBytes(32);
     const newKey = randomBytes(32);
     const oldKeyring = createKeyring([oldKey]);
-    const { account, accountToken } = await createDynamicsAccount(db, oldKeyring, {
+    const { account, accountToken } = await createAccountWithCredentials(db, oldKeyring, {
+      provider: 'dynamics365',
       platformId: platform.platform.id,
       endUserOriginId: 'rotation',
       organizationName: 'Rotation Ltd',
@@ -64,7 +65,8 @@ describe('sweepExpiringAccounts (expiry watch)', () => {
     const keyring = createKeyring([randomBytes(32)]);
     const create = async (name: string, days: number) =>
       (
-        await createDynamicsAccount(db, keyring, {
+        await createAccountWithCredentials(db, keyring, {
+          provider: 'dynamics365',
           platformId: platform.platform.id,
           endUserOriginId: name,
           organizationName: name,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createDynamicsAccount } from '../../src/accounts/dynamics-accounts.js';
+import { createAccountWithCredentials } from '../../src/accounts/linked-accounts.js';
 import { createKeyring, parseKeys } from '../../src/crypto/credentials.js';
 import { createPlatform } from '../../src/platforms/platform-service.js';
 import { createTestDatabase } from '../helpers/database.js';
@@ -46,7 +46,8 @@ describe('two workers and one API process on one database', () => {
     const { platform, apiKey } = await createPlatform(db.prisma, 'Multi Co');
     const accounts: { id: string; token: string }[] = [];
     for (const name of ['one', 'two', 'three']) {
-      const { account, accountToken } = await createDynamicsAccount(db, keyring, {
+      const { account, accountToken } = await createAccountWithCredentials(db, keyring, {
+        provider: 'dynamics365',
         platformId: platform.id,
         endUserOriginId: name,
         organizationName: `${name} Ltd`,

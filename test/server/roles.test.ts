@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { createDynamicsAccount } from '../../src/accounts/dynamics-accounts.js';
+import { createAccountWithCredentials } from '../../src/accounts/linked-accounts.js';
 import { createKeyring, parseKeys } from '../../src/crypto/credentials.js';
 import { createPlatform } from '../../src/platforms/platform-service.js';
 import { SyncService } from '../../src/sync/sync-service.js';
@@ -78,7 +78,8 @@ describe('--role', () => {
     const key = randomBytes(32).toString('base64');
     const keyring = createKeyring(parseKeys(key));
     const { platform } = await createPlatform(db.prisma, 'Queue Co');
-    const { account } = await createDynamicsAccount(db, keyring, {
+    const { account } = await createAccountWithCredentials(db, keyring, {
+      provider: 'dynamics365',
       platformId: platform.id,
       endUserOriginId: 'queued',
       organizationName: 'Queued Ltd',
@@ -89,7 +90,7 @@ describe('--role', () => {
     const queue = new SyncService({
       db,
       keyring,
-      providers: { dynamics: sandboxDependencies(sandbox) },
+      providers: { dynamics365: sandboxDependencies(sandbox) },
       intervalMinutes: 60,
       fullIntervalHours: 24,
       log: quiet,

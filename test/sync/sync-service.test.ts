@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createDynamicsAccount } from '../../src/accounts/dynamics-accounts.js';
+import { createAccountWithCredentials } from '../../src/accounts/linked-accounts.js';
 import { createLinkedAccount, createPlatform } from '../../src/platforms/platform-service.js';
 import { createTestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/database.js';
@@ -15,7 +15,8 @@ await services.sync.start();
 const { platform, apiKey } = await createPlatform(db.prisma, 'Benefits Co');
 
 async function linkSandbox(auth: 'secret' | 'certificate' = 'secret') {
-  return createDynamicsAccount(db, services.keyring, {
+  return createAccountWithCredentials(db, services.keyring, {
+    provider: 'dynamics365',
     platformId: platform.id,
     endUserOriginId: `employer-${auth}-${Math.random()}`,
     organizationName: 'Contoso',

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createDynamicsAccount } from '../../src/accounts/dynamics-accounts.js';
+import { createAccountWithCredentials } from '../../src/accounts/linked-accounts.js';
 import { createKeyring, parseKeys } from '../../src/crypto/credentials.js';
 import { createPlatform } from '../../src/platforms/platform-service.js';
 import { SyncService } from '../../src/sync/sync-service.js';
@@ -32,7 +32,7 @@ const quiet = { info() {}, warn() {}, error() {} };
 const api = new SyncService({
   db,
   keyring,
-  providers: { dynamics: sandboxDependencies(sandbox) },
+  providers: { dynamics365: sandboxDependencies(sandbox) },
   intervalMinutes: 1440,
   fullIntervalHours: 24,
   lease: { leaseSeconds: 3, renewSeconds: 1 },
@@ -42,7 +42,8 @@ await api.start();
 
 async function linkAccount(name: string) {
   const { platform } = await createPlatform(db.prisma, `${name} Co`);
-  const { account } = await createDynamicsAccount(db, keyring, {
+  const { account } = await createAccountWithCredentials(db, keyring, {
+    provider: 'dynamics365',
     platformId: platform.id,
     endUserOriginId: name,
     organizationName: `${name} Ltd`,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { createDynamicsAccount } from '../../src/accounts/dynamics-accounts.js';
+import { createAccountWithCredentials } from '../../src/accounts/linked-accounts.js';
 import { createKeyring, parseKeys } from '../../src/crypto/credentials.js';
 import { createPlatform } from '../../src/platforms/platform-service.js';
 import { SyncService } from '../../src/sync/sync-service.js';
@@ -69,12 +69,13 @@ describe('webhook delivery durability', () => {
     const sync = new SyncService({
       db,
       keyring,
-      providers: { dynamics: sandboxDependencies(sandbox) },
+      providers: { dynamics365: sandboxDependencies(sandbox) },
       intervalMinutes: 1440,
       fullIntervalHours: 24,
       log: quiet,
     });
-    const { account } = await createDynamicsAccount(db, keyring, {
+    const { account } = await createAccountWithCredentials(db, keyring, {
+      provider: 'dynamics365',
       platformId: platform.id,
       endUserOriginId: 'durable',
       organizationName: 'Durable Ltd',

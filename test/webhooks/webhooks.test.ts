@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDynamicsAccount } from '../../src/accounts/dynamics-accounts.js';
 import { sweepExpiringAccounts } from '../../src/accounts/expiry.js';
+import { createAccountWithCredentials } from '../../src/accounts/linked-accounts.js';
 import { createPlatform } from '../../src/platforms/platform-service.js';
 import { WebhookService } from '../../src/webhooks/webhook-service.js';
 import { createTestApp } from '../helpers/app.js';
@@ -47,7 +47,8 @@ async function createEndpoint(headers: Record<string, string>, body: Record<stri
 }
 
 async function linkAccount(platformId: string, origin: string) {
-  return createDynamicsAccount(db, services.keyring, {
+  return createAccountWithCredentials(db, services.keyring, {
+    provider: 'dynamics365',
     platformId,
     endUserOriginId: origin,
     organizationName: 'Contoso',

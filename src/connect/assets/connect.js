@@ -9,18 +9,10 @@
   const base = window.location.pathname.replace(/\/+$/, '');
   const purpose = $('connect').dataset.purpose;
 
-  const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-  const FIELDS = [
-    'tenant_id',
-    'client_id',
-    'client_secret',
-    'client_secret_expires_at',
-    'certificate_pem',
-    'private_key_pem',
-    'dataverse_url',
-    'fno_url',
-    'authority_host',
-  ];
+  // The provider's form, as data (page-html.ts): each field's kind, whether it is required or shown
+  // only for one choice, and the rules checked here before anything is sent.
+  const FIELDS = JSON.parse($('connect-form').textContent).fields;
+  const INPUTS = FIELDS.filter((field) => field.kind !== 'choice');
   const MODEL_LABELS = {
     employees: 'Employees',
     employments: 'Employments',
@@ -52,86 +44,68 @@
   }
 
   // ─── Credentials form ─────────────────────────────────────────────────────
-  const authType = () => document.querySelector('input[name="auth_type"]:checked').value;
-  function showAuthFields() {
-    const certificate = authType() === 'certificate';
-    $('certificate-fields').hidden = !certificate;
-    $('secret-fields').hidden = certificate;
+  const choiceValue = (name) => document.querySelector(`input[name="${name}"]:checked`)?.value;
+  const isShown = (field) => !field.when || choiceValue(field.when.field) === field.when.equals;
+  function showConditionalFields() {
+    for (const wrapper of document.querySelectorAll('[data-when-field]')) {
+      wrapper.hidden = choiceValue(wrapper.dataset.whenField) !== wrapper.dataset.whenEquals;
+    }
   }
-  for (const radio of document.querySelectorAll('input[name="auth_type"]')) {
-    radio.addEventListener('change', showAuthFields);
+  for (const field of FIELDS.filter((candidate) => candidate.kind === 'choice')) {
+    for (const radio of document.querySelectorAll(`input[name="${field.name}"]`)) {
+      radio.addEventListener('change', showConditionalFields);
+    }
   }
-  showAuthFields();
+  showConditionalFields();
 
   function readForm() {
-    const value = (id) => $(id).value.trim();
-    const form = {
-      tenant_id: value('tenant_id'),
-      client_id: value('client_id'),
-      dataverse_url: value('dataverse_url'),
-      auth_type: authType(),
-    };
-    if (value('fno_url')) form.fno_url = value('fno_url');
-    if (value('authority_host')) form.authority_host = value('authority_host');
-    // Only the chosen credential is sent: a secret typed and then abandoned never leaves the page.
-    if (form.auth_type === 'secret') {
-      form.client_secret = $('client_secret').value;
-      if (value('client_secret_expires_at'))
-        form.client_secret_expires_at = value('client_secret_expires_at');
-    } else {
-      form.certificate_pem = value('certificate_pem');
-      form.private_key_pem = value('private_key_pem');
+    const form = {};
+    for (const field of FIELDS) {
+      // Only the fields shown are sent: a secret typed and then abandoned never leaves the page.
+      if (!isShown(field)) continue;
+      if (field.kind === 'choice') {
+        form[field.name] = choiceValue(field.name);
+        continue;
+      }
+      const raw = $(field.name).value;
+      const value = field.secret ? raw : raw.trim();
+      if (field.required || value) form[field.name] = value;
     }
     return form;
   }
 
-  function httpsProblem(text, required) {
-    if (!text) return required ? 'required' : undefined;
-    let url;
-    try {
-      url = new URL(text);
-    } catch {
-      return 'must be a URL such as https://contoso.crm.dynamics.com';
+  /** The field's rules (the same the server applies), so nothing is sent while a field is wrong. */
+  function fieldProblem(field, value) {
+    if (!value) return field.required ? 'required' : undefined;
+    if (field.kind === 'url') {
+      try {
+        new URL(value);
+      } catch {
+        return field.placeholder ? `must be a URL such as ${field.placeholder}` : 'must be a URL';
+      }
     }
-    if (url.protocol !== 'https:') return 'must be an https:// URL';
-    if (/\/api\/data/i.test(url.pathname)) return 'use the environment URL without /api/data/v9.2';
-    if (url.search || url.hash) return 'the environment URL has no query (?) or fragment (#)';
+    for (const rule of field.rules) {
+      const matches = new RegExp(rule.pattern, rule.flags ?? '').test(value);
+      if (matches !== (rule.mustMatch ?? true)) return rule.message;
+    }
     return undefined;
   }
 
-  /** The same rules the server applies, checked here so nothing is sent while a field is wrong. */
   function validate(form) {
     const errors = [];
-    const add = (field, message) => errors.push({ field, message });
-    if (!GUID.test(form.tenant_id)) add('tenant_id', 'must be a GUID (Directory (tenant) ID in Entra ID)');
-    if (!GUID.test(form.client_id))
-      add('client_id', 'must be a GUID (Application (client) ID of the app registration)');
-    for (const [field, required] of [
-      ['dataverse_url', true],
-      ['fno_url', false],
-      ['authority_host', false],
-    ]) {
-      const problem = httpsProblem(form[field], required);
-      if (problem) add(field, problem);
-    }
-    if (form.auth_type === 'secret') {
-      if (!form.client_secret) add('client_secret', 'the client secret value (not its id)');
-      if (/^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(form.client_secret ?? '') && GUID.test(form.client_secret)) {
-        add('client_secret', 'this looks like the Secret ID; paste the Value column instead');
-      }
-    } else {
-      if (!form.certificate_pem.includes('BEGIN CERTIFICATE'))
-        add('certificate_pem', 'must be a PEM certificate');
-      if (!form.private_key_pem.includes('PRIVATE KEY')) add('private_key_pem', 'must be a PEM private key');
+    for (const field of INPUTS) {
+      if (!isShown(field)) continue;
+      const problem = fieldProblem(field, form[field.name] ?? '');
+      if (problem) errors.push({ field: field.name, message: problem });
     }
     return errors;
   }
 
   function clearErrors() {
     $('form-error').textContent = '';
-    for (const field of FIELDS) {
-      $(`${field}-error`).textContent = '';
-      $(field).removeAttribute('aria-invalid');
+    for (const field of INPUTS) {
+      $(`${field.name}-error`).textContent = '';
+      $(field.name).removeAttribute('aria-invalid');
     }
   }
 
@@ -199,19 +173,23 @@
     }
   }
 
+  // A certificate field shows what it holds (subject, thumbprint, expiry) as soon as it is filled.
+  const certificateInput = document.querySelector('[data-describes-certificate]');
+  const privateKeyInput = $('private_key_pem');
   async function describeCertificate() {
-    const certificate = $('certificate_pem').value.trim();
+    if (!certificateInput) return;
+    const certificate = certificateInput.value.trim();
     const summary = $('certificate-summary');
     if (!certificate.includes('BEGIN CERTIFICATE')) {
       summary.hidden = true;
       return;
     }
     const body = { certificate_pem: certificate };
-    if ($('private_key_pem').value.includes('PRIVATE KEY')) body.private_key_pem = $('private_key_pem').value;
+    if (privateKeyInput?.value.includes('PRIVATE KEY')) body.private_key_pem = privateKeyInput.value;
     const response = await post('certificate', body);
-    for (const field of ['certificate_pem', 'private_key_pem']) {
-      $(`${field}-error`).textContent = '';
-      $(field).removeAttribute('aria-invalid');
+    for (const input of [certificateInput, privateKeyInput].filter(Boolean)) {
+      $(`${input.id}-error`).textContent = '';
+      input.removeAttribute('aria-invalid');
     }
     if (!response.ok) {
       summary.hidden = true;
@@ -239,8 +217,8 @@
     if (facts.key_matches) line('Private key', 'matches the certificate');
     summary.hidden = false;
   }
-  $('certificate_pem').addEventListener('change', describeCertificate);
-  $('private_key_pem').addEventListener('change', describeCertificate);
+  certificateInput?.addEventListener('change', describeCertificate);
+  privateKeyInput?.addEventListener('change', describeCertificate);
 
   // ─── Step 3: live checks ──────────────────────────────────────────────────
   function checkItem(result) {
@@ -273,21 +251,18 @@
 
   function modelResult(model) {
     const label = MODEL_LABELS[model.model] ?? model.model;
-    if (model.kind === 'dataverse') {
-      return { id: `model:${model.model}`, title: `${label}: Dataverse`, status: 'ok', detail: model.reason };
-    }
-    if (model.kind === 'fno') {
+    if (model.kind === 'unavailable') {
       return {
         id: `model:${model.model}`,
-        title: `${label}: Finance & Operations fallback`,
-        status: 'ok',
+        title: `${label}: unavailable`,
+        status: 'warning',
         detail: model.reason,
       };
     }
     return {
       id: `model:${model.model}`,
-      title: `${label}: unavailable`,
-      status: 'warning',
+      title: `${label}: ${model.label}`,
+      status: 'ok',
       detail: model.reason,
     };
   }
@@ -414,8 +389,7 @@
     rows.clear();
     for (const model of plannedModels) {
       const entry = progressRow(model.model);
-      entry.source.textContent =
-        model.kind === 'dataverse' ? 'Dataverse' : model.kind === 'fno' ? 'F&O fallback' : 'Unavailable';
+      entry.source.textContent = model.kind === 'unavailable' ? 'Unavailable' : model.label;
       entry.status.textContent = model.kind === 'unavailable' ? model.reason : 'Waiting';
       entry.row.dataset.state = model.kind === 'unavailable' ? 'unavailable' : 'waiting';
     }
@@ -437,7 +411,8 @@
       if (event.type === 'linked') publicToken = event.public_token;
       if (event.type === 'progress') {
         const entry = progressRow(event.model);
-        entry.source.textContent = event.source.startsWith('dataverse:') ? 'Dataverse' : 'F&O fallback';
+        const planned = plannedModels.find((model) => model.model === event.model);
+        entry.source.textContent = planned && planned.kind !== 'unavailable' ? planned.label : event.source;
         entry.sources.set(event.source, event);
         renderProgress(entry);
       }

@@ -8,7 +8,8 @@ import {
   type NetworkResponse,
   ServerError,
 } from '@azure/msal-node';
-import { certificateFacts, type DynamicsCredentials } from './credentials.js';
+import { certificateFacts } from '../../crypto/certificate-facts.js';
+import type { DynamicsCredentials } from './credentials.js';
 
 /**
  * Entra ID access tokens for one linked account, through MSAL Node's confidential client (client

@@ -1,9 +1,9 @@
 import type { INetworkModule } from '@azure/msal-node';
 import type { Dispatcher } from 'undici';
-import { EXPIRY_WARNING_DAYS } from '../../accounts/expiry.js';
 import { MODEL_NAMES, type ModelName } from '../../unified/models.js';
 import { recordId } from '../../unified/record-id.js';
 import { Semaphore } from '../../util/semaphore.js';
+import { EXPIRY_WARNING_DAYS } from '../definition.js';
 import type { CheckResult, ModelAvailability, ProviderConnection, SourceStream, SyncPlan } from '../types.js';
 import { DynamicsTokenSource } from './auth.js';
 import { credentialsExpireAt, type DynamicsCredentials } from './credentials.js';

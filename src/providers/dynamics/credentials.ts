@@ -1,5 +1,5 @@
-import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
+import { certificateFacts } from '../../crypto/certificate-facts.js';
 import { MODEL_NAMES } from '../../unified/models.js';
 
 /**
@@ -56,26 +56,6 @@ export const dynamicsCredentialsSchema = z.object({
   ]),
 });
 export type DynamicsCredentials = z.infer<typeof dynamicsCredentialsSchema>;
-
-export interface CertificateFacts {
-  thumbprintSha256: string;
-  thumbprintSha1: string;
-  /** Base64 DER, for the x5c header MSAL sends. */
-  x5c: string;
-  notAfter: Date;
-  subject: string;
-}
-
-export function certificateFacts(pem: string): CertificateFacts {
-  const certificate = new X509Certificate(pem);
-  return {
-    thumbprintSha256: certificate.fingerprint256.replaceAll(':', '').toLowerCase(),
-    thumbprintSha1: certificate.fingerprint.replaceAll(':', '').toLowerCase(),
-    x5c: certificate.raw.toString('base64'),
-    notAfter: new Date(certificate.validTo),
-    subject: certificate.subject,
-  };
-}
 
 /** When the secret or certificate stops working, if known. */
 export function credentialsExpireAt(credentials: DynamicsCredentials): Date | null {

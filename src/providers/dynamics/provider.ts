@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises';
+import type { ProviderDefinition } from '../definition.js';
+import { dynamicsConnectForm, dynamicsCredentialsFromForm } from './connect-form.js';
+import { DynamicsConnection, type DynamicsDependencies } from './connection.js';
+import { credentialsExpireAt, type DynamicsCredentials, dynamicsCredentialsSchema } from './credentials.js';
+import { diagnose } from './diagnose.js';
+import { createDynamicsHttp, createMsalNetworkClient } from './http-client.js';
+import { dynamicsSensitiveColumns } from './sensitive-columns.js';
+import { type DynamicsSettings, dynamicsSettingsSchema } from './settings.js';
+import { DYNAMICS_SUPPORTED_FIELDS } from './supported-fields.js';
+
+/** Microsoft Dynamics 365 Human Resources: Dataverse, with Finance & Operations as fallback. */
+export const dynamicsProvider: ProviderDefinition<
+  DynamicsCredentials,
+  DynamicsDependencies,
+  DynamicsSettings
+> = {
+  id: 'dynamics365',
+  displayName: 'Dynamics 365 Human Resources',
+  credentialsSchema: dynamicsCredentialsSchema,
+  connectForm: dynamicsConnectForm,
+  settingsSchema: dynamicsSettingsSchema,
+  // Without a token or the application user nothing can sync; table problems only degrade models.
+  blockingChecks: new Set(['token', 'whoami']),
+  supportedFields: DYNAMICS_SUPPORTED_FIELDS,
+  sensitiveRemoteFields: dynamicsSensitiveColumns(),
+  credentialsFromForm: dynamicsCredentialsFromForm,
+  credentialsExpireAt,
+  expiringCredentials: {
+    name: 'The client secret or certificate',
+    advice:
+      'create a new one in Entra ID (App registrations > your app > Certificates & secrets) and relink with it',
+  },
+  describeSource: (source) =>
+    source.startsWith('dataverse:')
+      ? { kind: 'dataverse', label: 'Dataverse' }
+      : { kind: 'fno', label: 'Finance & Operations fallback' },
+  diagnose: (error) => diagnose(error),
+
+  async createDependencies({ settings, config, purpose, caCertPem, log }) {
+    const trusted =
+      caCertPem ??
+      (settings.DYNAMICS_CA_FILE ? await readFile(settings.DYNAMICS_CA_FILE, 'utf8') : undefined);
+    const forConnect = purpose === 'connect';
+    const dispatcher = createDynamicsHttp({
+      ...(trusted ? { caCertPem: trusted } : {}),
+      connections: forConnect ? 8 : settings.DATAVERSE_CONCURRENCY,
+      ...(forConnect ? { timeoutMs: 30_000 } : {}),
+    });
+    const dependencies: DynamicsDependencies = forConnect
+      ? {
+          dispatcher,
+          networkClient: createMsalNetworkClient(dispatcher),
+          concurrency: 4,
+          pageSize: 1,
+          // The admin is waiting: fail fast and say why rather than retry for minutes.
+          retryBudgetMs: 10_000,
+        }
+      : {
+          dispatcher,
+          networkClient: createMsalNetworkClient(dispatcher),
+          concurrency: settings.DATAVERSE_CONCURRENCY,
+          pageSize: settings.DATAVERSE_PAGE_SIZE,
+          retryBudgetMs: config.SYNC_RETRY_BUDGET_SECONDS * 1000,
+          ...(log ? { onRetry: (event) => log.warn(event, 'retrying a Dynamics request') } : {}),
+        };
+    return { dependencies, close: () => dispatcher.close() };
+  },
+
+  connect: (linkedAccountId, credentials, dependencies) =>
+    new DynamicsConnection(linkedAccountId, credentials, dependencies),
+};
