@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { type BambooCompany, createBambooCompany } from './bamboohr/company.js';
 import { type BambooControls, createBambooControls } from './bamboohr/controls.js';
+import { handleBambooControl } from './bamboohr/controls-http.js';
 import { type BambooRuntime, handleBambooRequest, isBambooPath } from './bamboohr/routes.js';
 import { loadOrCreateTlsMaterial, loadOrCreateTokenSigningMaterial } from './certs.js';
 import { createTenantControls, type TenantControls } from './controls.js';
@@ -120,11 +121,15 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
   };
 
   let bamboo: BambooRuntime | undefined;
+  let bamboohr: SandboxBambooHR | undefined;
   async function route(request: SandboxRequest): Promise<{ family: RouteFamily; response: SandboxResponse }> {
     const [first = ''] = request.segments;
     if (isBambooPath(request.segments)) {
       const findCompany = (domain: string) => (bamboo?.company.companyDomain === domain ? bamboo : undefined);
       return { family: 'bamboohr', response: handleBambooRequest(request, findCompany, now) };
+    }
+    if (first === '_sandbox' && request.segments[1] === 'bamboohr') {
+      return { family: 'controls', response: handleBambooControl(request, bamboohr?.controls) };
     }
     if (first === '_sandbox') {
       return { family: 'controls', response: await handleControlRequest(request, sandboxForControls) };
@@ -292,7 +297,6 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
     await closeAll();
     throw error;
   }
-  let bamboohr: SandboxBambooHR | undefined;
   if (options.provider !== 'dynamics365') {
     // The same seeded organisation as the default tenant, in BambooHR's shape.
     const organisation = generateOrganisation({ workers: options.workers, seed: options.seed });
