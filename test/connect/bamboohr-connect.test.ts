@@ -47,7 +47,7 @@ async function connect(provider: string, form: object): Promise<string> {
   });
   const stream = events((await postAs(body.link_token, 'connect', form)).payload);
   expect(stream.at(-1)).toMatchObject({ type: 'finished', status: 'succeeded' });
-  const linked = stream[0] as { public_token: string };
+  const linked = stream[0] as unknown as { public_token: string };
   const exchange = await app.inject({
     method: 'POST',
     url: '/v1/account-token',

@@ -37,7 +37,8 @@ async function call(
   return {
     status: response.statusCode,
     headers: response.headers,
-    body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+    text,
+    body: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
   };
 }
 
@@ -49,7 +50,7 @@ describe('BambooHR simulator: authentication', () => {
     const wrong = await call('meta/fields', { key: 'a'.repeat(40) });
     expect(wrong.status).toBe(401);
     expect(wrong.headers['x-bamboohr-error-message']).toMatch(/Invalid API key/);
-    expect(wrong.body).toBeUndefined();
+    expect(wrong.text).toBe('');
   });
 
   it('answers 403 for a disabled user and 404 for an unknown company domain', async () => {
@@ -69,15 +70,15 @@ describe('BambooHR simulator: reads', () => {
     const fields = ['firstName', 'payRate', 'noSuchField'];
     const report = await call('reports/custom?format=JSON', { method: 'POST', body: { fields } });
     expect(report.status).toBe(200);
-    expect((report.body?.fields as { id: string }[]).map((field) => field.id)).toEqual([
+    expect((report.body.fields as { id: string }[]).map((field) => field.id)).toEqual([
       'firstName',
       'payRate',
     ]);
-    expect(report.body?.employees).toHaveLength(bamboo.truth.employees.size);
+    expect(report.body.employees).toHaveLength(bamboo.truth.employees.size);
     bamboo.controls.setAccess({ compensation: false });
     try {
       const hidden = await call('reports/custom?format=JSON', { method: 'POST', body: { fields } });
-      expect((hidden.body?.fields as { id: string }[]).map((field) => field.id)).toEqual(['firstName']);
+      expect((hidden.body.fields as { id: string }[]).map((field) => field.id)).toEqual(['firstName']);
       expect((await call('employees/all/tables/compensation')).status).toBe(403);
     } finally {
       bamboo.controls.setAccess({ compensation: true });
@@ -96,14 +97,12 @@ describe('BambooHR simulator: reads', () => {
 
   it('lists dependents and benefits only for Benefits Administration, with filters in a GET body', async () => {
     const dependents = await call('employeedependents');
-    expect((dependents.body?.['Employee Dependents'] as unknown[]).length).toBe(
-      bamboo.truth.dependents.length,
-    );
+    expect((dependents.body['Employee Dependents'] as unknown[]).length).toBe(bamboo.truth.dependents.length);
     const plan = bamboo.truth.companyBenefits[0];
     const benefits = await call('benefit/employee_benefit', {
       body: { filters: { companyBenefitId: Number(plan?.id) } },
     });
-    const enrolled = (benefits.body?.employeeBenefits as { employeeBenefit: unknown[] }[]).flatMap(
+    const enrolled = (benefits.body.employeeBenefits as { employeeBenefit: unknown[] }[]).flatMap(
       (entry) => entry.employeeBenefit,
     );
     expect(enrolled.length).toBe(
@@ -131,19 +130,16 @@ describe('BambooHR simulator: changed since', () => {
     });
     const changed = await call(`employees/changed?since=${encodeURIComponent(`${since}+00:00`)}`);
     expect(changed.status).toBe(200);
-    const employees = changed.body?.employees as Record<string, { action: string; lastChanged: string }>;
+    const employees = changed.body.employees as Record<string, { action: string; lastChanged: string }>;
     expect(employees[updated as string]?.action).toBe('Updated');
     expect(employees[created as string]?.action).toBe('Inserted');
     expect(employees[deleted as string]?.action).toBe('Deleted');
     expect(Object.keys(employees)).toHaveLength(3);
-    expect(changed.body?.latest).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$/);
+    expect(changed.body.latest).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$/);
     const onlyDeleted = await call(`employees/changed?since=${since}Z&type=deleted`);
-    expect(Object.keys(onlyDeleted.body?.employees as object)).toEqual([deleted]);
+    expect(Object.keys(onlyDeleted.body.employees as object)).toEqual([deleted]);
     const table = await call(`employees/changed/tables/compensation?since=${since}Z`);
-    const rows = table.body?.employees as Record<
-      string,
-      { rows: { rate: string; endDate: string | null }[] }
-    >;
+    const rows = table.body.employees as Record<string, { rows: { rate: string; endDate: string | null }[] }>;
     // A raise is a new row; every row of the changed employee comes back.
     expect(rows[updated as string]?.rows.length).toBeGreaterThanOrEqual(2);
     expect(rows[deleted as string]).toBeUndefined();
