@@ -9,7 +9,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createKeyring } from '../src/crypto/credentials.js';
 import { connectDatabase } from '../src/db/database.js';
-import { createDynamicsHttp, createMsalNetworkClient } from '../src/providers/dynamics/http-client.js';
+import { createProviderDependencies } from '../src/providers/registry.js';
 import { SyncService } from '../src/sync/sync-service.js';
 
 const OUTPUT = new URL('../openapi/openapi.json', import.meta.url);
@@ -20,19 +20,12 @@ export async function renderOpenApi(): Promise<string> {
   const db = connectDatabase('postgresql://127.0.0.1:1/openapi', 1);
   const keyring = createKeyring([randomBytes(32)]);
   const log = { info() {}, warn() {}, error() {} };
-  const dynamics = createDynamicsHttp();
+  // Each provider's pools, unused: building the document makes no request.
+  const providers = await createProviderDependencies(config, { purpose: 'sync' });
   const sync = new SyncService({
     db,
     keyring,
-    providers: {
-      dynamics365: {
-        dispatcher: dynamics,
-        networkClient: createMsalNetworkClient(dynamics),
-        concurrency: 1,
-        pageSize: 1,
-        retryBudgetMs: 1,
-      },
-    },
+    providers: providers.dependencies,
     intervalMinutes: 5,
     fullIntervalHours: 24,
     log,
@@ -42,7 +35,7 @@ export async function renderOpenApi(): Promise<string> {
   const document = app.swagger();
   await app.close();
   await db.close();
-  await dynamics.close();
+  await providers.close();
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, errorResponseSchema } from '../../errors.js';
+import { providerDefinition } from '../../providers/registry.js';
 import { MODEL_NAMES, MODELS } from '../../unified/models.js';
 import { pageParams } from '../list-query.js';
 import { decodeCursor, toPage } from '../pagination.js';
@@ -116,7 +117,8 @@ export async function syncRoutes(app: FastifyInstance): Promise<void> {
       const account = await app.db.prisma.linkedAccount.findUniqueOrThrow({
         where: { id: request.account.id },
       });
-      if (account.provider === 'seed' || !account.credentialsEncrypted) {
+      // Seeded accounts (provider "seed") hold generated data: no registered provider syncs them.
+      if (!providerDefinition(account.provider) || !account.credentialsEncrypted) {
         throw new AppError(
           'conflict',
           'This linked account holds generated data and has no HR system to sync from.',
