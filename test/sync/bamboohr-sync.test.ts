@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { BAMBOOHR_SUPPORTED_FIELDS } from '../../src/providers/bamboohr/catalog.js';
 import { BambooConnection, type BambooDependencies } from '../../src/providers/bamboohr/connection.js';
 import { diagnoseBamboo } from '../../src/providers/bamboohr/diagnose.js';
 import { parseRate } from '../../src/providers/bamboohr/mappers.js';
 import { createDynamicsHttp } from '../../src/providers/dynamics/http-client.js';
 import type { SandboxBambooHR } from '../../src/sandbox/index.js';
 import { SyncEngine } from '../../src/sync/engine.js';
+import { MODELS, type ModelName } from '../../src/unified/models.js';
 import { recordId } from '../../src/unified/record-id.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { createTestTenant } from '../helpers/fixtures.js';
@@ -197,5 +199,41 @@ describe('BambooHR incremental sync', () => {
       status: 'needs_reauth',
       reason: expect.stringMatching(/API Keys/),
     });
+  });
+});
+
+/**
+ * supportedFields is what GET /v1/linked-accounts/{id} tells a platform ("empty" vs "not supported"):
+ * after the syncs above, no record has a value outside the list, and every listed field has a value
+ * somewhere, except these, which the simulator leaves empty (with why).
+ */
+const NOT_SEEN_IN_SANDBOX: Partial<Record<ModelName, string[]>> = {
+  // The generated people have no home email; plans have no end; contributions are amounts.
+  employees: ['personal_email'],
+  benefit_plans: ['plan_year_end'],
+  benefit_enrollments: ['employee_contribution_percent_bps', 'company_contribution_percent_bps'],
+};
+
+describe('BambooHR supported fields', () => {
+  it('lists exactly the fields the synced records fill', async () => {
+    for (const [model, listed] of Object.entries(BAMBOOHR_SUPPORTED_FIELDS) as [ModelName, string[]][]) {
+      const spec = MODELS[model];
+      const columns = Object.keys(spec.columns);
+      const { rows: filled } = await db.pool.query<Record<string, boolean>>(
+        `SELECT ${columns.map((column) => `bool_or(${column} IS NOT NULL) AS ${column}`).join(', ')}
+         FROM ${spec.table} WHERE linked_account_id = $1`,
+        [accountId],
+      );
+      const withValues = columns.filter((column) => filled[0]?.[column] === true);
+      expect(
+        withValues.filter((field) => !listed.includes(field)),
+        model,
+      ).toEqual([]);
+      const unseen = NOT_SEEN_IN_SANDBOX[model] ?? [];
+      expect(
+        listed.filter((field) => !withValues.includes(field) && !unseen.includes(field)),
+        model,
+      ).toEqual([]);
+    }
   });
 });
