@@ -278,6 +278,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         { name: 'Linked accounts', description: 'Employer accounts linked to your platform.' },
         { name: 'Sync', description: 'Run syncs and see how fresh each model is.' },
         { name: 'Webhooks', description: 'Signed, retried and replayable change notifications.' },
+        {
+          name: 'Passthrough',
+          description: "Raw requests to the linked account's provider API, for data the unified models lack.",
+        },
         { name: 'Operations', description: 'Health and readiness.' },
       ],
       components: {

@@ -53,6 +53,14 @@ const configSchema = z.object({
   SYNC_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(60),
   /** Seconds between renewals of a running sync's lease (less than SYNC_LEASE_SECONDS). */
   SYNC_LEASE_RENEW_SECONDS: z.coerce.number().min(0.2).max(1200).default(15),
+  /** POST /v1/passthrough calls per minute per API key (its own limit, below RATE_LIMIT_PER_MINUTE). */
+  PASSTHROUGH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  /** Time a passthrough call may take, token included, before it is answered 504 provider_timeout. */
+  PASSTHROUGH_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(300).default(30),
+  /** Largest passthrough request body (serialized JSON) sent to a provider; larger ones get 413. */
+  PASSTHROUGH_MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).max(16_777_216).default(262_144),
+  /** Largest provider answer passthrough reads; larger ones get 502 provider_response_too_large. */
+  PASSTHROUGH_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(104_857_600).default(5_242_880),
   /** Accept webhook URLs on private, loopback and link-local addresses, and plain http (development only). */
   WEBHOOK_ALLOW_PRIVATE_URLS: booleanFromEnv.default(false),
   /** Days delivered webhook events and their attempts are kept. */

@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   invalid_api_key: 401,
   missing_account_token: 401,
   forbidden: 403,
+  passthrough_not_allowed: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -24,7 +25,10 @@ export const ERROR_CODES = {
   rate_limited: 429,
   headers_too_large: 431,
   internal_error: 500,
+  provider_unreachable: 502,
+  provider_response_too_large: 502,
   service_unavailable: 503,
+  provider_timeout: 504,
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

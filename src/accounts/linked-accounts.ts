@@ -5,8 +5,8 @@ import { createLinkedAccount } from '../platforms/platform-service.js';
 import { type CredentialsOf, PROVIDERS, type ProviderId, providerDefinition } from '../providers/registry.js';
 
 /**
- * Linked accounts of any provider: created with credentials validated by the provider's schema and
- * encrypted at rest, their credentials replaced on relink (same id, data and account token), and
+ * Linked accounts of any provider: their credentials validated by the provider's schema and
+ * encrypted at rest (new accounts, and relinks, which keep the id, data and account token), and
  * read back. The provider's definition says when the credentials expire.
  */
 export interface NewLinkedAccount<Id extends ProviderId> {
@@ -18,46 +18,34 @@ export interface NewLinkedAccount<Id extends ProviderId> {
   credentials: CredentialsOf<Id>;
 }
 
+/**
+ * The linked-account columns that hold a provider's credentials: validated by its schema, encrypted
+ * at rest, with their expiry. For a new account (insertLinkedAccount) or a relink
+ * (replaceLinkedAccountCredentials), inside the caller's transaction.
+ */
+export function encryptedCredentialColumns(keyring: Keyring, provider: string, credentials: unknown) {
+  const definition = providerDefinition(provider);
+  if (!definition) throw new Error(`provider "${provider}" is not registered`);
+  const parsed = definition.credentialsSchema.parse(credentials);
+  return {
+    provider,
+    credentialsEncrypted: new Uint8Array(keyring.encrypt(JSON.stringify(parsed))),
+    credentialsExpireAt: definition.credentialsExpireAt(parsed),
+  };
+}
+
 export async function createAccountWithCredentials<Id extends ProviderId>(
   db: Database,
   keyring: Keyring,
   input: NewLinkedAccount<Id>,
 ): Promise<{ account: LinkedAccount; accountToken: string }> {
-  const definition = PROVIDERS[input.provider];
-  const credentials = definition.credentialsSchema.parse(input.credentials);
   return createLinkedAccount(db.prisma, {
     platformId: input.platformId,
     endUserOriginId: input.endUserOriginId,
     organizationName: input.organizationName,
     endUserEmail: input.endUserEmail ?? null,
-    provider: input.provider,
     status: 'connected',
-    credentialsEncrypted: new Uint8Array(keyring.encrypt(JSON.stringify(credentials))),
-    credentialsExpireAt: definition.credentialsExpireAt(credentials),
-  });
-}
-
-/** Relink: new credentials (a rotated secret, a new certificate) for an existing account of any provider. */
-export async function replaceCredentials(
-  db: Database,
-  keyring: Keyring,
-  linkedAccountId: string,
-  credentials: unknown,
-): Promise<LinkedAccount> {
-  const account = await db.prisma.linkedAccount.findUniqueOrThrow({
-    where: { id: linkedAccountId },
-    select: { provider: true },
-  });
-  const definition = knownProvider(account.provider, linkedAccountId);
-  const parsed = definition.credentialsSchema.parse(credentials);
-  return db.prisma.linkedAccount.update({
-    where: { id: linkedAccountId },
-    data: {
-      credentialsEncrypted: new Uint8Array(keyring.encrypt(JSON.stringify(parsed))),
-      credentialsExpireAt: definition.credentialsExpireAt(parsed),
-      status: 'connected',
-      statusReason: null,
-    },
+    ...encryptedCredentialColumns(keyring, input.provider, input.credentials),
   });
 }
 
@@ -78,12 +66,4 @@ export async function readCredentials<Id extends ProviderId>(
   return PROVIDERS[provider].credentialsSchema.parse(
     JSON.parse(keyring.decrypt(account.credentialsEncrypted)),
   );
-}
-
-function knownProvider(provider: string, linkedAccountId: string) {
-  const definition = providerDefinition(provider);
-  if (!definition) {
-    throw new Error(`linked account ${linkedAccountId} uses provider "${provider}", which is not registered`);
-  }
-  return definition;
 }

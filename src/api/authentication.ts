@@ -12,6 +12,8 @@ export interface ApiKeyPrincipal {
   platformId: string;
   /** May read sensitive fields. */
   sensitive: boolean;
+  /** May call POST /v1/passthrough (which also needs `sensitive`). */
+  passthrough: boolean;
 }
 
 export interface AccountPrincipal {
@@ -152,9 +154,14 @@ export class Authenticator {
     const cached = this.keys.get(keyHash);
     if (cached) return cached;
     // One statement both authenticates and records the use (at most once per cache period).
-    const { rows } = await this.pool.query<{ id: string; platform_id: string; sensitive: boolean }>(
+    const { rows } = await this.pool.query<{
+      id: string;
+      platform_id: string;
+      sensitive: boolean;
+      passthrough: boolean;
+    }>(
       `UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1 AND revoked_at IS NULL
-       RETURNING id, platform_id, sensitive`,
+       RETURNING id, platform_id, sensitive, passthrough`,
       [keyHash],
     );
     const row = rows[0];
@@ -163,7 +170,12 @@ export class Authenticator {
         { field: 'Authorization', message: 'unknown or revoked API key' },
       ]);
     }
-    const principal = { keyId: row.id, platformId: row.platform_id, sensitive: row.sensitive };
+    const principal = {
+      keyId: row.id,
+      platformId: row.platform_id,
+      sensitive: row.sensitive,
+      passthrough: row.passthrough,
+    };
     this.keys.set(keyHash, principal);
     return principal;
   }

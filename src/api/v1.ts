@@ -6,6 +6,7 @@ import type { ModelSpec } from '../unified/models.js';
 import { type AccountPrincipal, type ApiKeyPrincipal, Authenticator } from './authentication.js';
 import { type ReadOptions, sensitiveFieldsRead } from './record-queries.js';
 import { linkedAccountRoutes } from './routes/linked-accounts.js';
+import { passthroughRoutes } from './routes/passthrough.js';
 import { recordRoutes } from './routes/records.js';
 import { syncRoutes } from './routes/sync.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -78,6 +79,7 @@ export const v1Api = fp(
       await authenticated.register(linkedAccountRoutes);
       await authenticated.register(syncRoutes);
       await authenticated.register(webhookRoutes);
+      await authenticated.register(passthroughRoutes);
       await authenticated.register(connectPlatformRoutes);
     });
     // The hosted connect page: public by design (the link token in its URL is the credential).

@@ -29,10 +29,11 @@ export const USAGE = `Usage: hris <command> [options]
 Commands:
   platform create --name NAME [--json]
       Create a platform (an API consumer) and its first API key. The key is shown once.
-  key create --platform ID [--name NAME] [--sensitive] [--json]
-      Create another API key; --sensitive allows reading sensitive fields (date_of_birth).
+  key create --platform ID [--name NAME] [--sensitive] [--passthrough] [--json]
+      Create another API key; --sensitive allows reading sensitive fields (date_of_birth);
+      --passthrough allows POST /v1/passthrough (raw provider requests) and needs --sensitive.
   key list --platform ID [--json]
-      List a platform's keys: prefix, name, sensitive, created, last used, revoked.
+      List a platform's keys: prefix, name, sensitive, passthrough, created, last used, revoked.
   key revoke --platform ID --key KEY_ID_OR_PREFIX
       Revoke a key; requests using it fail from then on.
   seed --employees N [--seed S] [--platform ID] [--json]
@@ -159,24 +160,32 @@ async function keyCommand(args: string[], io: CliIo): Promise<number> {
       platform: { type: 'string' },
       name: { type: 'string' },
       sensitive: { type: 'boolean' },
+      passthrough: { type: 'boolean' },
       json: { type: 'boolean' },
     });
     const platformId = required(flags.platform, 'platform');
+    // Passthrough answers are raw provider data, sensitive fields included (docs/passthrough.md).
+    if (flags.passthrough && !flags.sensitive) {
+      throw new UsageError('--passthrough needs --sensitive: passthrough returns raw provider data');
+    }
     const { key, apiKey } = await withDatabase(io, async (db) => {
       await requirePlatform(db, platformId);
       return createApiKey(db.prisma, platformId, {
         name: flags.name ?? 'api key',
         sensitive: !!flags.sensitive,
+        passthrough: !!flags.passthrough,
       });
     });
     if (flags.json) {
       io.stdout(
-        `${JSON.stringify({ key_id: key.id, prefix: key.prefix, sensitive: key.sensitive, api_key: apiKey })}\n`,
+        `${JSON.stringify({ key_id: key.id, prefix: key.prefix, sensitive: key.sensitive, passthrough: key.passthrough, api_key: apiKey })}\n`,
       );
     } else {
-      io.stdout(
-        `Key ${key.id} (${key.prefix}, ${key.sensitive ? 'sensitive' : 'not sensitive'})\nAPI key: ${apiKey}\n`,
-      );
+      const permissions = [
+        key.sensitive ? 'sensitive' : 'not sensitive',
+        ...(key.passthrough ? ['passthrough'] : []),
+      ];
+      io.stdout(`Key ${key.id} (${key.prefix}, ${permissions.join(', ')})\nAPI key: ${apiKey}\n`);
       io.stderr('This key is shown only once: store it now. Only its hash is kept.\n');
     }
     return 0;
@@ -194,6 +203,7 @@ async function keyCommand(args: string[], io: CliIo): Promise<number> {
       prefix: key.prefix,
       name: key.name,
       sensitive: key.sensitive,
+      passthrough: key.passthrough,
       created_at: key.createdAt.toISOString(),
       last_used_at: key.lastUsedAt?.toISOString() ?? null,
       revoked_at: key.revokedAt?.toISOString() ?? null,
@@ -201,12 +211,13 @@ async function keyCommand(args: string[], io: CliIo): Promise<number> {
     if (flags.json) {
       io.stdout(`${JSON.stringify(listed)}\n`);
     } else {
-      const header = ['ID', 'PREFIX', 'NAME', 'SENSITIVE', 'CREATED', 'LAST USED', 'REVOKED'];
+      const header = ['ID', 'PREFIX', 'NAME', 'SENSITIVE', 'PASSTHROUGH', 'CREATED', 'LAST USED', 'REVOKED'];
       const rows = listed.map((key) => [
         key.id,
         key.prefix,
         key.name,
         key.sensitive ? 'yes' : 'no',
+        key.passthrough ? 'yes' : 'no',
         key.created_at,
         key.last_used_at ?? '-',
         key.revoked_at ?? '-',

@@ -124,29 +124,26 @@ export async function findConnectLink(pool: pg.Pool, linkToken: string): Promise
 }
 
 /**
- * Claims the link for the request about to store credentials. False when another request got
- * there first or it expired meanwhile: exactly one claim ever succeeds.
+ * Claims the link for the request about to store credentials. False when another request got there
+ * first or it expired meanwhile: exactly one claim ever succeeds (a concurrent claim waits on the row
+ * lock, then finds it used). Run in the same transaction as what the link produces: a failure or a
+ * crash before COMMIT leaves the link usable, so the admin can retry.
  */
-export async function claimConnectLink(pool: pg.Pool, linkId: string): Promise<boolean> {
-  const { rowCount } = await pool.query(
+export async function claimConnectLink(client: pg.PoolClient, linkId: string): Promise<boolean> {
+  const { rowCount } = await client.query(
     'UPDATE connect_links SET used_at = now() WHERE id = $1 AND used_at IS NULL AND expires_at > now()',
     [linkId],
   );
   return rowCount === 1;
 }
 
-/** Gives the link back when storing the credentials failed after the claim. */
-export async function releaseConnectLink(pool: pg.Pool, linkId: string): Promise<void> {
-  await pool.query('UPDATE connect_links SET used_at = NULL WHERE id = $1', [linkId]);
-}
-
 /** Records which account a "create" link produced. */
 export async function recordLinkedAccount(
-  pool: pg.Pool,
+  client: pg.PoolClient,
   linkId: string,
   linkedAccountId: string,
 ): Promise<void> {
-  await pool.query('UPDATE connect_links SET linked_account_id = $2 WHERE id = $1', [
+  await client.query('UPDATE connect_links SET linked_account_id = $2 WHERE id = $1', [
     linkId,
     linkedAccountId,
   ]);

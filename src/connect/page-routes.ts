@@ -2,27 +2,18 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createAccountWithCredentials, replaceCredentials } from '../accounts/linked-accounts.js';
+import { encryptedCredentialColumns } from '../accounts/linked-accounts.js';
+import { inTransaction } from '../db/transaction.js';
 import { AppError } from '../errors.js';
+import { insertLinkedAccount, replaceLinkedAccountCredentials } from '../platforms/platform-service.js';
 import type { AnyProviderDefinition } from '../providers/definition.js';
-import {
-  type CredentialsOf,
-  type ProviderDependencies,
-  type ProviderId,
-  providerDefinition,
-} from '../providers/registry.js';
+import { type ProviderDependencies, type ProviderId, providerDefinition } from '../providers/registry.js';
 import type { SyncProgress } from '../sync/engine.js';
 import { describeCertificate } from './certificate.js';
 import { blockingFailure, runConnectChecks } from './checks.js';
 import { issueCsrfToken, verifyCsrf } from './csrf.js';
 import { connectFormBodySchema, credentialsFromForm } from './form.js';
-import {
-  type ConnectLink,
-  claimConnectLink,
-  findConnectLink,
-  recordLinkedAccount,
-  releaseConnectLink,
-} from './links.js';
+import { type ConnectLink, claimConnectLink, findConnectLink, recordLinkedAccount } from './links.js';
 import { EventQueue, ndjsonStream } from './ndjson.js';
 import { connectPage, linkGonePage } from './page-html.js';
 import { issuePublicToken } from './public-tokens.js';
@@ -195,46 +186,42 @@ interface SavedConnection {
 }
 
 /**
- * Claims the link (atomically: a second tab or a replay loses), then stores the credentials: a
- * new linked account, or new credentials on the relinked one. If storing fails the claim is
- * released, so the admin can try again with the same link.
+ * Claims the link and stores what it produces in one transaction: a new linked account, the link's
+ * record of it and the public token, or new credentials on the relinked account. A second tab or a
+ * replay loses the claim; a failure or a killed process leaves nothing behind and the link usable.
  */
 async function saveConnection(
   app: FastifyInstance,
   link: ConnectLink,
   credentials: unknown,
 ): Promise<SavedConnection> {
-  const { pool } = app.db;
-  if (!(await claimConnectLink(pool, link.id))) {
-    throw new AppError('gone', 'This connect link has just been used or has expired; ask for a new one.');
-  }
-  try {
+  const credentialColumns = encryptedCredentialColumns(app.keyring, link.provider, credentials);
+  return inTransaction(app.db.pool, async (client) => {
+    if (!(await claimConnectLink(client, link.id))) {
+      throw new AppError('gone', 'This connect link has just been used or has expired; ask for a new one.');
+    }
     if (link.purpose === 'relink') {
       if (!link.linkedAccountId) throw new Error('relink link without an account');
-      await replaceCredentials(app.db, app.keyring, link.linkedAccountId, credentials);
+      await replaceLinkedAccountCredentials(client, link.linkedAccountId, credentialColumns);
       return { linkedAccountId: link.linkedAccountId, publicToken: null };
     }
-    const { account, accountToken } = await createAccountWithCredentials(app.db, app.keyring, {
+    const { accountId, accountToken } = await insertLinkedAccount(client, {
       platformId: link.platformId,
       endUserOriginId: link.endUserOriginId,
       organizationName: link.organizationName,
       endUserEmail: link.endUserEmail,
-      // The link's provider parsed these credentials (credentialsFromForm); storing parses them again.
-      provider: link.provider as ProviderId,
-      credentials: credentials as CredentialsOf<ProviderId>,
+      status: 'connected',
+      ...credentialColumns,
     });
-    await recordLinkedAccount(pool, link.id, account.id);
-    const publicToken = await issuePublicToken(pool, app.keyring, {
+    await recordLinkedAccount(client, link.id, accountId);
+    const publicToken = await issuePublicToken(client, app.keyring, {
       platformId: link.platformId,
-      linkedAccountId: account.id,
+      linkedAccountId: accountId,
       connectLinkId: link.id,
       accountToken,
     });
-    return { linkedAccountId: account.id, publicToken };
-  } catch (error) {
-    await releaseConnectLink(pool, link.id);
-    throw error;
-  }
+    return { linkedAccountId: accountId, publicToken };
+  });
 }
 
 type ConnectEvent =

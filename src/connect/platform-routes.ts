@@ -178,7 +178,7 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
         operationId: 'exchange_public_token',
         summary: 'Exchange a public token for the account token',
         description:
-          'Exchanges the one-time public_token that a finished connect flow hands out for the permanent account token of the new linked account. Works once, within 24 hours, and only with an API key of the platform that created the link; afterwards the gateway can no longer produce the account token, so store it. Needs only the API key.',
+          'Exchanges the public_token that a finished connect flow hands out for the permanent account token of the new linked account, within 24 hours, only with an API key of the platform that created the link. Retry-safe: repeating the exchange within 10 minutes (a timeout, a dropped connection) answers the same account token; after that it answers 410 and the gateway can no longer produce the account token, so store it. Needs only the API key.',
         tags: ['Linked accounts'],
         security: [{ apiKey: [] }],
         body: z
@@ -200,7 +200,9 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
             }),
           ...errors,
           404: errorResponseSchema.describe('No public token of yours has this value.'),
-          410: errorResponseSchema.describe('The public token was already exchanged, or expired.'),
+          410: errorResponseSchema.describe(
+            'The public token was exchanged more than 10 minutes ago, or expired.',
+          ),
         },
       },
     },
@@ -219,7 +221,7 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
       throw new AppError(
         'gone',
         result.outcome === 'already_exchanged'
-          ? 'This public token was already exchanged; each works once. Use the account token you received then.'
+          ? 'This public token was already exchanged more than 10 minutes ago; each works once. Use the account token you received then.'
           : 'This public token has expired: it must be exchanged within 24 hours of the connection.',
       );
     },
@@ -233,7 +235,7 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
         operationId: 'claim_account_token',
         summary: 'Claim the account token of a new linked account',
         description:
-          'For magic links sent to the admin (no front end of yours receives the public token): once the account appears in GET /v1/linked-accounts, claim its account token here, once, with your API key. Answers 410 when the token was already claimed or exchanged (store it: the gateway cannot produce it again) and 404 for an account of another platform or one not created through a link.',
+          'For magic links sent to the admin (no front end of yours receives the public token): once the account appears in GET /v1/linked-accounts, claim its account token here with your API key. Retry-safe for 10 minutes like the exchange; answers 410 when the token was claimed or exchanged longer ago (store it: the gateway cannot produce it again) and 404 for an account of another platform or one not created through a link.',
         tags: ['Linked accounts'],
         security: [{ apiKey: [] }],
         params: z.object({ id: idInput.describe('The linked account id from GET /v1/linked-accounts.') }),
@@ -244,7 +246,7 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
           }),
           ...errors,
           404: errorResponseSchema.describe('No account of yours created through a link has this id.'),
-          410: errorResponseSchema.describe('The account token was already handed over.'),
+          410: errorResponseSchema.describe('The account token was handed over more than 10 minutes ago.'),
         },
       },
     },

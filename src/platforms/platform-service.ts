@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import {
   ACCOUNT_TOKEN_PREFIX,
   API_KEY_PREFIX,
@@ -22,7 +23,7 @@ export async function createPlatform(
 export async function createApiKey(
   prisma: PrismaClient,
   platformId: string,
-  options: { name: string; sensitive: boolean },
+  options: { name: string; sensitive: boolean; passthrough?: boolean },
 ): Promise<{ key: ApiKey; apiKey: string }> {
   const apiKey = generateSecret(API_KEY_PREFIX);
   const key = await prisma.apiKey.create({
@@ -33,6 +34,7 @@ export async function createApiKey(
       prefix: visiblePrefix(apiKey),
       keyHash: hashSecret(apiKey),
       sensitive: options.sensitive,
+      passthrough: options.passthrough ?? false,
     },
   });
   return { key, apiKey };
@@ -89,4 +91,50 @@ export async function createLinkedAccount(
     },
   });
   return { account, accountToken };
+}
+
+/**
+ * The same account as createLinkedAccount, written on a pg connection: for the connect flow, which
+ * creates it in one transaction with the link's claim and the public token (no half-created account
+ * survives a crash between them).
+ */
+export async function insertLinkedAccount(
+  client: pg.PoolClient,
+  input: NewLinkedAccount,
+): Promise<{ accountId: string; accountToken: string }> {
+  const accountToken = generateSecret(ACCOUNT_TOKEN_PREFIX);
+  const accountId = randomUUID();
+  await client.query(
+    `INSERT INTO linked_accounts (id, platform_id, end_user_origin_id, organization_name, end_user_email,
+       provider, status, status_reason, credentials_encrypted, credentials_expire_at, account_token_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [
+      accountId,
+      input.platformId,
+      input.endUserOriginId,
+      input.organizationName,
+      input.endUserEmail ?? null,
+      input.provider,
+      input.status ?? 'pending',
+      input.statusReason ?? null,
+      input.credentialsEncrypted ? Buffer.from(input.credentialsEncrypted) : null,
+      input.credentialsExpireAt ?? null,
+      hashSecret(accountToken),
+    ],
+  );
+  return { accountId, accountToken };
+}
+
+/** Relink: new credentials for an existing account, which is connected again (same id and token). */
+export async function replaceLinkedAccountCredentials(
+  client: pg.Pool | pg.PoolClient,
+  linkedAccountId: string,
+  credentials: { credentialsEncrypted: Uint8Array; credentialsExpireAt: Date | null },
+): Promise<void> {
+  await client.query(
+    `UPDATE linked_accounts SET credentials_encrypted = $2, credentials_expire_at = $3,
+       status = 'connected', status_reason = NULL, updated_at = now()
+     WHERE id = $1`,
+    [linkedAccountId, Buffer.from(credentials.credentialsEncrypted), credentials.credentialsExpireAt],
+  );
 }

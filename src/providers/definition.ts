@@ -31,6 +31,11 @@ export interface ProviderDefinition<Credentials = unknown, Dependencies = unknow
   readonly blockingChecks: ReadonlySet<string>;
   /** Which unified fields this provider fills, per model; a model it cannot serve is absent. */
   readonly supportedFields: SupportedFields;
+  /**
+   * The provider's APIs a POST /v1/passthrough call may name as `target` (the first is the
+   * default), e.g. Dynamics' "dataverse" and "fno". Absent: the provider has no passthrough.
+   */
+  readonly passthroughTargets?: readonly [string, ...string[]];
   /** Raw fields (in remote_data) carrying sensitive data, per model: cut unless the key may read them. */
   readonly sensitiveRemoteFields: Partial<Record<ModelName, readonly string[]>>;
 
@@ -81,9 +86,10 @@ export interface DependencyContext<Settings> {
   /**
    * "sync": the worker's pools, sized for throughput. "connect": the connect page's own small pool
    * with short retries, so an admin testing settings never waits behind a large sync (and a slow
-   * tenant cannot starve syncs).
+   * tenant cannot starve syncs). "passthrough": POST /v1/passthrough's own pool, with
+   * PASSTHROUGH_TIMEOUT_SECONDS as its timeouts and a short retry budget (the caller is waiting).
    */
-  purpose: 'sync' | 'connect';
+  purpose: 'sync' | 'connect' | 'passthrough';
   /** Extra PEM CA certificate(s) to trust, beside the provider's own settings (the sandbox's). */
   caCertPem?: string;
   log?: { warn(object: object, message: string): void };

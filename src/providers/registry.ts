@@ -98,6 +98,14 @@ export const EXPIRING_CREDENTIALS: Record<string, { name: string; advice: string
   Object.entries(PROVIDERS).map(([id, definition]) => [id, definition.expiringCredentials]),
 );
 
+/**
+ * Every provider's passthrough targets (its APIs), for the request schema of POST /v1/passthrough;
+ * each provider refuses, naming `target`, a target that is not its own.
+ */
+export const PASSTHROUGH_TARGETS = [
+  ...new Set(Object.values(PROVIDERS).flatMap((definition) => definition.passthroughTargets ?? [])),
+] as [string, ...string[]];
+
 export class UnsyncableAccountError extends Error {}
 
 /** A live connection for a linked account, from its decrypted credentials. */

@@ -118,9 +118,79 @@ export interface SyncPlan {
   derivations: Derivation[];
 }
 
+/**
+ * Passthrough (POST /v1/passthrough, docs/passthrough.md): one request the platform composes, sent
+ * by the provider with the account's own credentials to the account's own API, answered as-is.
+ * The gateway has already checked what is provider-neutral before a provider sees the request: the
+ * caller's permissions, the path's shape (relative, no dot segments, no encoded slash, dot or
+ * backslash), the headers (no credentials, no hop-by-hop headers) and the body's size. The provider
+ * picks its API root and credentials, may refuse more (throw PassthroughError 'refused'), and must
+ * keep to the limits it is handed: confined to the root (src/providers/passthrough-http.ts does it),
+ * no redirect followed, at most `maxResponseBytes` read, abandoned when `signal` fires.
+ */
+export type PassthroughMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export interface PassthroughRequest {
+  method: PassthroughMethod;
+  /** Relative to the API root the provider chooses, e.g. "cdm_workers(…)"; never absolute. */
+  path: string;
+  /** Query parameters by name, not yet encoded. */
+  query: Readonly<Record<string, string>>;
+  /** The caller's headers, lower-case names. Never Authorization: the provider adds its own. */
+  headers: Readonly<Record<string, string>>;
+  /** The JSON value to send as the body (serialized as JSON), or undefined for none. */
+  body: unknown;
+  /**
+   * Which of the provider's APIs, when it has several (Dynamics: "dataverse", the default, or
+   * "fno"). A provider with one API refuses any value it does not know.
+   */
+  target: string | undefined;
+  /** Fires when the gateway's time limit is reached: abandon the request. */
+  signal: AbortSignal;
+  /** Read at most this many body bytes; a larger answer is PassthroughError 'response_too_large'. */
+  maxResponseBytes: number;
+}
+
+export interface PassthroughResponse {
+  status: number;
+  /** The provider's headers, lower-case, without hop-by-hop headers and cookies. */
+  headers: Record<string, string>;
+  /** The parsed JSON when the provider answered JSON, the text when it answered text, else base64. */
+  body: unknown;
+  bodyEncoding: 'json' | 'text' | 'base64' | 'empty';
+}
+
+export type PassthroughFailure =
+  /** The request is not allowed for this provider or account (field names what). */
+  | 'refused'
+  /** The provider did not answer in time (or `signal` fired). */
+  | 'timeout'
+  /** The answer's body is larger than `maxResponseBytes`. */
+  | 'response_too_large'
+  /** No token for the account's credentials, or the provider could not be reached. */
+  | 'unreachable';
+
+export class PassthroughError extends Error {
+  constructor(
+    readonly failure: PassthroughFailure,
+    message: string,
+    /** The request field at fault, for 'refused' (e.g. "target", "headers.callerobjectid"). */
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'PassthroughError';
+  }
+}
+
 /** A provider bound to one linked account's connection. */
 export interface ProviderConnection {
   plan(): Promise<SyncPlan>;
   check(): AsyncGenerator<CheckResult>;
+  /**
+   * Passthrough to the account's provider API; a provider without it is refused (409). The gateway
+   * keeps a connection for further calls while the account's credentials are unchanged, and may
+   * call close() while one is still in flight: passthrough must not depend on what close() frees.
+   */
+  passthrough?(request: PassthroughRequest): Promise<PassthroughResponse>;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
+import { inTransaction } from '../db/transaction.js';
 import {
   CursorExpiredError,
   type ProviderConnection,
@@ -117,21 +118,6 @@ interface RunState {
   options: RunSyncOptions;
   stats: Partial<Record<ModelName, ModelStats>>;
   scope: { full: boolean; changedSources: Set<string>; changedRecords: Map<ModelName, string[]> };
-}
-
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 export class SyncEngine {

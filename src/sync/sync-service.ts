@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import { refreshExpiryStatus, sweepExpiringAccounts } from '../accounts/expiry.js';
+import { erasePublicTokenSecrets } from '../connect/public-tokens.js';
 import type { Keyring } from '../crypto/credentials.js';
 import type { Database } from '../db/database.js';
 import { startQueueInTurn } from '../db/job-queues.js';
@@ -410,6 +411,8 @@ export class SyncService {
     for (const row of rows) await this.requestSync(row.id, row.full_due ? 'full' : 'incremental', 'schedule');
     // Accounts whose syncs keep succeeding still need to hear that their secret is about to expire.
     await sweepExpiringAccounts(pool);
+    // Account tokens handed over more than the retry window ago become unrecoverable.
+    await erasePublicTokenSecrets(pool);
     return rows.length;
   }
 }

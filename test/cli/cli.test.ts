@@ -99,6 +99,34 @@ describe('hris CLI', () => {
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('key create --passthrough needs --sensitive, and key list shows the permission', async () => {
+    const created = JSON.parse((await run('platform', 'create', '--name', 'Raw Inc', '--json')).stdout);
+    const alone = await run('key', 'create', '--platform', created.platform_id, '--passthrough');
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/--passthrough needs --sensitive/);
+    const both = await run(
+      'key',
+      'create',
+      '--platform',
+      created.platform_id,
+      '--passthrough',
+      '--sensitive',
+      '--json',
+    );
+    expect(both.code).toBe(0);
+    const key = JSON.parse(both.stdout) as { key_id: string; passthrough: boolean; sensitive: boolean };
+    expect(key).toMatchObject({ passthrough: true, sensitive: true });
+    const listed = JSON.parse(
+      (await run('key', 'list', '--platform', created.platform_id, '--json')).stdout,
+    ) as { id: string; passthrough: boolean }[];
+    expect(listed.map((entry) => [entry.id === key.key_id, entry.passthrough])).toEqual([
+      [false, false],
+      [true, true],
+    ]);
+    const table = await run('key', 'list', '--platform', created.platform_id);
+    expect(table.stdout).toContain('PASSTHROUGH');
+  });
+
   it('unknown commands, flags and missing values exit 2 with usage on stderr', async () => {
     for (const argv of [
       ['frobnicate'],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/auth/secrets.js';
+import { erasePublicTokenSecrets, HANDOVER_RETRY_MINUTES } from '../../src/connect/public-tokens.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { createTestTenant } from '../helpers/fixtures.js';
 import { startFileSandbox } from '../helpers/sandbox.js';
@@ -234,16 +235,33 @@ describe('connecting, the public token and relinking', () => {
       account_token: expect.stringMatching(/^hat_/),
       linked_account_id: accountId,
     });
-    const twice = await app.inject({
-      method: 'POST',
-      url: '/v1/account-token',
-      headers: auth,
-      payload: { public_token: linked.public_token },
-    });
+    // A retry within the handover window (the first answer was lost) gets the same token; once the
+    // window has passed and the sweep has run, the database can no longer produce it.
+    const exchangeAgain = () =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/account-token',
+        headers: auth,
+        payload: { public_token: linked.public_token },
+      });
+    const retried = await exchangeAgain();
+    expect(retried.statusCode).toBe(200);
+    expect(retried.json().account_token).toBe(accountToken);
+    expect(await erasePublicTokenSecrets(db.pool)).toBe(0);
+    await db.pool.query(
+      `UPDATE connect_public_tokens SET exchanged_at = now() - make_interval(mins => $1 + 1)
+       WHERE linked_account_id = $2`,
+      [HANDOVER_RETRY_MINUTES, accountId],
+    );
+    expect(await erasePublicTokenSecrets(db.pool)).toBe(1);
+    const twice = await exchangeAgain();
     expect(twice.statusCode).toBe(410);
     seen.push(twice.payload);
-    const { rows } = await db.pool.query('SELECT account_token_encrypted FROM connect_public_tokens');
-    expect(rows.every((row) => row.account_token_encrypted === null)).toBe(true);
+    const { rows } = await db.pool.query(
+      'SELECT account_token_encrypted FROM connect_public_tokens WHERE linked_account_id = $1',
+      [accountId],
+    );
+    expect(rows.map((row) => row.account_token_encrypted)).toEqual([null]);
 
     const employees = await app.inject({
       method: 'GET',
@@ -260,7 +278,7 @@ describe('connecting, the public token and relinking', () => {
     );
   });
 
-  it('lets a platform without a front end claim the new account token once, by account id', async () => {
+  it('lets a platform without a front end claim the new account token by account id, retry-safe for a short window, then never again', async () => {
     const { body } = await createLink(app, platform.apiKey, { end_user_origin_id: 'employer-claim' });
     const response = await postAs(body.link_token, 'connect', sandboxForm(tenant));
     const linked = events(response.payload)[0] as unknown as { linked_account_id: string };
@@ -277,6 +295,13 @@ describe('connecting, the public token and relinking', () => {
       account_token: expect.stringMatching(/^hat_/),
       linked_account_id: linked.linked_account_id,
     });
+    const retried = await app.inject({ method: 'POST', url, headers: auth });
+    expect(retried.json().account_token).toBe(claimed.json().account_token);
+    await db.pool.query(
+      `UPDATE connect_public_tokens SET exchanged_at = now() - make_interval(mins => $1 + 1)
+       WHERE linked_account_id = $2`,
+      [HANDOVER_RETRY_MINUTES, linked.linked_account_id],
+    );
     const twice = await app.inject({ method: 'POST', url, headers: auth });
     expect(twice.statusCode).toBe(410);
     const details = await app.inject({

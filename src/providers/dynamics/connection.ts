@@ -4,7 +4,15 @@ import { MODEL_NAMES, type ModelName } from '../../unified/models.js';
 import { recordId } from '../../unified/record-id.js';
 import { Semaphore } from '../../util/semaphore.js';
 import { EXPIRY_WARNING_DAYS } from '../definition.js';
-import type { CheckResult, ModelAvailability, ProviderConnection, SourceStream, SyncPlan } from '../types.js';
+import type {
+  CheckResult,
+  ModelAvailability,
+  PassthroughRequest,
+  PassthroughResponse,
+  ProviderConnection,
+  SourceStream,
+  SyncPlan,
+} from '../types.js';
 import { DynamicsTokenSource } from './auth.js';
 import { credentialsExpireAt, type DynamicsCredentials } from './credentials.js';
 import { DATAVERSE_MODEL_TABLES, DATAVERSE_TABLES } from './dataverse/catalog.js';
@@ -29,6 +37,7 @@ import { FnoHttp } from './fno/fno-http.js';
 import { findEntitySet, parseFnoMetadata } from './fno/metadata.js';
 import { type FallbackRequest, planFnoFallback } from './fno/plan.js';
 import { ODataClient, ODataError } from './odata-client.js';
+import { dynamicsPassthrough } from './passthrough.js';
 
 /** Shared, process-wide plumbing handed to every Dynamics connection. */
 export interface DynamicsDependencies {
@@ -484,6 +493,19 @@ export class DynamicsConnection implements ProviderConnection {
           : {}),
       };
     }
+  }
+
+  /** One request to this account's Dataverse or F&O API (passthrough.ts, docs/passthrough.md). */
+  passthrough(request: PassthroughRequest): Promise<PassthroughResponse> {
+    return dynamicsPassthrough(
+      {
+        dataverseUrl: this.credentials.dataverseUrl,
+        fnoUrl: this.credentials.fnoUrl,
+        tokens: this.tokens,
+        dispatcher: this.deps.dispatcher,
+      },
+      request,
+    );
   }
 
   async close(): Promise<void> {

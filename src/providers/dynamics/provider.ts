@@ -5,6 +5,7 @@ import { DynamicsConnection, type DynamicsDependencies } from './connection.js';
 import { credentialsExpireAt, type DynamicsCredentials, dynamicsCredentialsSchema } from './credentials.js';
 import { diagnose } from './diagnose.js';
 import { createDynamicsHttp, createMsalNetworkClient } from './http-client.js';
+import { DYNAMICS_PASSTHROUGH_TARGETS } from './passthrough.js';
 import { dynamicsSensitiveColumns } from './sensitive-columns.js';
 import { type DynamicsSettings, dynamicsSettingsSchema } from './settings.js';
 import { DYNAMICS_SUPPORTED_FIELDS } from './supported-fields.js';
@@ -24,6 +25,7 @@ export const dynamicsProvider: ProviderDefinition<
   blockingChecks: new Set(['token', 'whoami']),
   supportedFields: DYNAMICS_SUPPORTED_FIELDS,
   sensitiveRemoteFields: dynamicsSensitiveColumns(),
+  passthroughTargets: DYNAMICS_PASSTHROUGH_TARGETS,
   credentialsFromForm: dynamicsCredentialsFromForm,
   credentialsExpireAt,
   expiringCredentials: {
@@ -41,29 +43,30 @@ export const dynamicsProvider: ProviderDefinition<
     const trusted =
       caCertPem ??
       (settings.DYNAMICS_CA_FILE ? await readFile(settings.DYNAMICS_CA_FILE, 'utf8') : undefined);
-    const forConnect = purpose === 'connect';
-    const dispatcher = createDynamicsHttp({
-      ...(trusted ? { caCertPem: trusted } : {}),
-      connections: forConnect ? 8 : settings.DATAVERSE_CONCURRENCY,
-      ...(forConnect ? { timeoutMs: 30_000 } : {}),
-    });
-    const dependencies: DynamicsDependencies = forConnect
-      ? {
-          dispatcher,
-          networkClient: createMsalNetworkClient(dispatcher),
-          concurrency: 4,
-          pageSize: 1,
-          // The admin is waiting: fail fast and say why rather than retry for minutes.
-          retryBudgetMs: 10_000,
-        }
-      : {
-          dispatcher,
-          networkClient: createMsalNetworkClient(dispatcher),
-          concurrency: settings.DATAVERSE_CONCURRENCY,
-          pageSize: settings.DATAVERSE_PAGE_SIZE,
-          retryBudgetMs: config.SYNC_RETRY_BUDGET_SECONDS * 1000,
-          ...(log ? { onRetry: (event) => log.warn(event, 'retrying a Dynamics request') } : {}),
-        };
+    const ca = trusted ? { caCertPem: trusted } : {};
+    if (purpose === 'sync') {
+      const dispatcher = createDynamicsHttp({ ...ca, connections: settings.DATAVERSE_CONCURRENCY });
+      const dependencies: DynamicsDependencies = {
+        dispatcher,
+        networkClient: createMsalNetworkClient(dispatcher),
+        concurrency: settings.DATAVERSE_CONCURRENCY,
+        pageSize: settings.DATAVERSE_PAGE_SIZE,
+        retryBudgetMs: config.SYNC_RETRY_BUDGET_SECONDS * 1000,
+        ...(log ? { onRetry: (event) => log.warn(event, 'retrying a Dynamics request') } : {}),
+      };
+      return { dependencies, close: () => dispatcher.close() };
+    }
+    // The connect page and passthrough: someone is waiting, so fail fast and say why rather than
+    // retry for minutes; passthrough's own time limit bounds its requests.
+    const timeoutMs = purpose === 'passthrough' ? config.PASSTHROUGH_TIMEOUT_SECONDS * 1000 : 30_000;
+    const dispatcher = createDynamicsHttp({ ...ca, connections: 8, timeoutMs });
+    const dependencies: DynamicsDependencies = {
+      dispatcher,
+      networkClient: createMsalNetworkClient(dispatcher),
+      concurrency: 4,
+      pageSize: 1,
+      retryBudgetMs: Math.min(timeoutMs, 10_000),
+    };
     return { dependencies, close: () => dispatcher.close() };
   },
 
