@@ -1,12 +1,21 @@
 import type { Dispatcher } from 'undici';
 import { MODEL_NAMES, type ModelName } from '../../unified/models.js';
 import { recordId } from '../../unified/record-id.js';
-import type { CheckResult, ModelAvailability, ProviderConnection, SourceStream, SyncPlan } from '../types.js';
+import type {
+  CheckResult,
+  ModelAvailability,
+  PassthroughRequest,
+  PassthroughResponse,
+  ProviderConnection,
+  SourceStream,
+  SyncPlan,
+} from '../types.js';
 import { BAMBOOHR_GAPS, BAMBOOHR_UNAVAILABLE } from './catalog.js';
 import { BambooClient, BambooHttpError } from './client.js';
 import type { BambooCredentials } from './credentials.js';
 import { diagnoseBamboo } from './diagnose.js';
 import type { BambooMapContext } from './mappers.js';
+import { bambooPassthrough } from './passthrough.js';
 import {
   benefitEnrollmentsStream,
   benefitPlansStream,
@@ -208,6 +217,11 @@ export class BambooConnection implements ProviderConnection {
     } catch (error) {
       yield failure('benefits', 'Dependents and benefits', error);
     }
+  }
+
+  /** One request to this account's BambooHR API (passthrough.ts, docs/passthrough.md). */
+  passthrough(request: PassthroughRequest): Promise<PassthroughResponse> {
+    return bambooPassthrough(this.credentials, this.deps.dispatcher, request);
   }
 
   async close(): Promise<void> {}

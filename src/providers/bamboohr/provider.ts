@@ -6,6 +6,7 @@ import { bambooConnectForm, bambooCredentialsFromForm } from './connect-form.js'
 import { BambooConnection, type BambooDependencies } from './connection.js';
 import { type BambooCredentials, bambooCredentialsSchema } from './credentials.js';
 import { diagnoseBamboo } from './diagnose.js';
+import { BAMBOOHR_PASSTHROUGH_TARGETS } from './passthrough.js';
 import { type BambooSettings, bambooSettingsSchema } from './settings.js';
 
 /** BambooHR: one company per account, read through its REST API with an API key (docs/bamboohr.md). */
@@ -19,6 +20,7 @@ export const bambooProvider: ProviderDefinition<BambooCredentials, BambooDepende
   blockingChecks: new Set(['api-key']),
   supportedFields: BAMBOOHR_SUPPORTED_FIELDS,
   sensitiveRemoteFields: BAMBOOHR_SENSITIVE_REMOTE_FIELDS,
+  passthroughTargets: BAMBOOHR_PASSTHROUGH_TARGETS,
   credentialsFromForm: bambooCredentialsFromForm,
   // BambooHR API keys do not expire; they are revoked.
   credentialsExpireAt: () => null,
@@ -33,20 +35,27 @@ export const bambooProvider: ProviderDefinition<BambooCredentials, BambooDepende
     const trusted =
       caCertPem ??
       (settings.BAMBOOHR_CA_FILE ? await readFile(settings.BAMBOOHR_CA_FILE, 'utf8') : undefined);
-    const forConnect = purpose === 'connect';
-    // An undici pool with an optional extra CA: the same helper the Dynamics provider uses.
-    const dispatcher = createDynamicsHttp({
-      ...(trusted ? { caCertPem: trusted } : {}),
-      connections: forConnect ? 4 : settings.BAMBOOHR_CONCURRENCY * 4,
-      ...(forConnect ? { timeoutMs: 30_000 } : {}),
-    });
+    const ca = trusted ? { caCertPem: trusted } : {};
+    if (purpose === 'sync') {
+      // An undici pool with an optional extra CA: the same helper the Dynamics provider uses.
+      const dispatcher = createDynamicsHttp({ ...ca, connections: settings.BAMBOOHR_CONCURRENCY * 2 });
+      const dependencies: BambooDependencies = {
+        dispatcher,
+        concurrency: settings.BAMBOOHR_CONCURRENCY,
+        pageSize: 1000,
+        retryBudgetMs: config.SYNC_RETRY_BUDGET_SECONDS * 1000,
+        ...(log ? { onRetry: (event) => log.warn(event, 'retrying a BambooHR request') } : {}),
+      };
+      return { dependencies, close: () => dispatcher.close() };
+    }
+    // The connect page and passthrough: someone is waiting, so fail fast and say why.
+    const timeoutMs = purpose === 'passthrough' ? config.PASSTHROUGH_TIMEOUT_SECONDS * 1000 : 30_000;
+    const dispatcher = createDynamicsHttp({ ...ca, connections: 4, timeoutMs });
     const dependencies: BambooDependencies = {
       dispatcher,
-      concurrency: forConnect ? 2 : settings.BAMBOOHR_CONCURRENCY,
+      concurrency: 2,
       pageSize: 1000,
-      // The admin is waiting on the connect page: fail fast and say why.
-      retryBudgetMs: forConnect ? 10_000 : config.SYNC_RETRY_BUDGET_SECONDS * 1000,
-      ...(log && !forConnect ? { onRetry: (event) => log.warn(event, 'retrying a BambooHR request') } : {}),
+      retryBudgetMs: Math.min(timeoutMs, 10_000),
     };
     return { dependencies, close: () => dispatcher.close() };
   },
