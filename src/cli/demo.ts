@@ -28,14 +28,15 @@ export interface DemoIo {
 }
 
 export const DEMO_USAGE = `Usage: hris demo [--workers N] [--port P] [--sandbox-port P] [--seed S] [--json]
-                 [--tenant-shape hr-dataverse|virtual-tables|fno-only]
+                 [--tenant-shape hr-dataverse|virtual-tables|fno-only] [--provider dynamics365|bamboohr]
 
 Starts a sandbox Dynamics 365 tenant (N workers, default 1000), the gateway (port P, default PORT or
 3000), a platform with an API key and a linked account connected to the sandbox; runs the first sync,
 prints how to call the API and register a webhook endpoint (--json: one line with base_url, api_key,
 account_token, linked_account_id, sandbox_url) and keeps syncing changes made in the sandbox, and
 delivering their webhooks, until stopped. --tenant-shape picks what the sandbox's Dataverse serves
-(native HR tables, plus the payroll virtual table, or nothing: F&O only).
+(native HR tables, plus the payroll virtual table, or nothing: F&O only). --provider bamboohr links
+the sandbox's BambooHR company (the same generated people) instead of the Dynamics tenant.
 `;
 
 function bar(progress: SyncProgress, width = 24): string {
@@ -53,12 +54,17 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
       seed: { type: 'string', default: '42' },
       json: { type: 'boolean', default: false },
       'tenant-shape': { type: 'string', default: 'hr-dataverse' },
+      provider: { type: 'string', default: 'dynamics365' },
     },
     strict: true,
   });
   const workers = Number(values.workers);
   const shape = TENANT_SHAPES.find((candidate) => candidate === values['tenant-shape']);
   if (!shape) throw new Error(`--tenant-shape must be one of ${TENANT_SHAPES.join(', ')}`);
+  const provider = values.provider;
+  if (provider !== 'dynamics365' && provider !== 'bamboohr') {
+    throw new Error('--provider must be dynamics365 or bamboohr');
+  }
   if (!Number.isInteger(workers) || workers < 10 || workers > 200_000) {
     throw new Error('--workers must be an integer from 10 to 200000');
   }
@@ -80,6 +86,7 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
     port: Number(values['sandbox-port']),
     dataDir: sandboxDir,
     tenantShape: shape,
+    provider,
   });
   const db = await openDatabase(config, (message) => say(`[database] ${message}`));
   const quiet = {
@@ -98,24 +105,42 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
     const { platform } = await createPlatform(db.prisma, 'Demo benefits platform');
     const { apiKey } = await createApiKey(db.prisma, platform.id, { name: 'demo', sensitive: true });
     const tenant = sandbox.defaultTenant;
-    const { account, accountToken } = await createAccountWithCredentials(db, services.keyring, {
-      provider: 'dynamics365',
-      platformId: platform.id,
-      endUserOriginId: 'demo-employer',
-      organizationName: 'Contoso (sandbox)',
-      credentials: {
-        tenantId: tenant.tenantId,
-        clientId: tenant.clientId,
-        authorityHost: tenant.authorityHost,
-        dataverseUrl: tenant.dataverseUrl,
-        fnoUrl: tenant.fnoUrl,
-        auth: {
-          type: 'secret',
-          clientSecret: tenant.clientSecret,
-          expiresAt: tenant.clientSecretExpiresAt.toISOString(),
-        },
-      },
-    });
+    const bamboo = sandbox.bamboohr;
+    const { account, accountToken } =
+      provider === 'bamboohr' && bamboo
+        ? await createAccountWithCredentials(db, services.keyring, {
+            provider: 'bamboohr',
+            platformId: platform.id,
+            endUserOriginId: 'demo-employer',
+            organizationName: 'Acme (BambooHR sandbox)',
+            credentials: {
+              companyDomain: bamboo.companyDomain,
+              apiKey: bamboo.apiKey,
+              apiRoot: bamboo.apiBaseUrl,
+            },
+          })
+        : await createAccountWithCredentials(db, services.keyring, {
+            provider: 'dynamics365',
+            platformId: platform.id,
+            endUserOriginId: 'demo-employer',
+            organizationName: 'Contoso (sandbox)',
+            credentials: {
+              tenantId: tenant.tenantId,
+              clientId: tenant.clientId,
+              authorityHost: tenant.authorityHost,
+              dataverseUrl: tenant.dataverseUrl,
+              fnoUrl: tenant.fnoUrl,
+              auth: {
+                type: 'secret',
+                clientSecret: tenant.clientSecret,
+                expiresAt: tenant.clientSecretExpiresAt.toISOString(),
+              },
+            },
+          });
+    const changeSome =
+      provider === 'bamboohr'
+        ? `  curl -sk -X POST ${sandbox.baseUrl}/_sandbox/bamboohr/employees/update -H 'content-type: application/json' -d '{"count":5}'`
+        : `  curl -sk -X POST ${sandbox.baseUrl}/_sandbox/tenants/${tenant.name}/records/update -H 'content-type: application/json' -d '{"table":"cdm_workers","count":5}'`;
 
     say('First sync:');
     const bars = new Map<string, SyncProgress>();
@@ -162,7 +187,7 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
           `  curl -s '${baseUrl}/v1/employees?page_size=5' -H 'Authorization: Bearer ${apiKey}' -H 'X-Account-Token: ${accountToken}'`,
           '',
           'Change 5 workers in the sandbox, then watch them arrive (every SYNC_INTERVAL_MINUTES, or now with POST /v1/sync):',
-          `  curl -sk -X POST ${sandbox.baseUrl}/_sandbox/tenants/${tenant.name}/records/update -H 'content-type: application/json' -d '{"table":"cdm_workers","count":5}'`,
+          changeSome,
           '',
           'Get those changes pushed to you instead: register a webhook endpoint (the response has its signing secret;',
           'a receiver that verifies signatures is in docs/webhooks.md), then send it a test event:',

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Keyring } from '../crypto/credentials.js';
 import type { Database } from '../db/database.js';
 import type { ModelName } from '../unified/models.js';
+import { bambooProvider } from './bamboohr/provider.js';
 import type { AnyProviderDefinition, DependencyContext, ProviderDefinition } from './definition.js';
 import { dynamicsProvider } from './dynamics/provider.js';
 import type { ProviderConnection } from './types.js';
@@ -13,6 +14,7 @@ import type { ProviderConnection } from './types.js';
  */
 const DEFINITIONS = {
   dynamics365: dynamicsProvider,
+  bamboohr: bambooProvider,
 } as const satisfies Record<string, AnyProviderDefinition>;
 
 export type ProviderId = keyof typeof DEFINITIONS;

@@ -2,10 +2,11 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { isEntryModule } from '../util/entry-module.js';
 import { type Sandbox, startSandbox } from './index.js';
-import { TENANT_SHAPES } from './options.js';
+import { SANDBOX_PROVIDERS, TENANT_SHAPES } from './options.js';
 
 /**
- * `hris sandbox` / `npm run sandbox -- --workers 5000 --seed 42 [--tenant-shape hr-dataverse|virtual-tables|fno-only]`: starts the sandbox and prints what the
+ * `hris sandbox` / `npm run sandbox -- --workers 5000 --seed 42 [--tenant-shape hr-dataverse|virtual-tables|fno-only]
+ * [--provider dynamics365|bamboohr|all]`: starts the sandbox and prints what the
  * connect page needs. Also runnable directly: `tsx src/sandbox/cli.ts --workers 100`.
  */
 const cliSchema = z.object({
@@ -18,7 +19,39 @@ const cliSchema = z.object({
   key: z.string().optional(),
   'data-dir': z.string().default('.data/sandbox'),
   'tenant-shape': z.enum(TENANT_SHAPES).default('hr-dataverse'),
+  provider: z.enum(SANDBOX_PROVIDERS).default('dynamics365'),
 });
+
+/** What to paste into the connect page for the BambooHR company. */
+export interface BambooFacts {
+  companyDomain: string;
+  apiKey: string;
+  apiBaseUrl: string;
+  caCertPath: string;
+  employees: number;
+}
+
+export function bambooFacts(sandbox: Sandbox): BambooFacts | undefined {
+  const bamboo = sandbox.bamboohr;
+  if (!bamboo) return undefined;
+  return {
+    companyDomain: bamboo.companyDomain,
+    apiKey: bamboo.apiKey,
+    apiBaseUrl: bamboo.apiBaseUrl,
+    caCertPath: sandbox.caCertPath,
+    employees: bamboo.truth.employees.size,
+  };
+}
+
+export function formatBambooFacts(facts: BambooFacts): string {
+  return [
+    `BambooHR sandbox: ${facts.employees} employees`,
+    `  Company domain  ${facts.companyDomain}`,
+    `  API key         ${facts.apiKey}`,
+    `  API base URL    ${facts.apiBaseUrl}  (instead of https://api.bamboohr.com/api/gateway.php)`,
+    `  Trust this CA   NODE_EXTRA_CA_CERTS=${facts.caCertPath}`,
+  ].join('\n');
+}
 
 export interface SandboxFacts {
   tenantId: string;
@@ -96,6 +129,7 @@ export async function runSandboxCommand(argv: string[]): Promise<void> {
       key: { type: 'string' },
       'data-dir': { type: 'string' },
       'tenant-shape': { type: 'string' },
+      provider: { type: 'string' },
     },
     strict: true,
   });
@@ -112,9 +146,27 @@ export async function runSandboxCommand(argv: string[]): Promise<void> {
     certPath: options.cert,
     keyPath: options.key,
     tenantShape: options['tenant-shape'],
+    provider: options.provider,
   });
   const facts = sandboxFacts(sandbox);
-  process.stdout.write(`${options.json ? JSON.stringify(facts) : formatFacts(facts)}\n`);
+  const bamboo = bambooFacts(sandbox);
+  if (options.json) {
+    const printed =
+      options.provider === 'bamboohr' ? bamboo : { ...facts, ...(bamboo ? { bamboohr: bamboo } : {}) };
+    process.stdout.write(`${JSON.stringify(printed)}\n`);
+  } else {
+    const sections = [
+      ...(options.provider === 'bamboohr' ? [] : [formatFacts(facts)]),
+      // formatFacts ends with the Ctrl+C hint; alone, the BambooHR facts need it too.
+      ...(bamboo
+        ? [
+            formatBambooFacts(bamboo),
+            ...(options.provider === 'bamboohr' ? ['', 'Press Ctrl+C to stop.'] : []),
+          ]
+        : []),
+    ];
+    process.stdout.write(`${sections.join('\n')}\n`);
+  }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

@@ -7,11 +7,12 @@ import { createRandom, type Random } from './random.js';
  * either on every match with a probability or on the next `count` matches. Removing a rule undoes it.
  */
 export const faultRuleSchema = z.object({
-  route: z.enum(['entra', 'dataverse', 'fno', 'dmf', 'package', 'other']).optional(),
+  route: z.enum(['entra', 'dataverse', 'fno', 'dmf', 'package', 'bamboohr', 'other']).optional(),
   method: z.string().toUpperCase().optional(),
   pathContains: z.string().optional(),
   /**
-   * throttle: 429 with Retry-After (Dataverse body of docs/microsoft-wire.md, "Service protection limits"); server-error: 500 or 503;
+   * throttle: 429 with Retry-After (Dataverse body of docs/microsoft-wire.md, "Service protection limits";
+   * on the bamboohr route BambooHR's empty body, docs/bamboohr.md); server-error: 500 or 503;
    * reset: headers and half the body, then the socket is destroyed; truncate: a complete response whose
    * JSON body is cut in half; slow: the normal response after `delayMs`; answer: `answerStatus` with
    * `answerBody` (JSON) and `answerHeaders` instead of the normal response, to play a documented

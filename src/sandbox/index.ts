@@ -1,4 +1,8 @@
 import { resolve } from 'node:path';
+import { type BambooCompany, createBambooCompany } from './bamboohr/company.js';
+import { type BambooControls, createBambooControls } from './bamboohr/controls.js';
+import { handleBambooControl } from './bamboohr/controls-http.js';
+import { type BambooRuntime, handleBambooRequest, isBambooPath } from './bamboohr/routes.js';
 import { loadOrCreateTlsMaterial, loadOrCreateTokenSigningMaterial } from './certs.js';
 import { createTenantControls, type TenantControls } from './controls.js';
 import { handleControlRequest } from './controls-http.js';
@@ -19,10 +23,12 @@ import {
   type TenantOptions,
   tenantOptionsSchema,
 } from './options.js';
-import { seedFromText } from './random.js';
+import { createRandom, seedFromText } from './random.js';
 import { createTenantIdentity, type TenantCredentials } from './tenant.js';
 import { createTruth, type SandboxTruth } from './truth.js';
 
+export type { BambooCompany } from './bamboohr/company.js';
+export type { BambooControls } from './bamboohr/controls.js';
 export type { TenantControls } from './controls.js';
 export type * from './data/types.js';
 export type { FaultRuleInput } from './faults.js';
@@ -34,6 +40,18 @@ export type { SandboxTruth } from './truth.js';
 export interface SandboxTenant extends TenantCredentials {
   truth: SandboxTruth;
   controls: TenantControls;
+}
+
+/** The simulated BambooHR company: what the connect page needs, its data and its controls. */
+export interface SandboxBambooHR {
+  companyDomain: string;
+  /** HTTP Basic user name of every request (any password). */
+  apiKey: string;
+  /** Replaces `https://api.bamboohr.com/api/gateway.php`: `{apiBaseUrl}/{companyDomain}/v1/...`. */
+  apiBaseUrl: string;
+  /** The company's data in wire shape, live (after controls). */
+  truth: BambooCompany;
+  controls: BambooControls;
 }
 
 export interface Sandbox {
@@ -57,6 +75,8 @@ export interface Sandbox {
   controls: TenantControls;
   /** Fault injection for every route of the sandbox. */
   faults: FaultInjector;
+  /** The BambooHR company, when started with provider `bamboohr` or `all`. */
+  bamboohr?: SandboxBambooHR;
   /**
    * Moves the sandbox's clock forward (tokens it issued expire, modifiedon stamps move): for tests
    * of token expiry in the middle of a sync. Reversible with resetClock().
@@ -100,8 +120,17 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
     return undefined;
   };
 
+  let bamboo: BambooRuntime | undefined;
+  let bamboohr: SandboxBambooHR | undefined;
   async function route(request: SandboxRequest): Promise<{ family: RouteFamily; response: SandboxResponse }> {
     const [first = ''] = request.segments;
+    if (isBambooPath(request.segments)) {
+      const findCompany = (domain: string) => (bamboo?.company.companyDomain === domain ? bamboo : undefined);
+      return { family: 'bamboohr', response: handleBambooRequest(request, findCompany, now) };
+    }
+    if (first === '_sandbox' && request.segments[1] === 'bamboohr') {
+      return { family: 'controls', response: handleBambooControl(request, bamboohr?.controls) };
+    }
     if (first === '_sandbox') {
       return { family: 'controls', response: await handleControlRequest(request, sandboxForControls) };
     }
@@ -268,7 +297,33 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
     await closeAll();
     throw error;
   }
+  if (options.provider !== 'dynamics365') {
+    // The same seeded organisation as the default tenant, in BambooHR's shape.
+    const organisation = generateOrganisation({ workers: options.workers, seed: options.seed });
+    const random = createRandom(seedFromText(`${options.seed}:bamboohr`));
+    const company = createBambooCompany({
+      organisation,
+      companyDomain: options.bambooCompanyDomain,
+      apiKey: `${random.guid()}${random.guid()}`.replaceAll('-', '').slice(0, 40),
+    });
+    const rateLimit = {
+      requestLimit: options.bambooRequestLimit,
+      windowSeconds: options.bambooWindowSeconds,
+      status: options.bambooRateLimitStatus,
+    };
+    bamboo = { company, rateLimit, window: { startedAt: 0, count: 0 } };
+    bamboohr = {
+      companyDomain: company.companyDomain,
+      get apiKey() {
+        return company.apiKey;
+      },
+      apiBaseUrl: `${baseUrl}/api/gateway.php`,
+      truth: company,
+      controls: createBambooControls(company, rateLimit, now),
+    };
+  }
   return {
+    ...(bamboohr ? { bamboohr } : {}),
     baseUrl,
     port: server.port,
     caCertPem: tls.caCertPem,

@@ -9,6 +9,14 @@ import { z } from 'zod';
 export const TENANT_SHAPES = ['hr-dataverse', 'virtual-tables', 'fno-only'] as const;
 export type TenantShape = (typeof TENANT_SHAPES)[number];
 
+/**
+ * Which HR systems the sandbox simulates: the Dynamics 365 tenant is always there (it is the default
+ * tenant every caller knows); `bamboohr` and `all` add a BambooHR company built from the same seeded
+ * organisation (docs/sandbox.md, "BambooHR").
+ */
+export const SANDBOX_PROVIDERS = ['dynamics365', 'bamboohr', 'all'] as const;
+export type SandboxProvider = (typeof SANDBOX_PROVIDERS)[number];
+
 /** Options of startSandbox, validated once (they also come from the CLI). */
 export const sandboxOptionsSchema = z.object({
   workers: z.number().int().min(1).max(200_000).default(1000),
@@ -40,6 +48,20 @@ export const sandboxOptionsSchema = z.object({
   dmfExportDurationMs: z.number().int().min(0).default(2000),
   /** Lifetime of the signature on exported package URLs. */
   packageUrlLifetimeSeconds: z.number().int().min(1).default(3600),
+  /** Which HR systems to simulate (see SANDBOX_PROVIDERS). */
+  provider: z.enum(SANDBOX_PROVIDERS).default('dynamics365'),
+  /** The BambooHR company's domain (the `{companyDomain}` of its API URLs). */
+  bambooCompanyDomain: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{1,40}$/)
+    .default('acme'),
+  /**
+   * BambooHR rate limiting per API key: requests per window, and the status of a refused request
+   * (429 since BambooHR's change of 2026-09-16, 503 before; docs/bamboohr.md, "Rate limiting").
+   */
+  bambooRequestLimit: z.number().int().min(1).default(200),
+  bambooWindowSeconds: z.number().int().min(1).default(10),
+  bambooRateLimitStatus: z.union([z.literal(429), z.literal(503)]).default(429),
 });
 
 export type SandboxOptions = z.input<typeof sandboxOptionsSchema>;

@@ -33,6 +33,18 @@ async function readBody(request: IncomingMessage): Promise<string> {
 function faultResponse(rule: ActiveFaultRule, family: RouteFamily): SandboxResponse | undefined {
   if (rule.kind === 'throttle') {
     const retryAfter = String(rule.retryAfterSeconds ?? 1);
+    if (family === 'bamboohr') {
+      // BambooHR: 429 and Retry-After, the reason in a header, no body (docs/bamboohr.md, "Rate limiting").
+      return {
+        status: 429,
+        headers: {
+          'retry-after': retryAfter,
+          'x-bamboohr-error-message': 'Too many requests',
+          'x-sandbox-fault': rule.id,
+        },
+        body: '',
+      };
+    }
     // Dataverse's service-protection body (docs/microsoft-wire.md, "Service protection limits"); other families get the same shape.
     return jsonResponse(
       429,
@@ -122,7 +134,14 @@ export async function startHttpsServer(options: {
   async function handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
     try {
       const url = new URL(incoming.url ?? '/', 'https://sandbox.invalid');
-      const body = incoming.method === 'GET' || incoming.method === 'HEAD' ? '' : await readBody(incoming);
+      // A GET may carry a body (BambooHR's employee benefits filters, docs/bamboohr.md): read it when announced.
+      const announcesBody =
+        incoming.headers['content-length'] !== undefined ||
+        incoming.headers['transfer-encoding'] !== undefined;
+      const body =
+        (incoming.method === 'GET' || incoming.method === 'HEAD') && !announcesBody
+          ? ''
+          : await readBody(incoming);
       const request: SandboxRequest = {
         method: incoming.method ?? 'GET',
         url,

@@ -23,7 +23,15 @@ export interface SandboxResponse {
 }
 
 /** Which part of the sandbox served a request, so faults can target one family of routes. */
-export type RouteFamily = 'entra' | 'dataverse' | 'fno' | 'dmf' | 'package' | 'controls' | 'other';
+export type RouteFamily =
+  | 'entra'
+  | 'dataverse'
+  | 'fno'
+  | 'dmf'
+  | 'package'
+  | 'bamboohr'
+  | 'controls'
+  | 'other';
 
 export const jsonContentType = 'application/json; charset=utf-8';
 export const odataJsonContentType = 'application/json; odata.metadata=minimal; odata.streaming=true';
