@@ -1,5 +1,8 @@
 import type pg from 'pg';
+import type { UnifiedFields } from '../unified/fields.js';
 import type { ModelName } from '../unified/models.js';
+
+export type { UnifiedFields } from '../unified/fields.js';
 
 /**
  * The provider contract. A provider knows its HR system and nothing of Postgres: it says which
@@ -21,10 +24,33 @@ export interface CheckResult {
   remediation?: string;
 }
 
-/** A unified row produced by a mapper: API field names (see src/unified/models.ts). */
-export interface MappedRecord {
+/** What a stream fills: a unified model, or "auxiliary" rows kept raw in provider_records. */
+export type StreamTarget = ModelName | 'auxiliary';
+
+/**
+ * The fields a record of `Target` carries: the unified model's own, typed from its spec
+ * (UnifiedFields, src/unified/fields.ts); none for auxiliary rows, which are kept raw.
+ */
+export type RecordFields<Target extends StreamTarget> = Target extends ModelName
+  ? UnifiedFields<Target>
+  : Record<string, never>;
+
+/** Type-only mark of the target a record is for; never set at run time (see MappedRecord). */
+declare const recordTarget: unique symbol;
+
+/**
+ * A row produced by a mapper for `Target`: `MappedRecord<'employees'>` can only carry employees'
+ * fields, each with its column's type. The plain `MappedRecord` (any target) is what the sync
+ * engine stores.
+ */
+export interface MappedRecord<Target extends StreamTarget = StreamTarget> {
+  /**
+   * Never present: it makes records of different targets different types, so a mapper for
+   * employees cannot feed dependents even though the two share field names (first_name, gender...).
+   */
+  readonly [recordTarget]?: Target;
   remoteId: string;
-  fields: Record<string, unknown>;
+  fields: RecordFields<Target>;
   remoteData: Record<string, unknown>;
   remoteCreatedAt: string | null;
   remoteModifiedAt: string | null;
@@ -65,7 +91,7 @@ export interface SourceStream {
   /** e.g. "dataverse:cdm_workers". Checkpoints and reconciliation are kept per source table. */
   sourceTable: string;
   /** The unified model this stream fills, or "auxiliary" (rows kept raw in provider_records). */
-  target: ModelName | 'auxiliary';
+  target: StreamTarget;
   /**
    * Pages from `from` (null = start a full load). Throws CursorExpiredError when the source no
    * longer accepts the cursor; the engine then starts a full load, reconciling deletions.

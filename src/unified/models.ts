@@ -58,10 +58,10 @@ export interface ModelSpec {
   /** The model's own columns, in API order (the common ones are in COMMON_COLUMNS). */
   columns: Record<string, PgType>;
   /** Fields whose normalized enum sits beside a `<field>_raw` column holding the source's value. */
-  enumFields: string[];
+  enumFields: readonly string[];
   /** Returned only with include_sensitive_fields=true and a key holding the sensitive permission. */
-  sensitiveFields: string[];
-  references: Reference[];
+  sensitiveFields: readonly string[];
+  references: readonly Reference[];
 }
 
 /** Columns every unified table has, around the model's own. */
@@ -78,7 +78,11 @@ export const COMMON_COLUMNS = {
   remote_deleted_at: 'timestamptz',
 } as const satisfies Record<string, PgType>;
 
-export const MODELS: Record<ModelName, ModelSpec> = {
+/**
+ * The specs as literals (`as const`), so the types of mapped records are inferred from these very
+ * columns (UnifiedFields in fields.ts); everything else reads them through MODELS.
+ */
+const MODEL_SPECS = {
   companies: {
     name: 'companies',
     path: 'companies',
@@ -266,7 +270,12 @@ export const MODELS: Record<ModelName, ModelSpec> = {
       { field: 'benefit_plan_id', expand: 'benefit_plan', model: 'benefit_plans' },
     ],
   },
-};
+} as const satisfies Record<ModelName, ModelSpec>;
+
+export const MODELS: Record<ModelName, ModelSpec> = MODEL_SPECS;
+
+/** A model's own columns and their PostgreSQL types, as literal types (for UnifiedFields). */
+export type ModelColumns<M extends ModelName> = (typeof MODEL_SPECS)[M]['columns'];
 
 /** The coverage link table (enrollment ↔ dependent); not a model of its own in the API. */
 export const COVERAGE_TABLE = 'benefit_enrollment_dependents';

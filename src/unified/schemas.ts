@@ -107,6 +107,17 @@ function columnSchema(field: string, type: PgType): z.ZodType {
   return type === 'coverage_level[]' ? schema : schema.nullable();
 }
 
+/**
+ * What a mapper may produce for a model, checked at run time: each of the model's own columns,
+ * optional, typed as its column, and no other key (the run-time twin of UnifiedFields, fields.ts).
+ */
+export function unifiedFieldsSchema(model: ModelName) {
+  const columns = Object.entries(MODELS[model].columns);
+  return z.strictObject(
+    Object.fromEntries(columns.map(([field, type]) => [field, columnSchema(field, type).optional()])),
+  );
+}
+
 const contributionSchema = z
   .object({
     amount_minor: z.number().int().nullable().describe('Amount in minor units (cents) per pay period.'),

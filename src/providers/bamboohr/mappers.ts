@@ -27,93 +27,8 @@ export interface BambooMapContext {
   departmentId(name: string | null | undefined): string | null;
 }
 
-/** The unified fields each mapper fills (a subset of src/unified/models.ts, typed). */
-export interface EmployeeFields {
-  employee_number: string | null;
-  first_name: string | null;
-  middle_name: string | null;
-  last_name: string | null;
-  preferred_name: string | null;
-  display_full_name: string | null;
-  work_email: string | null;
-  personal_email: string | null;
-  mobile_phone_number: string | null;
-  manager_id: string | null;
-  department_id: string | null;
-  job_title: string | null;
-  date_of_birth: string | null;
-  gender: Gender | null;
-  gender_raw: string | null;
-  worker_type: WorkerType | null;
-  worker_type_raw: string | null;
-  employment_status: 'ACTIVE' | 'INACTIVE' | null;
-  employment_status_raw: string | null;
-  hire_date: string | null;
-  start_date: string | null;
-  termination_date: string | null;
-}
-
-export interface EmploymentFields {
-  employee_id: string | null;
-  job_title: string | null;
-  employment_type: EmploymentType | null;
-  employment_type_raw: string | null;
-  start_date: string | null;
-  end_date: string | null;
-  pay_rate: number | null;
-  pay_period: PayPeriod | null;
-  pay_period_raw: string | null;
-  pay_frequency: PayFrequency | null;
-  pay_frequency_raw: string | null;
-  pay_currency: string | null;
-}
-
-export interface DependentFields {
-  employee_id: string | null;
-  first_name: string | null;
-  middle_name: string | null;
-  last_name: string | null;
-  relationship: Relationship | null;
-  relationship_raw: string | null;
-  date_of_birth: string | null;
-  gender: Gender | null;
-  gender_raw: string | null;
-  is_student: boolean | null;
-}
-
-export interface DepartmentFields {
-  name: string;
-  code: string | null;
-}
-
-export interface BenefitPlanFields {
-  name: string | null;
-  description: string | null;
-  plan_type: PlanType | null;
-  plan_type_raw: string | null;
-  plan_year_start: string | null;
-  plan_year_end: string | null;
-}
-
-export interface BenefitEnrollmentFields {
-  employee_id: string | null;
-  benefit_plan_id: string | null;
-  status: EnrollmentStatus | null;
-  status_raw: string | null;
-  coverage_level: CoverageLevel | null;
-  coverage_level_raw: string | null;
-  start_date: string | null;
-  end_date: string | null;
-  employee_contribution_amount_minor: number | null;
-  employee_contribution_percent_bps: number | null;
-  employee_contribution_currency: string | null;
-  company_contribution_amount_minor: number | null;
-  company_contribution_percent_bps: number | null;
-  company_contribution_currency: string | null;
-}
-
-type Typed<Fields> = Omit<MappedRecord, 'fields'> & { fields: Fields };
-type Mapped<Fields> = Typed<Fields> | InvalidRow;
+/** A record of `Model`, typed by the unified model's fields (src/unified/fields.ts), or why the row is invalid. */
+type Mapped<Model extends ModelName> = MappedRecord<Model> | InvalidRow;
 
 const text = z.string().nullish();
 /** BambooHR ids are integers, sent as strings by most endpoints and as numbers by the benefits ones. */
@@ -167,7 +82,7 @@ export const reportEmployeeSchema = z.object({
 });
 export type ReportEmployee = z.infer<typeof reportEmployeeSchema>;
 
-export function mapEmployee(row: unknown, context: BambooMapContext): Mapped<EmployeeFields> {
+export function mapEmployee(row: unknown, context: BambooMapContext): Mapped<'employees'> {
   const parsed = reportEmployeeSchema.safeParse(row);
   if (!parsed.success) return invalid(row, parsed.error);
   const employee = parsed.data;
@@ -282,7 +197,7 @@ export function mapEmployment(
   tables: EmployeeTables,
   context: BambooMapContext,
   today: string,
-): Mapped<EmploymentFields> {
+): Mapped<'employments'> {
   const rows = z.array(tableRow);
   for (const [table, value] of Object.entries(tables)) {
     const parsed = rows.safeParse(value);
@@ -347,7 +262,7 @@ const dependentSchema = z.object({
   isStudent: text,
 });
 
-export function mapDependent(row: unknown, context: BambooMapContext): Mapped<DependentFields> {
+export function mapDependent(row: unknown, context: BambooMapContext): Mapped<'dependents'> {
   const parsed = dependentSchema.safeParse(row);
   if (!parsed.success) return invalid(row, parsed.error);
   const dependent = parsed.data;
@@ -377,7 +292,7 @@ export function mapDependent(row: unknown, context: BambooMapContext): Mapped<De
 const listOptionSchema = z.object({ id, name: z.string(), archived: text });
 
 /** A department: an option of the Department list field (meta/lists). */
-export function mapDepartment(row: unknown): Mapped<DepartmentFields> {
+export function mapDepartment(row: unknown): Mapped<'departments'> {
   const parsed = listOptionSchema.safeParse(row);
   if (!parsed.success) return invalid(row, parsed.error);
   return {
@@ -412,7 +327,7 @@ const companyBenefitSchema = z.object({
   endDate: text,
 });
 
-export function mapBenefitPlan(row: unknown): Mapped<BenefitPlanFields> {
+export function mapBenefitPlan(row: unknown): Mapped<'benefit_plans'> {
   const parsed = companyBenefitSchema.safeParse(row);
   if (!parsed.success) return invalid(row, parsed.error);
   const plan = parsed.data;
@@ -472,10 +387,7 @@ function contribution(amount: number | null | undefined, type: string | null | u
 /** The remote id of an enrollment: BambooHR has none, an employee has one record per plan. */
 export const enrollmentRemoteId = (employeeId: string, planId: string): string => `${employeeId}:${planId}`;
 
-export function mapBenefitEnrollment(
-  row: unknown,
-  context: BambooMapContext,
-): Mapped<BenefitEnrollmentFields> {
+export function mapBenefitEnrollment(row: unknown, context: BambooMapContext): Mapped<'benefit_enrollments'> {
   const parsed = employeeBenefitSchema.safeParse(row);
   if (!parsed.success) return invalid(row, parsed.error);
   const enrollment = parsed.data;

@@ -1,3 +1,11 @@
+import type {
+  EmploymentStatus,
+  EmploymentType,
+  EnrollmentStatus,
+  Gender,
+  PlanType,
+  WorkerType,
+} from '../../generated/prisma/enums.js';
 import type { SourceId } from './published-sources.js';
 
 /**
@@ -42,7 +50,7 @@ function optionSet<Unified extends string>(
  * Worker template maps each code to (docs/microsoft-wire.md, "Option sets"); None means not
  * specified. F&O rows (workers, personal contacts) map through `fno`.
  */
-export const WORKER_GENDER = optionSet('cdm_worker.cdm_gender', 'dual-write-mapping-reference', [
+export const WORKER_GENDER = optionSet<Gender>('cdm_worker.cdm_gender', 'dual-write-mapping-reference', [
   { code: 754400000, label: 'Male', unified: 'MALE', fno: 'Male' },
   { code: 754400001, label: 'Female', unified: 'FEMALE', fno: 'Female' },
   { code: 754400002, label: 'NotSpecified', unified: 'PREFER_NOT_TO_DISCLOSE', fno: 'None' },
@@ -54,7 +62,7 @@ export const WORKER_GENDER = optionSet('cdm_worker.cdm_gender', 'dual-write-mapp
  * contractor → 754400001. Volunteers exist only in Dataverse (`integrated-hr` names them); their
  * code, and an unspecified one, are in no publication.
  */
-export const WORKER_TYPE = optionSet('cdm_worker.cdm_type', 'dual-write-mapping-reference', [
+export const WORKER_TYPE = optionSet<WorkerType>('cdm_worker.cdm_type', 'dual-write-mapping-reference', [
   { code: 754400000, label: 'Employee', unified: 'EMPLOYEE' },
   { code: 754400001, label: 'Contractor', unified: 'CONTRACTOR' },
   { code: 754400002, label: 'Volunteer', unified: 'VOLUNTEER', source: 'unpublished' },
@@ -66,7 +74,7 @@ export const WORKER_TYPE = optionSet('cdm_worker.cdm_type', 'dual-write-mapping-
  * employee → 754400000, contractor → 754400001): it says employee or contractor, not full or part
  * time, so only contractors map.
  */
-export const EMPLOYMENT_WORKER_TYPE = optionSet(
+export const EMPLOYMENT_WORKER_TYPE = optionSet<EmploymentType>(
   'cdm_employment.cdm_workertype',
   'dual-write-mapping-reference',
   [
@@ -81,10 +89,14 @@ export const EMPLOYMENT_WORKER_TYPE = optionSet(
  * cdm_worker.cdm_status: the dual-write Worker template maps WORKERSTATUS employed → 754400000, and
  * both pending and terminated → 754400001 (not employed).
  */
-export const WORKER_STATUS = optionSet('cdm_worker.cdm_status', 'dual-write-mapping-reference', [
-  { code: 754400000, label: 'Active', unified: 'ACTIVE' },
-  { code: 754400001, label: 'Inactive', unified: 'INACTIVE' },
-]);
+export const WORKER_STATUS = optionSet<EmploymentStatus>(
+  'cdm_worker.cdm_status',
+  'dual-write-mapping-reference',
+  [
+    { code: 754400000, label: 'Active', unified: 'ACTIVE' },
+    { code: 754400001, label: 'Inactive', unified: 'INACTIVE' },
+  ],
+);
 
 /** statecode / statuscode of every Dataverse table (0/1 and 1/2, the platform's own values). */
 export const STATE_CODE = optionSet('statecode', 'dataverse-table-reference', [
@@ -101,7 +113,7 @@ export const STATUS_CODE = optionSet('statuscode', 'dataverse-table-reference', 
  * benefit type ids a Human Resources environment ships with (the payroll API example shows plan type
  * id "Dental"), which is how a cdm_benefittype's cdm_name maps to a plan type.
  */
-export const BENEFIT_PLAN_TYPE = optionSet('mserp_plantypecode', 'benefit-plan-type-cover', [
+export const BENEFIT_PLAN_TYPE = optionSet<PlanType>('mserp_plantypecode', 'benefit-plan-type-cover', [
   { code: 200000000, label: 'Medical', unified: 'MEDICAL' },
   { code: 200000001, label: 'Dental', unified: 'DENTAL' },
   { code: 200000002, label: 'Vision', unified: 'VISION' },
@@ -115,11 +127,15 @@ export const BENEFIT_PLAN_TYPE = optionSet('mserp_plantypecode', 'benefit-plan-t
 ]);
 
 /** mshr_payrollworkerbenefitplanentity.mshr_status: a worker's plan is selected or waived. */
-export const BENEFIT_EMPLOYEE_PLAN_STATUS = optionSet('mshr_status', 'benefit-employee-plan-status', [
-  { code: 200000000, label: 'None', unified: null },
-  { code: 200000001, label: 'Selected', unified: 'ACTIVE' },
-  { code: 200000002, label: 'Waived', unified: 'WAIVED' },
-]);
+export const BENEFIT_EMPLOYEE_PLAN_STATUS = optionSet<EnrollmentStatus>(
+  'mshr_status',
+  'benefit-employee-plan-status',
+  [
+    { code: 200000000, label: 'None', unified: null },
+    { code: 200000001, label: 'Selected', unified: 'ACTIVE' },
+    { code: 200000002, label: 'Waived', unified: 'WAIVED' },
+  ],
+);
 
 export const OPTION_SETS = [
   WORKER_GENDER,
@@ -148,22 +164,22 @@ export function codeOf<Unified extends string>(set: OptionSetDefinition<Unified>
  * A raw code mapped through the set, keeping the raw code (as text) beside it: unknown codes map to
  * `unknown` (OTHER for most enums), null stays null.
  */
-export function mapCode(
-  set: OptionSetDefinition,
+export function mapCode<Unified extends string>(
+  set: OptionSetDefinition<Unified>,
   code: number | null | undefined,
-  unknown: string | null,
-): { value: string | null; raw: string | null } {
+  unknown: Unified | null,
+): { value: Unified | null; raw: string | null } {
   if (code === null || code === undefined) return { value: null, raw: null };
   const found = set.values.find((value) => value.code === code);
   return { value: found ? found.unified : unknown, raw: String(code) };
 }
 
 /** An F&O enum value mapped through a set's `fno` column, the raw value kept beside it. */
-export function mapFnoValue(
-  set: OptionSetDefinition,
+export function mapFnoValue<Unified extends string>(
+  set: OptionSetDefinition<Unified>,
   value: string | null | undefined,
-  unknown: string | null,
-): { value: string | null; raw: string | null } {
+  unknown: Unified | null,
+): { value: Unified | null; raw: string | null } {
   if (!value) return { value: null, raw: null };
   const found = set.values.find((entry) => entry.fno === value);
   return { value: found ? found.unified : unknown, raw: value };
@@ -185,7 +201,7 @@ export function normaliseTypeName(name: string): string {
  * Benefit type id (normalised) → plan type: the published plan-type labels, then a few ids
  * organisations commonly define themselves (HSA, FSA, 401K...; customer data, not Microsoft names).
  */
-export const PLAN_TYPE_BY_NORMALISED_NAME: Readonly<Record<string, string>> = {
+export const PLAN_TYPE_BY_NORMALISED_NAME: Readonly<Record<string, PlanType>> = {
   ...Object.fromEntries(
     BENEFIT_PLAN_TYPE.values.map((value) => [normaliseTypeName(value.label), value.unified ?? 'OTHER']),
   ),
@@ -198,7 +214,7 @@ export const PLAN_TYPE_BY_NORMALISED_NAME: Readonly<Record<string, string>> = {
 };
 
 /** A plan type from a benefit type's id, as the derivation computes it in SQL. */
-export function planTypeFromName(name: string | null | undefined): string | null {
+export function planTypeFromName(name: string | null | undefined): PlanType | null {
   if (!name) return null;
   return PLAN_TYPE_BY_NORMALISED_NAME[normaliseTypeName(name)] ?? 'OTHER';
 }

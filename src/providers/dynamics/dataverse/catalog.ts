@@ -1,4 +1,5 @@
 import type { ModelName } from '../../../unified/models.js';
+import type { StreamTarget } from '../../types.js';
 import type { SourceId } from '../published-sources.js';
 import {
   auxiliaryMapper,
@@ -33,20 +34,24 @@ export interface DataverseColumn {
   sensitive?: true;
 }
 
-export interface DataverseTable {
+interface DataverseTableOf<Target extends StreamTarget> {
   logicalName: string;
   source: SourceId;
   /** The unified model it fills, or auxiliary (kept raw for derivations). */
-  target: ModelName | 'auxiliary';
+  target: Target;
   /** For auxiliary tables: the model whose derived fields it feeds (where its missing columns are said). */
   informs?: ModelName;
   /** Primary key column (EntityDefinitions' PrimaryIdAttribute: `<table>id`). */
   key: string;
   columns: readonly DataverseColumn[];
-  map: RowMapper;
+  /** Maps a row to a record of `target`: a mapper for another model does not compile here. */
+  map: RowMapper<Target>;
   /** Why an environment may lack the table, and the fix, in words (shown when it is missing). */
   whenMissing?: string;
 }
+
+/** A table, its target and its mapper agreeing (one member per target). */
+export type DataverseTable = { [Target in StreamTarget]: DataverseTableOf<Target> }[StreamTarget];
 
 const column = (name: string, source: SourceId, cost: string): DataverseColumn => ({ name, source, cost });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ModelName } from '../../../unified/models.js';
-import type { InvalidRow, MappedRecord } from '../../types.js';
+import type { InvalidRow, MappedRecord, RecordFields, StreamTarget } from '../../types.js';
 import { COVERAGE_LEVEL, minor } from '../fno/mappers.js';
 import {
   BENEFIT_EMPLOYEE_PLAN_STATUS,
@@ -23,7 +23,11 @@ export interface MapContext {
   ref(model: ModelName, remoteId: string | null | undefined): string | null;
 }
 
-export type RowMapper = (row: Record<string, unknown>, context: MapContext) => MappedRecord | InvalidRow;
+/** Maps a row of a table feeding `Target` (typed: only that model's fields, with their types). */
+export type RowMapper<Target extends StreamTarget = StreamTarget> = (
+  row: Record<string, unknown>,
+  context: MapContext,
+) => MappedRecord<Target> | InvalidRow;
 
 const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
 const nullableString = z.string().nullish();
@@ -57,12 +61,12 @@ function remoteData(row: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
-function record(
+function record<Target extends StreamTarget>(
   row: Record<string, unknown>,
   remoteId: string,
   base: z.infer<typeof rowBase>,
-  fields: Record<string, unknown>,
-): MappedRecord {
+  fields: RecordFields<Target>,
+): MappedRecord<Target> {
   return {
     remoteId,
     fields,
@@ -88,14 +92,14 @@ const workerRow = rowBase.extend({
   cdm_status: z.number().int().nullish(),
 });
 
-export const mapWorker: RowMapper = (row, context) => {
+export const mapWorker: RowMapper<'employees'> = (row, context) => {
   const parsed = workerRow.safeParse(row);
   if (!parsed.success) return invalid(row, 'cdm_workerid', parsed.error);
   const worker = parsed.data;
   const gender = mapCode(WORKER_GENDER, worker.cdm_gender, 'OTHER');
   const workerType = mapCode(WORKER_TYPE, worker.cdm_type, 'OTHER');
   const status = mapCode(WORKER_STATUS, worker.cdm_status, null);
-  return record(row, worker.cdm_workerid, worker, {
+  return record<'employees'>(row, worker.cdm_workerid, worker, {
     employee_number: worker.cdm_workernumber ?? null,
     first_name: worker.cdm_firstname ?? null,
     middle_name: worker.cdm_middlename ?? null,
@@ -123,12 +127,12 @@ const employmentRow = rowBase.extend({
   cdm_employmentenddate: timestamp,
 });
 
-export const mapEmployment: RowMapper = (row, context) => {
+export const mapEmployment: RowMapper<'employments'> = (row, context) => {
   const parsed = employmentRow.safeParse(row);
   if (!parsed.success) return invalid(row, 'cdm_employmentid', parsed.error);
   const employment = parsed.data;
   const employmentType = mapCode(EMPLOYMENT_WORKER_TYPE, employment.cdm_workertype, null);
-  return record(row, employment.cdm_employmentid, employment, {
+  return record<'employments'>(row, employment.cdm_employmentid, employment, {
     employee_id: context.ref('employees', employment._cdm_workerid_value),
     company_id: context.ref('companies', employment._cdm_companyid_value),
     employment_type: employmentType.value,
@@ -144,11 +148,11 @@ const companyRow = rowBase.extend({
   cdm_companycode: nullableString,
 });
 
-export const mapCompany: RowMapper = (row) => {
+export const mapCompany: RowMapper<'companies'> = (row) => {
   const parsed = companyRow.safeParse(row);
   if (!parsed.success) return invalid(row, 'cdm_companyid', parsed.error);
   const company = parsed.data;
-  return record(row, company.cdm_companyid, company, {
+  return record<'companies'>(row, company.cdm_companyid, company, {
     name: company.cdm_name ?? null,
     legal_name: company.cdm_name ?? null,
     company_code: company.cdm_companycode ?? null,
@@ -161,11 +165,11 @@ const departmentRow = rowBase.extend({
   cdm_departmentnumber: nullableString,
 });
 
-export const mapDepartment: RowMapper = (row) => {
+export const mapDepartment: RowMapper<'departments'> = (row) => {
   const parsed = departmentRow.safeParse(row);
   if (!parsed.success) return invalid(row, 'cdm_departmentid', parsed.error);
   const department = parsed.data;
-  return record(row, department.cdm_departmentid, department, {
+  return record<'departments'>(row, department.cdm_departmentid, department, {
     name: department.cdm_name ?? null,
     code: department.cdm_departmentnumber ?? null,
     // No publication gives cdm_department a company: departments (operating units) span companies.
@@ -183,14 +187,14 @@ const jobPositionRow = rowBase.extend({
   cdm_validto: timestamp,
 });
 
-export const mapJobPosition: RowMapper = (row, context) => {
+export const mapJobPosition: RowMapper<'job_positions'> = (row, context) => {
   const parsed = jobPositionRow.safeParse(row);
   if (!parsed.success) return invalid(row, 'cdm_jobpositionid', parsed.error);
   const position = parsed.data;
   // The job lookup's FormattedValue annotation is the job's primary name, i.e. its title, so the
   // title arrives with the position (derivations.ts corrects it when a job is renamed later).
   const jobTitle = row['_cdm_jobid_value@OData.Community.Display.V1.FormattedValue'];
-  return record(row, position.cdm_jobpositionid, position, {
+  return record<'job_positions'>(row, position.cdm_jobpositionid, position, {
     position_number: position.cdm_jobpositionnumber ?? null,
     job_title: typeof jobTitle === 'string' ? jobTitle : null,
     description: position.cdm_description ?? null,
@@ -207,11 +211,11 @@ const benefitPlanRow = rowBase.extend({
   cdm_description: nullableString,
 });
 
-export const mapBenefitPlan: RowMapper = (row) => {
+export const mapBenefitPlan: RowMapper<'benefit_plans'> = (row) => {
   const parsed = benefitPlanRow.safeParse(row);
   if (!parsed.success) return invalid(row, 'cdm_benefitplanid', parsed.error);
   const plan = parsed.data;
-  return record(row, plan.cdm_benefitplanid, plan, {
+  return record<'benefit_plans'>(row, plan.cdm_benefitplanid, plan, {
     name: plan.cdm_name ?? null,
     description: plan.cdm_description ?? null,
     // cdm_benefitplan has no published coverage dates; the plan year stays empty.
@@ -239,7 +243,7 @@ const payrollBenefitPlanRow = rowBase.extend({
  * Selected plan whose deductions ended is terminated. The table carries no covered dependents.
  * Amounts are "amount or percentage" in the table; they are stored as amounts, like F&O's.
  */
-export const mapPayrollWorkerBenefitPlan: RowMapper = (row) => {
+export const mapPayrollWorkerBenefitPlan: RowMapper<'benefit_enrollments'> = (row) => {
   const parsed = payrollBenefitPlanRow.safeParse(row);
   if (!parsed.success) return invalid(row, 'mshr_payrollworkerbenefitplanentityid', parsed.error);
   const plan = parsed.data;
@@ -247,7 +251,7 @@ export const mapPayrollWorkerBenefitPlan: RowMapper = (row) => {
   const end = isoDate(plan.mshr_deductionenddatetime);
   const ended = status.value === 'ACTIVE' && end !== null && end <= new Date().toISOString().slice(0, 10);
   const option = plan.mshr_coverageoptionid ?? null;
-  return record(row, plan.mshr_payrollworkerbenefitplanentityid, plan, {
+  return record<'benefit_enrollments'>(row, plan.mshr_payrollworkerbenefitplanentityid, plan, {
     status: ended ? 'TERMINATED' : status.value,
     status_raw: status.raw,
     coverage_level: option ? (COVERAGE_LEVEL[option.toUpperCase()] ?? 'OTHER') : null,
@@ -267,13 +271,13 @@ export const mapPayrollWorkerBenefitPlan: RowMapper = (row) => {
  * Auxiliary rows are kept raw; they need a valid key, and `refColumn` names the lookup to the record
  * they hang from (stored as ref_id, indexed, for derivations).
  */
-export function auxiliaryMapper(keyColumn: string, refColumn?: string): RowMapper {
+export function auxiliaryMapper(keyColumn: string, refColumn?: string): RowMapper<'auxiliary'> {
   const schema = z.object({ [keyColumn]: guid });
   return (row) => {
     const parsed = schema.safeParse(row);
     if (!parsed.success) return invalid(row, keyColumn, parsed.error);
     const base = rowBase.safeParse(row);
-    const mapped = record(row, row[keyColumn] as string, base.success ? base.data : {}, {});
+    const mapped = record<'auxiliary'>(row, row[keyColumn] as string, base.success ? base.data : {}, {});
     const ref = refColumn ? row[refColumn] : undefined;
     return { ...mapped, refId: typeof ref === 'string' ? ref : null };
   };

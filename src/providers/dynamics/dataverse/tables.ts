@@ -1,11 +1,5 @@
 import { z } from 'zod';
-import {
-  CursorExpiredError,
-  type MappedRecord,
-  type SourceStream,
-  type StoredCursor,
-  type SyncPage,
-} from '../../types.js';
+import { CursorExpiredError, type SourceStream, type StoredCursor, type SyncPage } from '../../types.js';
 import { type ODataClient, ODataError } from '../odata-client.js';
 import type { DataverseColumn, DataverseTable } from './catalog.js';
 import type { MapContext } from './mappers.js';
@@ -216,7 +210,7 @@ export function dataverseTableStream(options: TableStreamOptions): SourceStream 
           }
           const mapped = table.map(row, context);
           if ('reason' in mapped) page.invalid.push(mapped);
-          else page.records.push(mapped as MappedRecord);
+          else page.records.push(mapped);
         }
         const nextLink = typeof body['@odata.nextLink'] === 'string' ? body['@odata.nextLink'] : null;
         const deltaLink = typeof body['@odata.deltaLink'] === 'string' ? body['@odata.deltaLink'] : null;

@@ -1,4 +1,5 @@
 import type { ModelName } from '../../../unified/models.js';
+import type { StreamTarget } from '../../types.js';
 import type { SourceId } from '../published-sources.js';
 import {
   benefitPlanFields,
@@ -30,7 +31,7 @@ import {
  * published, so an entity is recognised in `$metadata` by its properties (`signature`), preferring the
  * usual set name; DMF data files are named after the entity (`Worker personal contact person.csv`).
  */
-export interface FnoEntity {
+interface FnoEntityOf<Target extends StreamTarget> {
   /** Stable id used in source names and settings. */
   id:
     | 'workers'
@@ -43,7 +44,7 @@ export interface FnoEntity {
     | 'positions'
     | 'position-hierarchies'
     | 'benefit-plans';
-  target: ModelName | 'auxiliary';
+  target: Target;
   /** Human name, for reasons shown in sync status. */
   title: string;
   /** The publication of the data entity. */
@@ -64,8 +65,12 @@ export interface FnoEntity {
   cannotFill?: string;
   /** Company-specific entities need `cross-company=true` to return every legal entity. */
   companySpecific: boolean;
-  map: FnoRowMapper;
+  /** Maps a row to a record of `target`: a mapper for another model does not compile here. */
+  map: FnoRowMapper<Target>;
 }
+
+/** An entity, its target and its mapper agreeing (one member per target). */
+export type FnoEntity = { [Target in StreamTarget]: FnoEntityOf<Target> }[StreamTarget];
 
 /** Every field from one publication, except those named otherwise. */
 function cite(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { InvalidRow, MappedRecord } from '../../types.js';
+import type { CoverageLevel, Relationship } from '../../../generated/prisma/enums.js';
+import type { InvalidRow, MappedRecord, RecordFields, StreamTarget } from '../../types.js';
 import { mapFnoValue, planTypeFromName, WORKER_GENDER } from '../option-sets.js';
 
 /**
@@ -13,8 +14,13 @@ import { mapFnoValue, planTypeFromName, WORKER_GENDER } from '../option-sets.js'
  * (derivations.ts) resolve them in SQL after the rows are stored.
  */
 
-/** A mapped row, the reason it is invalid, or null for a row this model does not take. */
-export type FnoRowMapper = (row: Record<string, unknown>) => MappedRecord | InvalidRow | null;
+/**
+ * A mapped row of `Target` (typed: only that model's fields, with their types), the reason it is
+ * invalid, or null for a row this model does not take.
+ */
+export type FnoRowMapper<Target extends StreamTarget = StreamTarget> = (
+  row: Record<string, unknown>,
+) => MappedRecord<Target> | InvalidRow | null;
 
 /** F&O's "no date" (`1900-01-01`) and open-ended dates (year 2154) mean null. */
 export function fnoDate(value: string | null | undefined): string | null {
@@ -48,11 +54,11 @@ function invalid(key: string, error: z.ZodError): InvalidRow {
   };
 }
 
-function record(
+function record<Target extends StreamTarget>(
   remoteId: string,
   data: Record<string, unknown>,
-  fields: Record<string, unknown>,
-): MappedRecord {
+  fields: RecordFields<Target>,
+): MappedRecord<Target> {
   return { remoteId, fields, remoteData: data, remoteCreatedAt: null, remoteModifiedAt: null };
 }
 
@@ -96,12 +102,12 @@ const workerRow = z.object({
   EmploymentEndDate: text,
 });
 
-export const mapFnoWorker: FnoRowMapper = (row) => {
+export const mapFnoWorker: FnoRowMapper<'employees'> = (row) => {
   const parsed = workerRow.safeParse(row);
   if (!parsed.success) return invalid(String(row.PersonnelNumber ?? '<no PersonnelNumber>'), parsed.error);
   const worker = parsed.data;
   const ended = fnoDate(worker.EmploymentEndDate);
-  return record(worker.PersonnelNumber, row, {
+  return record<'employees'>(worker.PersonnelNumber, row, {
     employee_number: worker.PersonnelNumber,
     first_name: worker.FirstName ?? null,
     middle_name: worker.MiddleName ?? null,
@@ -147,7 +153,7 @@ const employmentRow = z.object({
  * Its employee and company are resolved in SQL by personnel number and company code (derivations.ts).
  * As from cdm_workertype, the worker type says employee or contractor: only contractors map.
  */
-export const mapFnoEmployment: FnoRowMapper = (row) => {
+export const mapFnoEmployment: FnoRowMapper<'employments'> = (row) => {
   const parsed = employmentRow.safeParse(row);
   if (!parsed.success) {
     return invalid(
@@ -158,12 +164,16 @@ export const mapFnoEmployment: FnoRowMapper = (row) => {
   const employment = parsed.data;
   const start = employment.EmploymentStartDate.slice(0, 10);
   const workerType = employment.WorkerType ?? null;
-  return record(`${employment.PersonnelNumber}:${employment.LegalEntityId.toLowerCase()}:${start}`, row, {
-    employment_type: workerType === 'Contractor' ? 'CONTRACTOR' : null,
-    employment_type_raw: workerType,
-    start_date: fnoDate(employment.EmploymentStartDate),
-    end_date: fnoDate(employment.EmploymentEndDate),
-  });
+  return record<'employments'>(
+    `${employment.PersonnelNumber}:${employment.LegalEntityId.toLowerCase()}:${start}`,
+    row,
+    {
+      employment_type: workerType === 'Contractor' ? 'CONTRACTOR' : null,
+      employment_type_raw: workerType,
+      start_date: fnoDate(employment.EmploymentStartDate),
+      end_date: fnoDate(employment.EmploymentEndDate),
+    },
+  );
 };
 
 // --- Worker personal contact persons (HcmPersonalContactPersonEntity): dependents ------------------
@@ -204,7 +214,7 @@ const personalContactRow = z.object({
   IsDisabled: noYes,
 });
 
-const RELATIONSHIP: Record<string, string> = {
+const RELATIONSHIP: Readonly<Record<string, Relationship>> = {
   Child: 'CHILD',
   Spouse: 'SPOUSE',
   DomesticPartner: 'DOMESTIC_PARTNER',
@@ -219,7 +229,7 @@ export function dependentRemoteId(personnelNumber: string, partyNumber: string):
   return `${personnelNumber}:${partyNumber}`;
 }
 
-export const mapPersonalContact: FnoRowMapper = (row) => {
+export const mapPersonalContact: FnoRowMapper<'dependents'> = (row) => {
   const parsed = personalContactRow.safeParse(row);
   if (!parsed.success) {
     return invalid(
@@ -232,21 +242,25 @@ export const mapPersonalContact: FnoRowMapper = (row) => {
   // children) are not stored, and one that stops being a dependent is deleted by the snapshot diff.
   if (contact.IsDependent !== 'Yes') return null;
   const relationship = contact.RelationshipType ?? null;
-  return record(dependentRemoteId(contact.WorkerPersonnelNumber, contact.ContactPersonPartyNumber), row, {
-    first_name: contact.ContactFirstName ?? null,
-    middle_name: contact.ContactMiddleName ?? null,
-    last_name: contact.ContactLastName ?? null,
-    relationship: relationship ? (RELATIONSHIP[relationship] ?? 'OTHER') : null,
-    relationship_raw: relationship,
-    date_of_birth: fnoDate(contact.BirthDate),
-    ...gender(contact.Gender),
-    is_student: flag(contact.IsFulltimeStudent),
-    is_disabled: flag(contact.IsDisabled),
-    is_court_ordered: flag(contact.IsDependentCourtOrdered),
-    is_domestic_partner_verified: flag(contact.IsDependentDomesticPartnerVerified),
-    is_beneficiary: flag(contact.IsBeneficiary),
-    is_emergency_contact: flag(contact.IsEmergencyContact),
-  });
+  return record<'dependents'>(
+    dependentRemoteId(contact.WorkerPersonnelNumber, contact.ContactPersonPartyNumber),
+    row,
+    {
+      first_name: contact.ContactFirstName ?? null,
+      middle_name: contact.ContactMiddleName ?? null,
+      last_name: contact.ContactLastName ?? null,
+      relationship: relationship ? (RELATIONSHIP[relationship] ?? 'OTHER') : null,
+      relationship_raw: relationship,
+      date_of_birth: fnoDate(contact.BirthDate),
+      ...gender(contact.Gender),
+      is_student: flag(contact.IsFulltimeStudent),
+      is_disabled: flag(contact.IsDisabled),
+      is_court_ordered: flag(contact.IsDependentCourtOrdered),
+      is_domestic_partner_verified: flag(contact.IsDependentDomesticPartnerVerified),
+      is_beneficiary: flag(contact.IsBeneficiary),
+      is_emergency_contact: flag(contact.IsEmergencyContact),
+    },
+  );
 };
 
 // --- Worker enrolled benefits (PayrollWorkerEnrolledBenefitInquiryEntity): benefit enrollments ------
@@ -285,7 +299,7 @@ export function enrollmentRemoteId(personnelNumber: string, benefitId: string, s
 }
 
 // Benefit option ids → coverage levels, as for plans' options (dataverse/derivations.ts).
-export const COVERAGE_LEVEL: Readonly<Record<string, string>> = {
+export const COVERAGE_LEVEL: Readonly<Record<string, CoverageLevel>> = {
   EE: 'EMPLOYEE_ONLY',
   'EE+SP': 'EMPLOYEE_SPOUSE',
   'EE+CH': 'EMPLOYEE_CHILDREN',
@@ -302,7 +316,7 @@ export const minor = (amount: number | null | undefined) =>
  * terminated, else active, as the payroll API's worker benefit plans are read (dataverse/mappers.ts).
  * The worker pays the deduction; the employer pays the contribution.
  */
-export const mapEnrolledBenefit: FnoRowMapper = (row) => {
+export const mapEnrolledBenefit: FnoRowMapper<'benefit_enrollments'> = (row) => {
   const parsed = enrolledBenefitRow.safeParse(row);
   if (!parsed.success) {
     return invalid(
@@ -313,7 +327,7 @@ export const mapEnrolledBenefit: FnoRowMapper = (row) => {
   const enrollment = parsed.data;
   const option = enrollment.BenefitOptionID ?? null;
   const end = fnoDate(enrollment.ValidTo);
-  return record(
+  return record<'benefit_enrollments'>(
     enrollmentRemoteId(enrollment.PersonnelNumber, enrollment.BenefitId, enrollment.ValidFrom),
     row,
     {
@@ -357,7 +371,7 @@ const coveredDependentRow = z.object({
  * bounded (see derivations.ts). remote_data keeps the enrollment's key for the join; the dependent
  * is the worker's personal contact with that party number (dependentRemoteId).
  */
-export const mapCoveredDependent: FnoRowMapper = (row) => {
+export const mapCoveredDependent: FnoRowMapper<'auxiliary'> = (row) => {
   const parsed = coveredDependentRow.safeParse(row);
   if (!parsed.success) {
     return invalid(
@@ -367,7 +381,11 @@ export const mapCoveredDependent: FnoRowMapper = (row) => {
   }
   const link = parsed.data;
   const enrollment = enrollmentRemoteId(link.PersonnelNumber, link.BenefitId, link.EnrollmentStart);
-  return record(`${enrollment}:${link.ChildPartyId}`, { ...row, enrollment_remote_id: enrollment }, {});
+  return record<'auxiliary'>(
+    `${enrollment}:${link.ChildPartyId}`,
+    { ...row, enrollment_remote_id: enrollment },
+    {},
+  );
 };
 
 // --- Legal entities (CompanyInfoEntity): companies, when Dataverse lacks cdm_company ---------------
@@ -377,11 +395,11 @@ export const companyFields = ['DataArea', 'Name'] as const;
 const companyRow = z.object({ DataArea: requiredText, Name: text });
 
 /** A legal entity, keyed by its company code (DataArea; case-insensitive in F&O, so lower case). */
-export const mapFnoCompany: FnoRowMapper = (row) => {
+export const mapFnoCompany: FnoRowMapper<'companies'> = (row) => {
   const parsed = companyRow.safeParse(row);
   if (!parsed.success) return invalid(String(row.DataArea ?? '<no DataArea>'), parsed.error);
   const company = parsed.data;
-  return record(company.DataArea.toLowerCase(), row, {
+  return record<'companies'>(company.DataArea.toLowerCase(), row, {
     name: company.Name ?? null,
     legal_name: company.Name ?? null,
     company_code: company.DataArea,
@@ -395,11 +413,11 @@ export const departmentFields = ['OperatingUnitNumber', 'Name', 'SearchName'] as
 const departmentRow = z.object({ OperatingUnitNumber: requiredText, Name: text });
 
 /** A department by its operating unit number; like cdm_department it has no company. */
-export const mapFnoDepartment: FnoRowMapper = (row) => {
+export const mapFnoDepartment: FnoRowMapper<'departments'> = (row) => {
   const parsed = departmentRow.safeParse(row);
   if (!parsed.success) return invalid(String(row.OperatingUnitNumber ?? '<no number>'), parsed.error);
   const department = parsed.data;
-  return record(department.OperatingUnitNumber, row, {
+  return record<'departments'>(department.OperatingUnitNumber, row, {
     name: department.Name ?? null,
     code: department.OperatingUnitNumber,
     company_id: null,
@@ -435,11 +453,11 @@ const positionRow = z.object({
  * dual-write mapping); the department is resolved by number in SQL (derivations.ts), and so is the
  * worker assignment the employees take their position, department and title from.
  */
-export const mapFnoPosition: FnoRowMapper = (row) => {
+export const mapFnoPosition: FnoRowMapper<'job_positions'> = (row) => {
   const parsed = positionRow.safeParse(row);
   if (!parsed.success) return invalid(String(row.PositionId ?? '<no PositionId>'), parsed.error);
   const position = parsed.data;
-  return record(position.PositionId, row, {
+  return record<'job_positions'>(position.PositionId, row, {
     position_number: position.PositionId,
     job_title: position.JobId ?? null,
     description: position.Description ?? null,
@@ -470,11 +488,11 @@ const positionHierarchyRow = z.object({
  * Kept as auxiliary rows (provider_records): F&O's Worker has no manager; a worker's manager is the
  * worker holding the position the worker's position reports to, resolved in SQL (derivations.ts).
  */
-export const mapPositionHierarchy: FnoRowMapper = (row) => {
+export const mapPositionHierarchy: FnoRowMapper<'auxiliary'> = (row) => {
   const parsed = positionHierarchyRow.safeParse(row);
   if (!parsed.success) return invalid(String(row.PositionId ?? '<no PositionId>'), parsed.error);
   const link = parsed.data;
-  return record(
+  return record<'auxiliary'>(
     `${link.PositionId}:${link.HierarchyTypeName ?? ''}:${fnoDate(link.ValidFrom) ?? ''}`,
     row,
     {},
@@ -488,11 +506,11 @@ export const benefitPlanFields = ['Plan', 'Description', 'TypeId'] as const;
 const benefitPlanRow = z.object({ Plan: requiredText, Description: text, TypeId: text });
 
 /** A plan by its id (enrollments' BenefitPlanID); its type from the benefit type's id, as for cdm_. */
-export const mapFnoBenefitPlan: FnoRowMapper = (row) => {
+export const mapFnoBenefitPlan: FnoRowMapper<'benefit_plans'> = (row) => {
   const parsed = benefitPlanRow.safeParse(row);
   if (!parsed.success) return invalid(String(row.Plan ?? '<no Plan>'), parsed.error);
   const plan = parsed.data;
-  return record(plan.Plan, row, {
+  return record<'benefit_plans'>(plan.Plan, row, {
     name: plan.Plan,
     description: plan.Description ?? null,
     plan_type: planTypeFromName(plan.TypeId),
