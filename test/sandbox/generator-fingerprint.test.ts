@@ -17,8 +17,12 @@ const fingerprints: Record<number, string> = {
 describe('generated organisation fingerprint', () => {
   for (const [seed, expected] of Object.entries(fingerprints)) {
     it(`is unchanged for seed ${seed} at 2,000 workers (every table, row, column and column order)`, () => {
-      const organisation = generateOrganisation({ workers: 2000, seed: Number(seed) });
-      const digest = createHash('sha256').update(JSON.stringify(organisation)).digest('hex');
+      const { workerCount, asOf, dataverse, fno } = generateOrganisation({
+        workers: 2000,
+        seed: Number(seed),
+      });
+      const rows = JSON.stringify({ seed: Number(seed), workerCount, asOf, dataverse, fno });
+      const digest = createHash('sha256').update(rows).digest('hex');
       expect(digest).toBe(expected);
     });
   }

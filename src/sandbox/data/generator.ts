@@ -6,6 +6,7 @@ import {
 } from '../../providers/dynamics/option-sets.js';
 import { createRandom, type Random } from '../random.js';
 import { flat, fnoDate, isoDate, isoSeconds } from './flat-strings.js';
+import { defineLazyTable } from './lazy-table.js';
 import { createNamePools, type NamePools, workerFirstName } from './name-pools.js';
 import { genderCode, workerStatusCode, workerTypeCode } from './option-sets.js';
 import type {
@@ -440,16 +441,16 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
   }));
 
   const fno = generateFnoBenefits(state, fnoWorkers, workerActive);
-  const legalEntityOf = new Map(
-    fnoWorkers.map((worker, index) => [
-      worker.PersonnelNumber,
-      (companies[workerCompany[index] as number] as CompanyRow).cdm_companycode,
-    ]),
-  );
-  return {
+  // The payroll virtual table's rows are the last to draw from the generator and take the last row
+  // versions: reserve those versions now and build the rows on first read with the same draws, so a
+  // tenant outside the virtual-tables shape never holds 300k rows it does not serve.
+  const payrollState: GeneratorState = { ...state };
+  state.version += fno.WorkerEnrolledBenefits.length;
+  const organisation: GeneratedOrganisation = {
     seed: options.seed,
     workerCount,
     asOf: isoSeconds(asOf),
+    lastRowVersion: state.version,
     dataverse: {
       cdm_companies: companies,
       cdm_departments: departments,
@@ -461,41 +462,60 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
       cdm_benefittypes: benefitTypes,
       cdm_benefitplans: benefitPlans,
       cdm_benefitoptions: benefitOptions,
-      mshr_payrollworkerbenefitplanentities: payrollBenefitPlans(
-        state,
-        fno.WorkerEnrolledBenefits,
-        legalEntityOf,
-        setupStamp,
-      ),
+      mshr_payrollworkerbenefitplanentities: [],
     },
     fno: {
       Workers: fnoWorkers,
       ...fno,
-      Employments: fnoEmployments(employments, workers, companies),
-      // The same organisation as F&O's own entities show it (derived, no random draws, so the
-      // Dataverse rows of a seed stay byte-identical).
-      Companies: companies.map((company) => ({ DataArea: company.cdm_companycode, Name: company.cdm_name })),
-      Departments: departments.map((department) => ({
-        OperatingUnitNumber: department.cdm_departmentnumber,
-        Name: department.cdm_name,
-        // Dual-write maps SEARCHNAME to cdm_description (docs/microsoft-wire.md).
-        SearchName: department.cdm_description ?? '',
-      })),
-      PositionsV2: fnoPositions(positions, assignments, jobs, departments, workers),
-      PositionHierarchies: fnoPositionHierarchies(workers, positions),
-      BenefitPlans: benefitPlans.map(
-        (plan): FnoBenefitPlanRow => ({
-          Plan: plan.cdm_name,
-          Description: plan.cdm_description ?? '',
-          TypeId: (
-            benefitTypes.find(
-              (type) => type.cdm_benefittypeid === plan._cdm_benefittypeid_value,
-            ) as BenefitTypeRow
-          ).cdm_name,
-        }),
-      ),
+      Employments: [],
+      Companies: [],
+      Departments: [],
+      PositionsV2: [],
+      PositionHierarchies: [],
+      BenefitPlans: [],
     },
   };
+  defineLazyTable(organisation.dataverse, 'mshr_payrollworkerbenefitplanentities', () => {
+    const legalEntityOf = new Map(
+      fnoWorkers.map((worker, index) => [
+        worker.PersonnelNumber,
+        (companies[workerCompany[index] as number] as CompanyRow).cdm_companycode,
+      ]),
+    );
+    return payrollBenefitPlans(payrollState, fno.WorkerEnrolledBenefits, legalEntityOf, setupStamp);
+  });
+  // The same organisation as F&O's own entities show it, derived from the Dataverse rows (no random
+  // draws, so the Dataverse rows of a seed stay byte-identical) when first read.
+  defineLazyTable(organisation.fno, 'Employments', () => fnoEmployments(employments, workers, companies));
+  defineLazyTable(organisation.fno, 'Companies', () =>
+    companies.map((company) => ({ DataArea: company.cdm_companycode, Name: company.cdm_name })),
+  );
+  defineLazyTable(organisation.fno, 'Departments', () =>
+    departments.map((department) => ({
+      OperatingUnitNumber: department.cdm_departmentnumber,
+      Name: department.cdm_name,
+      // Dual-write maps SEARCHNAME to cdm_description (docs/microsoft-wire.md).
+      SearchName: department.cdm_description ?? '',
+    })),
+  );
+  defineLazyTable(organisation.fno, 'PositionsV2', () =>
+    fnoPositions(positions, assignments, jobs, departments, workers),
+  );
+  defineLazyTable(organisation.fno, 'PositionHierarchies', () => fnoPositionHierarchies(workers, positions));
+  defineLazyTable(organisation.fno, 'BenefitPlans', () =>
+    benefitPlans.map(
+      (plan): FnoBenefitPlanRow => ({
+        Plan: plan.cdm_name,
+        Description: plan.cdm_description ?? '',
+        TypeId: (
+          benefitTypes.find(
+            (type) => type.cdm_benefittypeid === plan._cdm_benefittypeid_value,
+          ) as BenefitTypeRow
+        ).cdm_name,
+      }),
+    ),
+  );
+  return organisation;
 }
 
 /**
