@@ -443,7 +443,9 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
   const fno = generateFnoBenefits(state, fnoWorkers, workerActive);
   // The payroll virtual table's rows are the last to draw from the generator and take the last row
   // versions: reserve those versions now and build the rows on first read with the same draws, so a
-  // tenant outside the virtual-tables shape never holds 300k rows it does not serve.
+  // tenant outside the virtual-tables shape never holds 300k rows it does not serve. So nothing may
+  // draw from `random` after this line (the F&O tables below are derived without draws); the
+  // fingerprint test (test/sandbox/generator-fingerprint.test.ts) fails if something does.
   const payrollState: GeneratorState = { ...state };
   state.version += fno.WorkerEnrolledBenefits.length;
   const organisation: GeneratedOrganisation = {
