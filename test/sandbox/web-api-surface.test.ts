@@ -526,4 +526,110 @@ describe('Web API surface', () => {
     expect(linked.status).toBe(400);
     expect(JSON.stringify(linked.body)).toContain('link-entity');
   });
+
+  it('aggregates with $apply as "Aggregate data using OData" shows, and refuses what Microsoft says it refuses', async () => {
+    const positions = tenant.truth.positions;
+    // Nulls take no part in a sum or an average.
+    const fte = positions
+      .map((row) => row.cdm_fulltimeequivalent)
+      .filter((value) => value !== null && value !== undefined)
+      .map(Number);
+    const totals = await get(
+      'cdm_jobpositions?$apply=aggregate(cdm_fulltimeequivalent with sum as total,cdm_fulltimeequivalent with average as mean,createdon with max as lastCreate,cdm_jobpositionid with countdistinct as distinct)',
+    );
+    expect(totals.status).toBe(200);
+    expect(totals.body['@odata.context']).toBe(`${root}$metadata#cdm_jobpositions`);
+    const [aggregate] = totals.body.value;
+    expect(aggregate?.total).toBeCloseTo(
+      fte.reduce((sum, value) => sum + value, 0),
+      6,
+    );
+    expect(aggregate?.mean).toBeCloseTo(fte.reduce((sum, value) => sum + value, 0) / fte.length, 6);
+    expect(aggregate?.lastCreate).toBe(
+      positions
+        .map((row) => row.createdon)
+        .sort()
+        .at(-1),
+    );
+    expect(aggregate?.distinct).toBe(positions.length);
+
+    // filter() then groupby with $count; groups sorted by their values, nulls left out of a group's row.
+    const active = await get(
+      'cdm_workers?$apply=filter(statecode eq 0)/groupby((statecode,cdm_gender),aggregate($count as count))',
+    );
+    expect(active.status).toBe(200);
+    const expected = new Map<string, number>();
+    for (const row of tenant.truth.workers.filter((worker) => worker.statecode === 0)) {
+      const key = String(row.cdm_gender);
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    }
+    expect(active.body.value.reduce((sum, row) => sum + Number(row.count), 0)).toBe(
+      [...expected.values()].reduce((sum, count) => sum + count, 0),
+    );
+    for (const row of active.body.value) {
+      expect(row.statecode).toBe(0);
+      expect(row.count).toBe(expected.get(String(row.cdm_gender ?? null)));
+    }
+    const genders = active.body.value.map((row) => Number(row.cdm_gender ?? -1));
+    expect(genders).toEqual([...genders].sort((a, b) => a - b));
+
+    const descending = await get('cdm_workers?$apply=groupby((cdm_gender))&$orderby=cdm_gender desc');
+    const codes = descending.body.value.map((row) => Number(row.cdm_gender ?? -1));
+    expect(codes).toEqual([...codes].sort((a, b) => b - a));
+
+    const byAlias = await get(
+      'cdm_workers?$apply=groupby((cdm_gender),aggregate($count as count))&$orderby=count desc',
+    );
+    expect(byAlias.status).toBe(400);
+    expect(byAlias.body).toEqual({
+      error: {
+        code: '0x80060888',
+        message: 'The query node SingleValueOpenPropertyAccess is not supported.',
+      },
+    });
+    const byDate = await get('cdm_workers?$apply=groupby((createdon))');
+    expect(byDate.status).toBe(400);
+    expect(JSON.stringify(byDate.body)).toContain('groupby with datetime values is not supported');
+    const unknown = await get('cdm_workers?$apply=groupby((no_such_column))');
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.body)).toContain("'no_such_column'");
+    const unsupported = await get('cdm_workers?$apply=topcount(2,cdm_gender)');
+    expect(unsupported.status).toBe(400);
+    expect(JSON.stringify(unsupported.body)).toContain('topcount');
+  });
+
+  it('takes the headers Microsoft tells every client to send, and answers minimal JSON for any odata.metadata', async () => {
+    // "Compose HTTP requests and handle errors": Accept, OData-MaxVersion, OData-Version and If-None-Match: null.
+    const headers = {
+      accept: 'application/json',
+      'odata-maxversion': '4.0',
+      'odata-version': '4.0',
+      'if-none-match': 'null',
+    };
+    const [worker] = tenant.truth.workers;
+    const single = await get(`cdm_workers(${worker?.cdm_workerid})?$select=cdm_lastname`, headers);
+    expect(single.status).toBe(200);
+    expect(single.headers['odata-version']).toBe('4.0');
+    expect(single.headers['content-type']).toBe(
+      'application/json; odata.metadata=minimal; odata.streaming=true',
+    );
+    for (const accept of ['none', 'minimal', 'full']) {
+      const page = await get('cdm_workers?$select=cdm_lastname&$top=1', {
+        ...headers,
+        accept: `application/json;odata.metadata=${accept}`,
+      });
+      expect(page.status).toBe(200);
+      expect(page.body['@odata.context']).toBe(`${root}$metadata#cdm_workers(cdm_lastname)`);
+      expect(page.body.value[0]?.['@odata.etag']).toMatch(/^W\/"\d+"$/);
+    }
+    // An update with If-None-Match: null is an ordinary update (only '*' refuses it).
+    const updated = await request(`${root}cdm_workers(${worker?.cdm_workerid})`, {
+      method: 'PATCH',
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ cdm_middlename: 'Null Header' }),
+    });
+    expect(updated.statusCode).toBe(204);
+    await updated.body.dump();
+  });
 });

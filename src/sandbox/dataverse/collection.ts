@@ -9,6 +9,7 @@ import {
   parseFilter,
 } from '../odata/filter.js';
 import { annotationRequested, type Preferences, type RawQuery } from '../odata/query-options.js';
+import { handleApply } from './aggregate.js';
 import { type ColumnKind, wireName } from './catalog.js';
 import type { DataverseEnvironment, DataverseTable } from './environment.js';
 import { dataverseErrors } from './errors.js';
@@ -144,6 +145,8 @@ export function handleCollectionGet(request: CollectionRequest): SandboxResponse
   const { options } = request.query;
   const fetchXml = options.get('fetchXml');
   if (fetchXml !== undefined) return handleFetchXml(request, fetchXml);
+  const apply = options.get('$apply');
+  if (apply !== undefined) return handleApply(request, apply);
   if (options.has('$skip')) throw dataverseErrors.skipNotSupported();
   for (const name of options.keys()) {
     if (name.startsWith('$') && !supportedOptions.has(name)) {
