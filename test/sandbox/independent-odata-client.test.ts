@@ -6,15 +6,47 @@ import type { Sandbox } from '../../src/sandbox/index.js';
 import { startTestSandbox } from './helpers.js';
 
 /**
- * A generic OData v4 client we did not write (the npm package @odata/client, unmodified) against the
- * sandbox's Dataverse: $count, $filter with string functions, $orderby on two keys, a row by GUID key,
+ * Generic OData v4 clients we did not write, unmodified, against the sandbox's Dataverse. @odata/client: $count, $filter with string functions, $orderby on two keys, a row by GUID key,
  * $expand of a lookup, $apply (aggregate and groupby), paging by Prefer odata.maxpagesize and
- * @odata.nextLink, $batch with a change set, and an error body as the library reads it. Like
- * independent-client.test.ts it runs in its own Node process trusting the sandbox CA through
+ * @odata.nextLink, $batch with a change set, and an error body as the library reads it. o.js (the npm
+ * package odata): nextLinks it parses and encodes again, /$count as a JSON number, encodeURIComponent'd
+ * query options, and a $batch with absolute part URLs parsed by splitting on blank lines. Like
+ * independent-client.test.ts each runs in its own Node process trusting the sandbox CA through
  * NODE_EXTRA_CA_CERTS, with a token from MSAL's production configuration.
  */
-const script = fileURLToPath(new URL('./independent-client/run-odata-client.mjs', import.meta.url));
 const run = promisify(execFile);
+
+async function runClient<T>(runner: string): Promise<T> {
+  const tenant = sandbox.defaultTenant;
+  const input = {
+    authority: tenant.authority,
+    knownAuthority: new URL(tenant.authorityHost).host,
+    clientId: tenant.clientId,
+    clientSecret: tenant.clientSecret,
+    environmentUrl: tenant.dataverseUrl,
+  };
+  const script = fileURLToPath(new URL(`./independent-client/${runner}`, import.meta.url));
+  const { stdout } = await run(process.execPath, [script, JSON.stringify(input)], {
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: sandbox.caCertPath },
+    timeout: 60_000,
+  });
+  return JSON.parse(stdout) as T;
+}
+
+const lower = (value: unknown) => String(value).toLowerCase();
+const workerRows = () =>
+  (sandbox.defaultTenant.truth.dataverse('cdm_workers') as unknown as Row[]).map((row) => ({ ...row }));
+
+/** Workers whose last name starts with `prefix`, last name up then first name down (case-insensitive). */
+function startingWith(rows: Row[], prefix: string): Row[] {
+  return rows
+    .filter((row) => lower(row.cdm_lastname).startsWith(lower(prefix)))
+    .sort(
+      (a, b) =>
+        lower(a.cdm_lastname).localeCompare(lower(b.cdm_lastname)) ||
+        lower(b.cdm_firstname).localeCompare(lower(a.cdm_firstname)),
+    );
+}
 
 type Row = Record<string, unknown>;
 
@@ -37,6 +69,20 @@ interface ClientReport {
   error: { name: string; message: string } | string;
 }
 
+interface OjsReport {
+  firstCount: number;
+  pageSizes: number[];
+  pagedIds: string[];
+  count: number;
+  prefix: string;
+  startswith: Row[];
+  expanded: Row[];
+  patchStatus: number;
+  batch: Array<{ contentId: number; status: number; body: Row[] }>;
+  afterPatch: Row;
+  error: { status: number; body: unknown } | string;
+}
+
 let sandbox: Sandbox;
 const workers = 30;
 
@@ -47,23 +93,10 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-describe('@odata/client (npm) against the sandbox', () => {
-  it('counts, filters, sorts, expands, aggregates, pages and batches as against Dataverse', async () => {
-    const tenant = sandbox.defaultTenant;
-    const input = {
-      authority: tenant.authority,
-      knownAuthority: new URL(tenant.authorityHost).host,
-      clientId: tenant.clientId,
-      clientSecret: tenant.clientSecret,
-      environmentUrl: tenant.dataverseUrl,
-    };
-    const before = (tenant.truth.dataverse('cdm_workers') as unknown as Row[]).map((row) => ({ ...row }));
-    const { stdout } = await run(process.execPath, [script, JSON.stringify(input)], {
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: sandbox.caCertPath },
-      timeout: 60_000,
-    });
-    const report = JSON.parse(stdout) as ClientReport;
-    const lower = (value: unknown) => String(value).toLowerCase();
+describe('generic OData clients (npm) against the sandbox', () => {
+  it('@odata/client counts, filters, sorts, expands, aggregates, pages and batches as against Dataverse', async () => {
+    const before = workerRows();
+    const report = await runClient<ClientReport>('run-odata-client.mjs');
 
     expect(report.count).toBe(workers);
     expect(report.countByLastName).toBe(
@@ -71,15 +104,8 @@ describe('@odata/client (npm) against the sandbox', () => {
     );
 
     // startswith / contains are case-insensitive in Dataverse; the order is last name up, first name down.
-    const startingWith = before
-      .filter((row) => lower(row.cdm_lastname).startsWith(lower(report.prefix)))
-      .sort(
-        (a, b) =>
-          lower(a.cdm_lastname).localeCompare(lower(b.cdm_lastname)) ||
-          lower(b.cdm_firstname).localeCompare(lower(a.cdm_firstname)),
-      );
     expect(report.startswith.map((row) => row.cdm_workerid)).toEqual(
-      startingWith.map((row) => row.cdm_workerid),
+      startingWith(before, report.prefix).map((row) => row.cdm_workerid),
     );
     expect(report.contains.map((row) => row.cdm_workerid).sort()).toEqual(
       before
@@ -121,6 +147,45 @@ describe('@odata/client (npm) against the sandbox', () => {
       name: 'ODataServerError',
       message:
         "Could not find a property named 'no_such_column' on type 'Microsoft.Dynamics.CRM.cdm_worker'.",
+    });
+  }, 90_000);
+
+  it('o.js (npm odata) pages, counts, filters, expands, updates and batches as against Dataverse', async () => {
+    const before = workerRows();
+    const report = await runClient<OjsReport>('run-o-js.mjs');
+
+    expect(report.firstCount).toBe(workers);
+    expect(report.pageSizes).toEqual([8, 8, 8, 6]);
+    expect([...report.pagedIds].sort()).toEqual(before.map((row) => row.cdm_workerid).sort());
+    expect(report.count).toBe(workers);
+    expect(report.startswith.map((row) => row.cdm_workerid)).toEqual(
+      startingWith(before, report.prefix).map((row) => row.cdm_workerid),
+    );
+    expect(report.expanded).toHaveLength(2);
+    for (const assignment of report.expanded) {
+      const worker = assignment.cdm_WorkerId as Row;
+      expect(worker.cdm_workerid).toBe(assignment._cdm_workerid_value);
+      expect(worker.cdm_lastname).toBe(
+        before.find((row) => row.cdm_workerid === worker.cdm_workerid)?.cdm_lastname,
+      );
+    }
+    expect(report.patchStatus).toBe(204);
+    expect(report.afterPatch).toMatchObject({ cdm_firstname: 'Ojs' });
+    // Two parts, each { contentId, status, body = its value array }.
+    const companies = sandbox.defaultTenant.truth.companies.length;
+    expect(report.batch.map((part) => [part.contentId, part.status, part.body.length])).toEqual([
+      [1, 200, 2],
+      [2, 200, Math.min(2, companies)],
+    ]);
+    expect(report.error).toEqual({
+      status: 400,
+      body: {
+        error: {
+          code: '0x0',
+          message:
+            "Could not find a property named 'no_such_column' on type 'Microsoft.Dynamics.CRM.cdm_worker'.",
+        },
+      },
     });
   }, 90_000);
 });
