@@ -632,4 +632,56 @@ describe('Web API surface', () => {
     expect(updated.statusCode).toBe(204);
     await updated.body.dump();
   });
+
+  it('reads, sets and empties one property, and sets and clears a lookup by $ref, as Learn shows', async () => {
+    const [worker, manager] = tenant.truth.workers;
+    if (!worker || !manager) throw new Error('needs two workers');
+    const send = async (method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown) => {
+      const response = await request(`${root}${path}`, {
+        method,
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.body.text();
+      return { status: response.statusCode, body: text ? JSON.parse(text) : undefined };
+    };
+    const row = `cdm_workers(${worker.cdm_workerid})`;
+
+    const read = await send('GET', `${row}/cdm_lastname`);
+    expect(read).toEqual({
+      status: 200,
+      body: {
+        '@odata.context': `${root}$metadata#cdm_workers(${worker.cdm_workerid})/cdm_lastname`,
+        value: worker.cdm_lastname,
+      },
+    });
+    expect((await send('PUT', `${row}/cdm_middlename`, { value: 'Put Alone' })).status).toBe(204);
+    expect((await send('GET', `${row}/cdm_middlename`)).body.value).toBe('Put Alone');
+    expect((await send('DELETE', `${row}/cdm_middlename`)).status).toBe(204);
+    expect((await send('GET', `${row}/cdm_middlename`)).status).toBe(204);
+
+    const reference = `${root}cdm_workers(${manager.cdm_workerid})`;
+    expect((await send('PUT', `${row}/cdm_ManagerWorkerId/$ref`, { '@odata.id': reference })).status).toBe(
+      204,
+    );
+    expect((await send('GET', `${row}/_cdm_managerworkerid_value`)).body.value).toBe(manager.cdm_workerid);
+    const related = await send('GET', `${row}/cdm_ManagerWorkerId?$select=cdm_lastname`);
+    expect(related.body).toMatchObject({
+      '@odata.context': `${root}$metadata#cdm_workers(cdm_lastname)/$entity`,
+      cdm_workerid: manager.cdm_workerid,
+      cdm_lastname: manager.cdm_lastname,
+    });
+    expect((await send('DELETE', `${row}/cdm_ManagerWorkerId/$ref`)).status).toBe(204);
+    expect((await send('GET', `${row}/_cdm_managerworkerid_value`)).status).toBe(204);
+
+    // Each write is a new row version, so change tracking sees it; unknown segments are 404 as elsewhere.
+    expect(
+      tenant.truth.workers.find((candidate) => candidate.cdm_workerid === worker.cdm_workerid)?.versionnumber,
+    ).toBeGreaterThan(worker.versionnumber);
+    const unknown = await send('GET', `${row}/no_such_column`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('0x8006088a');
+    expect((await send('PUT', `${row}/cdm_ManagerWorkerId/$ref`, {})).status).toBe(400);
+  });
 });

@@ -42,7 +42,11 @@ function parseBody(table: DataverseTable, body: string): Record<string, unknown>
   const changes: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(parsed)) {
     if (name.startsWith('@odata.')) continue;
-    const bound = name.endsWith('@odata.bind') ? bindLookup(table, name, value) : undefined;
+    const bound = name.endsWith('@odata.bind')
+      ? bindLookup(table, name, value)
+      : value === null && table.definition.columns.some((column) => column.navigationProperty === name)
+        ? bindLookup(table, `${name}@odata.bind`, null)
+        : undefined;
     if (bound) {
       changes[bound.column] = bound.id;
       continue;
@@ -57,7 +61,8 @@ function parseBody(table: DataverseTable, body: string): Record<string, unknown>
 
 /**
  * `"cdm_CompanyId@odata.bind": "/cdm_companies(<guid>)"` sets a lookup through its single-valued
- * navigation property ("Associate table rows on create"); `null` clears it.
+ * navigation property ("Associate table rows on create"); `null` clears it, as does
+ * `"cdm_CompanyId": null` ("Disassociate tables on update").
  */
 function bindLookup(
   table: DataverseTable,
