@@ -684,4 +684,80 @@ describe('Web API surface', () => {
     expect(unknown.body.error.code).toBe('0x8006088a');
     expect((await send('PUT', `${row}/cdm_ManagerWorkerId/$ref`, {})).status).toBe(400);
   });
+
+  it('evaluates Dataverse query functions and parameter aliases as "Filter rows using OData" shows them', async () => {
+    const ids = (response: { body: { value: Array<Record<string, unknown>> } }) =>
+      response.body.value.map((row) => row.cdm_workerid).sort();
+    const truthIds = (keep: (row: (typeof tenant.truth.workers)[number]) => boolean) =>
+      tenant.truth.workers
+        .filter(keep)
+        .map((row) => row.cdm_workerid)
+        .sort();
+    const filter = (text: string, extra = '') =>
+      get(`cdm_workers?$select=cdm_workerid&$filter=${encodeURIComponent(text)}${extra}`);
+
+    const inGenders = await filter(
+      "Microsoft.Dynamics.CRM.In(PropertyName='cdm_gender',PropertyValues=['754400000','754400001'])",
+    );
+    expect(inGenders.status).toBe(200);
+    expect(ids(inGenders)).toEqual(
+      truthIds((row) => row.cdm_gender === 754400000 || row.cdm_gender === 754400001),
+    );
+    const notIn = await filter(
+      'Microsoft.Dynamics.CRM.NotIn(PropertyName=\'cdm_gender\',PropertyValues=["754400000"])',
+    );
+    expect(ids(notIn)).toEqual(truthIds((row) => row.cdm_gender !== 754400000));
+    const between = await filter(
+      'Microsoft.Dynamics.CRM.Between(PropertyName=\'cdm_birthdate\',PropertyValues=["1980-01-01","1989-12-31"]) and statecode eq 0',
+    );
+    expect(ids(between)).toEqual(
+      truthIds(
+        (row) =>
+          row.statecode === 0 &&
+          row.cdm_birthdate !== null &&
+          row.cdm_birthdate >= '1980-01-01' &&
+          row.cdm_birthdate <= '1989-12-31',
+      ),
+    );
+
+    // Learn's alias example: names with an apostrophe go in double quotes.
+    const [first, second] = tenant.truth.workers;
+    const aliased = await filter(
+      'Microsoft.Dynamics.CRM.In(PropertyName=@p1,PropertyValues=@p2)',
+      `&@p1='cdm_lastname'&@p2=${encodeURIComponent(JSON.stringify([first?.cdm_lastname, second?.cdm_lastname, "O'Brian"]))}`,
+    );
+    expect(aliased.status).toBe(200);
+    expect(ids(aliased)).toEqual(
+      truthIds(
+        (row) => row.cdm_lastname === first?.cdm_lastname || row.cdm_lastname === second?.cdm_lastname,
+      ),
+    );
+    const lastNameAlias = await filter(
+      'cdm_lastname eq @name',
+      `&@name=${encodeURIComponent(`'${first?.cdm_lastname}'`)}`,
+    );
+    expect(ids(lastNameAlias)).toEqual(truthIds((row) => row.cdm_lastname === first?.cdm_lastname));
+
+    // Date functions against the rows' modifiedon: a row changed now is in the last day, not older than one.
+    const [changed] = sandbox.controls.updateRecords('cdm_workers', { count: 1 });
+    const recent = await filter(
+      "Microsoft.Dynamics.CRM.LastXDays(PropertyName='modifiedon',PropertyValue=1)",
+    );
+    expect(ids(recent)).toContain(changed);
+    const today = await filter("Microsoft.Dynamics.CRM.Today(PropertyName='modifiedon')");
+    expect(ids(today)).toContain(changed);
+    const older = await filter(
+      "Microsoft.Dynamics.CRM.OlderThanXDays(PropertyName='modifiedon',PropertyValue=1)",
+    );
+    expect(ids(older)).not.toContain(changed);
+    // LastXDays starts at yesterday's midnight, OlderThanXDays ends 24 hours ago: together they hold every row.
+    expect([...new Set([...ids(recent), ...ids(older)])].sort()).toEqual(truthIds(() => true));
+
+    const fiscal = await filter("Microsoft.Dynamics.CRM.ThisFiscalYear(PropertyName='modifiedon')");
+    expect(fiscal.status).toBe(400);
+    expect(JSON.stringify(fiscal.body)).toContain('Microsoft.Dynamics.CRM.ThisFiscalYear');
+    const missingAlias = await filter('cdm_lastname eq @nothing');
+    expect(missingAlias.status).toBe(400);
+    expect(JSON.stringify(missingAlias.body)).toContain('@nothing');
+  });
 });

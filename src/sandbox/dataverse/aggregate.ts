@@ -2,7 +2,7 @@ import { odataJsonContentType, type SandboxResponse } from '../http/types.js';
 import type { Predicate } from '../odata/filter.js';
 import { splitTopLevel } from '../odata/query-options.js';
 import { type ColumnDefinition, wireName } from './catalog.js';
-import { buildFilter, type CollectionRequest, compareValues } from './collection.js';
+import { aliasesOf, buildFilter, type CollectionRequest, compareValues } from './collection.js';
 import { DataverseError, dataverseErrors } from './errors.js';
 import { columnByWireName } from './projection.js';
 import type { DataverseRow } from './table-store.js';
@@ -85,7 +85,9 @@ function parseApply(request: CollectionRequest, text: string): ApplyPlan {
     const last = position === steps.length - 1;
     const filter = callArguments(step, 'filter');
     if (filter !== undefined && !last) {
-      plan.filters.push(buildFilter(request.table, filter));
+      plan.filters.push(
+        buildFilter(request.table, filter, { aliases: aliasesOf(request.query), now: request.now }),
+      );
       return;
     }
     const aggregate = callArguments(step, 'aggregate');

@@ -24,6 +24,7 @@ import {
   parseDeltaToken,
 } from './paging.js';
 import { columnByWireName, etag, planProjection, projectRow } from './projection.js';
+import { expandQueryFunctions, substituteAliases } from './query-functions.js';
 import type { DataverseRow } from './table-store.js';
 
 /** Entity-set GETs: query options, paging (docs/microsoft-wire.md, "Web API surface") and change tracking (docs/microsoft-wire.md, "Change tracking"). */
@@ -65,13 +66,33 @@ export interface CollectionRequest {
   now: Date;
 }
 
-export function buildFilter(table: DataverseTable, text: string): Predicate<DataverseRow> {
+/** Where a filter is evaluated: the query's parameter aliases (`@p1`) and the clock of date functions. */
+export interface FilterContext {
+  aliases?: ReadonlyMap<string, string>;
+  now?: Date;
+}
+
+/** The `@name` options of a query string, the values of its parameter aliases. */
+export function aliasesOf(query: RawQuery): Map<string, string> {
+  return new Map([...query.options].filter(([name]) => name.startsWith('@')));
+}
+
+export function buildFilter(
+  table: DataverseTable,
+  text: string,
+  context: FilterContext = {},
+): Predicate<DataverseRow> {
   const resolve = (name: string): FilterColumn | undefined => {
     const column = columnByWireName(table.definition, name);
     return column ? { key: wireName(column), kind: filterKinds[column.kind] } : undefined;
   };
+  const expanded = expandQueryFunctions(
+    substituteAliases(text, context.aliases ?? new Map()),
+    (name) => columnByWireName(table.definition, name),
+    context.now ?? new Date(),
+  );
   try {
-    return parseFilter<DataverseRow>(text, resolve);
+    return parseFilter<DataverseRow>(expanded, resolve);
   } catch (error) {
     if (error instanceof FilterPropertyError) {
       throw dataverseErrors.unknownProperty(error.property, table.definition.logicalName);
@@ -170,7 +191,9 @@ function handlePagedQuery(request: CollectionRequest): SandboxResponse {
     preferences.includeAnnotations,
   );
   const filterText = options.get('$filter');
-  const predicate = filterText ? buildFilter(table, filterText) : undefined;
+  const predicate = filterText
+    ? buildFilter(table, filterText, { aliases: aliasesOf(query), now: request.now })
+    : undefined;
   const orderBy = options.get('$orderby') ? parseOrderBy(table, options.get('$orderby') as string) : [];
   // "Page results using OData": with Prefer odata.maxpagesize, $top is ignored.
   const topText = preferences.maxPageSize === undefined ? options.get('$top') : undefined;
@@ -391,7 +414,10 @@ export function handleCountSegment(request: CollectionRequest): SandboxResponse 
   }
   const filterText = request.query.options.get('$filter');
   const rows = request.table.store.rows();
-  const total = filterText ? countMatching(rows, buildFilter(request.table, filterText)) : rows.length;
+  const filterContext = { aliases: aliasesOf(request.query), now: request.now };
+  const total = filterText
+    ? countMatching(rows, buildFilter(request.table, filterText, filterContext))
+    : rows.length;
   return {
     status: 200,
     headers: { 'content-type': 'text/plain; charset=utf-8', 'odata-version': '4.0' },
