@@ -63,7 +63,9 @@ function callArguments(step: string, name: string): string | undefined {
 }
 
 function parseAggregations(request: CollectionRequest, text: string): Aggregation[] {
-  return splitTopLevel(text).map((item) => {
+  const items = splitTopLevel(text);
+  if (items.length === 0) throw dataverseErrors.badQuery('aggregate names no aggregation.');
+  return items.map((item) => {
     const count = /^\$count\s+as\s+([A-Za-z_][A-Za-z0-9_]*)$/.exec(item);
     if (count) return { alias: count[1] as string };
     const match = /^([A-Za-z0-9_]+)\s+with\s+([a-z]+)\s+as\s+([A-Za-z_][A-Za-z0-9_]*)$/.exec(item);
@@ -81,6 +83,7 @@ function parseAggregations(request: CollectionRequest, text: string): Aggregatio
 function parseApply(request: CollectionRequest, text: string): ApplyPlan {
   const plan: ApplyPlan = { filters: [], groupBy: [], aggregations: [] };
   const steps = splitTopLevel(text, '/');
+  if (steps.length === 0) throw dataverseErrors.badQuery('The $apply query option is empty.');
   steps.forEach((step, position) => {
     const last = position === steps.length - 1;
     const filter = callArguments(step, 'filter');
@@ -102,6 +105,7 @@ function parseApply(request: CollectionRequest, text: string): ApplyPlan {
       if (names === undefined || rest.length > 1)
         throw dataverseErrors.badQuery(`Invalid groupby in $apply: '${step}'.`);
       plan.groupBy = splitTopLevel(names).map((name) => columnOf(request, name));
+      if (plan.groupBy.length === 0) throw dataverseErrors.badQuery(`groupby names no property: '${step}'.`);
       for (const column of plan.groupBy) {
         if (column.kind === 'DateTime' || column.kind === 'DateOnly') {
           throw dataverseErrors.badQuery(
@@ -115,6 +119,11 @@ function parseApply(request: CollectionRequest, text: string): ApplyPlan {
       }
       if (inner !== undefined) plan.aggregations = parseAggregations(request, inner);
       return;
+    }
+    if (!last && (callArguments(step, 'groupby') ?? callArguments(step, 'aggregate')) !== undefined) {
+      throw dataverseErrors.badQuery(
+        `'${step}' must be the last transformation of $apply, after filter steps.`,
+      );
     }
     throw dataverseErrors.badQuery(`The $apply transformation '${step}' is not supported.`);
   });
@@ -183,7 +192,10 @@ export function handleApply(request: CollectionRequest, applyText: string): Sand
   const orderText = query.options.get('$orderby');
   const groupKeys = plan.groupBy.map(wireName);
   const order = (orderText ? splitTopLevel(orderText) : groupKeys).map((item) => {
-    const [key = '', direction = 'asc'] = item.trim().split(/\s+/);
+    const [key = '', direction = 'asc', ...extra] = item.trim().split(/\s+/);
+    if ((direction !== 'asc' && direction !== 'desc') || extra.length > 0) {
+      throw dataverseErrors.badQuery(`Syntax error in '$orderby=${orderText}'.`);
+    }
     if (plan.aggregations.some((aggregation) => aggregation.alias === key)) throw errors.orderByAggregate();
     if (!groupKeys.includes(key)) throw dataverseErrors.unknownProperty(key, table.definition.logicalName);
     return { key, descending: direction === 'desc' };

@@ -1,5 +1,6 @@
 import type { ColumnDefinition } from './catalog.js';
 import { dataverseErrors } from './errors.js';
+import { columnValue } from './values.js';
 
 /**
  * What Dataverse adds to OData's `$filter` grammar (docs/microsoft-wire.md, "Filter functions and
@@ -117,16 +118,10 @@ function readValue(text: string, start: number, fail: () => never): [unknown, nu
 
 /** A value written as a literal of the column's type in the rewritten expression. */
 function literal(column: ColumnDefinition, value: unknown): string {
-  const text = String(value);
-  switch (column.kind) {
-    case 'String':
-    case 'Memo':
-      return `'${text.replaceAll("'", "''")}'`;
-    case 'DateOnly':
-      return text.slice(0, 10);
-    default:
-      return text;
-  }
+  const checked = columnValue(column, value);
+  if (checked === null) return 'null';
+  if (column.kind === 'String' || column.kind === 'Memo') return `'${String(checked).replaceAll("'", "''")}'`;
+  return String(checked);
 }
 
 function isoDay(ms: number): string {

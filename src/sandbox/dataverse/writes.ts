@@ -4,6 +4,7 @@ import { wireName } from './catalog.js';
 import type { DataverseEnvironment, DataverseTable } from './environment.js';
 import { DataverseError, dataverseErrors } from './errors.js';
 import type { DataverseRow } from './table-store.js';
+import { columnValue } from './values.js';
 
 /**
  * Create (POST), update (PATCH) and delete (DELETE) of rows ("Create a table row", "Update and delete
@@ -34,10 +35,10 @@ function parseBody(table: DataverseTable, body: string): Record<string, unknown>
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw dataverseErrors.badQuery('The request body must be a JSON object.');
   }
-  const writable = new Set(
+  const writable = new Map(
     table.definition.columns
       .filter((column) => column.kind !== 'Lookup' && column.kind !== 'Owner')
-      .map((column) => wireName(column)),
+      .map((column) => [wireName(column), column]),
   );
   const changes: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(parsed)) {
@@ -51,10 +52,11 @@ function parseBody(table: DataverseTable, body: string): Record<string, unknown>
       changes[bound.column] = bound.id;
       continue;
     }
-    if (!writable.has(name) || systemColumns.has(name) || name === table.definition.primaryIdAttribute) {
+    const column = writable.get(name);
+    if (!column || systemColumns.has(name) || name === table.definition.primaryIdAttribute) {
       throw dataverseErrors.unknownProperty(name, table.definition.logicalName);
     }
-    changes[name] = value;
+    changes[name] = columnValue(column, value);
   }
   return changes;
 }
