@@ -753,6 +753,26 @@ describe('Web API surface', () => {
     // LastXDays starts at yesterday's midnight, OlderThanXDays ends 24 hours ago: together they hold every row.
     expect([...new Set([...ids(recent), ...ids(older)])].sort()).toEqual(truthIds(() => true));
 
+    // Column comparison ("Filter rows using OData"): two columns of one row, same type.
+    const [twin] = sandbox.controls.updateRecords(
+      'cdm_workers',
+      { count: 1 },
+      { cdm_firstname: 'Morgan', cdm_lastname: 'MORGAN' },
+    );
+    const sameName = await filter('cdm_firstname eq cdm_lastname');
+    expect(ids(sameName)).toContain(twin);
+    expect(ids(sameName)).toEqual(
+      truthIds(
+        (row) =>
+          row.cdm_firstname !== null && row.cdm_firstname.toLowerCase() === row.cdm_lastname?.toLowerCase(),
+      ),
+    );
+    const ordered = await filter('createdon le modifiedon');
+    expect(ids(ordered)).toEqual(truthIds((row) => row.createdon <= row.modifiedon));
+    const mixed = await filter('cdm_lastname eq cdm_gender');
+    expect(mixed.status).toBe(400);
+    expect(JSON.stringify(mixed.body)).toContain('incompatible types');
+
     const fiscal = await filter("Microsoft.Dynamics.CRM.ThisFiscalYear(PropertyName='modifiedon')");
     expect(fiscal.status).toBe(400);
     expect(JSON.stringify(fiscal.body)).toContain('Microsoft.Dynamics.CRM.ThisFiscalYear');

@@ -92,7 +92,7 @@ export function buildFilter(
     context.now ?? new Date(),
   );
   try {
-    return parseFilter<DataverseRow>(expanded, resolve);
+    return parseFilter<DataverseRow>(expanded, resolve, { columnComparison: true });
   } catch (error) {
     if (error instanceof FilterPropertyError) {
       throw dataverseErrors.unknownProperty(error.property, table.definition.logicalName);

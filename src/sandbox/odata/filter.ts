@@ -135,9 +135,15 @@ type Operand = PropertyOperand | LiteralOperand;
 const comparators = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
 const functions = new Set(['contains', 'startswith', 'endswith']);
 
+export interface FilterOptions {
+  /** `firstname eq lastname`: Dataverse compares two columns of a row ("Column comparison"); F&O does not say it does. */
+  columnComparison?: boolean;
+}
+
 export function parseFilter<Row extends Record<string, unknown>>(
   text: string,
   resolveColumn: (name: string) => FilterColumn | undefined,
+  options: FilterOptions = {},
 ): Predicate<Row> {
   const tokens = tokenize(text);
   let index = 0;
@@ -241,6 +247,9 @@ export function parseFilter<Row extends Record<string, unknown>>(
     if (operator?.type !== 'identifier' || !comparators.has(operator.value.toLowerCase()))
       return fail(operator);
     const right = parseOperand();
+    if (options.columnComparison && left.type === 'property' && right.type === 'property') {
+      return columnComparison(left, operator.value.toLowerCase(), right);
+    }
     return comparison(left, operator.value.toLowerCase(), right);
   };
 
@@ -302,6 +311,38 @@ const flippedOperator: Record<string, string> = {
   lt: 'gt',
   le: 'ge',
 };
+
+/** Two columns of the same type; a null on either side matches nothing, as in SQL. */
+function columnComparison<Row extends Record<string, unknown>>(
+  left: PropertyOperand,
+  operator: string,
+  right: PropertyOperand,
+): Predicate<Row> {
+  if (left.column.kind !== right.column.kind) {
+    throw new FilterTypeError(
+      `A binary operator with incompatible types was detected. Found operand types '${edmName[left.column.kind]}' and '${edmName[right.column.kind]}' for operator kind '${operatorKind[operator]}'.`,
+    );
+  }
+  const read = (row: Row, key: string): unknown => {
+    const value = row[key];
+    return typeof value === 'string' ? value.toLowerCase() : value;
+  };
+  const test: Record<string, (a: string | number, b: string | number) => boolean> = {
+    eq: (a, b) => a === b,
+    ne: (a, b) => a !== b,
+    gt: (a, b) => a > b,
+    ge: (a, b) => a >= b,
+    lt: (a, b) => a < b,
+    le: (a, b) => a <= b,
+  };
+  const compare = test[operator] as (a: string | number, b: string | number) => boolean;
+  return (row) => {
+    const a = read(row, left.column.key);
+    const b = read(row, right.column.key);
+    if (a === null || a === undefined || b === null || b === undefined) return false;
+    return compare(a as string | number, b as string | number);
+  };
+}
 
 function comparison<Row extends Record<string, unknown>>(
   left: Operand,
