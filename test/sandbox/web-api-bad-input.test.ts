@@ -121,4 +121,25 @@ describe('bad input to the Web API surface', () => {
       expect(parsed.error.message).toContain(mentions);
     },
   );
+
+  it('refuses an aggregate over more than 50,000 rows with AggregateQueryRecordLimit, and takes a filtered one', async () => {
+    const created = sandbox.controls.createRecords('cdm_jobs', 50_001);
+    const over = await request(`${root}cdm_jobs?$apply=aggregate($count%20as%20c)`, {
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(over.statusCode).toBe(400);
+    expect(JSON.parse(await over.body.text())).toEqual({
+      error: {
+        code: '0x8004e023',
+        message: 'AggregateQueryRecordLimit exceeded. Cannot perform this operation.',
+      },
+    });
+    const filtered = await request(
+      `${root}cdm_jobs?$apply=${encodeURIComponent(`filter(cdm_jobid eq ${created[0]})/aggregate($count as c)`)}`,
+      { dispatcher: agent, headers: { authorization: `Bearer ${token}` } },
+    );
+    expect(filtered.statusCode).toBe(200);
+    expect((JSON.parse(await filtered.body.text()) as { value: unknown[] }).value).toEqual([{ c: 1 }]);
+  });
 });
