@@ -773,6 +773,31 @@ describe('Web API surface', () => {
     expect(mixed.status).toBe(400);
     expect(JSON.stringify(mixed.body)).toContain('incompatible types');
 
+    // A lookup's column ("Filter using lookup column property values"): employments of one worker by name.
+    const worker = tenant.truth.workers.find(
+      (row) => row.cdm_lastname !== null,
+    ) as (typeof tenant.truth.workers)[number];
+    const byWorker = await get(
+      `cdm_employments?$select=cdm_employmentid,_cdm_workerid_value&$filter=${encodeURIComponent(`cdm_WorkerId/cdm_lastname eq '${String(worker.cdm_lastname).replaceAll("'", "''")}'`)}`,
+    );
+    expect(byWorker.status).toBe(200);
+    const namesakes = new Set(
+      tenant.truth.workers
+        .filter((row) => row.cdm_lastname === worker.cdm_lastname)
+        .map((row) => row.cdm_workerid),
+    );
+    expect(byWorker.body.value.map((row) => row.cdm_employmentid).sort()).toEqual(
+      tenant.truth.employments
+        .filter((row) => namesakes.has(row._cdm_workerid_value as string))
+        .map((row) => row.cdm_employmentid)
+        .sort(),
+    );
+    expect(byWorker.body.value.length).toBeGreaterThan(0);
+    const deep = await get(
+      `cdm_employments?$filter=${encodeURIComponent("cdm_WorkerId/cdm_ManagerWorkerId/cdm_lastname eq 'x'")}`,
+    );
+    expect(deep.status).toBe(400);
+
     const fiscal = await filter("Microsoft.Dynamics.CRM.ThisFiscalYear(PropertyName='modifiedon')");
     expect(fiscal.status).toBe(400);
     expect(JSON.stringify(fiscal.body)).toContain('Microsoft.Dynamics.CRM.ThisFiscalYear');

@@ -89,7 +89,11 @@ function parseApply(request: CollectionRequest, text: string): ApplyPlan {
     const filter = callArguments(step, 'filter');
     if (filter !== undefined && !last) {
       plan.filters.push(
-        buildFilter(request.table, filter, { aliases: aliasesOf(request.query), now: request.now }),
+        buildFilter(request.table, filter, {
+          aliases: aliasesOf(request.query),
+          now: request.now,
+          environment: request.environment,
+        }),
       );
       return;
     }

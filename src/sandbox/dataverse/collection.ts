@@ -10,7 +10,7 @@ import {
 } from '../odata/filter.js';
 import { annotationRequested, type Preferences, type RawQuery } from '../odata/query-options.js';
 import { handleApply } from './aggregate.js';
-import { type ColumnKind, wireName } from './catalog.js';
+import { type ColumnDefinition, type ColumnKind, wireName } from './catalog.js';
 import type { DataverseEnvironment, DataverseTable } from './environment.js';
 import { dataverseErrors } from './errors.js';
 import { handleFetchXml } from './fetchxml.js';
@@ -66,10 +66,14 @@ export interface CollectionRequest {
   now: Date;
 }
 
-/** Where a filter is evaluated: the query's parameter aliases (`@p1`) and the clock of date functions. */
+/**
+ * Where a filter is evaluated: the query's parameter aliases (`@p1`), the clock of date functions, and
+ * the environment whose tables a lookup path (`cdm_WorkerId/cdm_lastname`) reads.
+ */
 export interface FilterContext {
   aliases?: ReadonlyMap<string, string>;
   now?: Date;
+  environment?: DataverseEnvironment;
 }
 
 /** The `@name` options of a query string, the values of its parameter aliases. */
@@ -82,7 +86,14 @@ export function buildFilter(
   text: string,
   context: FilterContext = {},
 ): Predicate<DataverseRow> {
+  const paths = new Map<string, LookupPath>();
   const resolve = (name: string): FilterColumn | undefined => {
+    if (name.includes('/')) {
+      const path = context.environment ? lookupPath(context.environment, table, name) : undefined;
+      if (!path) return undefined;
+      paths.set(name, path);
+      return { key: name, kind: filterKinds[path.column.kind] };
+    }
     const column = columnByWireName(table.definition, name);
     return column ? { key: wireName(column), kind: filterKinds[column.kind] } : undefined;
   };
@@ -92,7 +103,18 @@ export function buildFilter(
     context.now ?? new Date(),
   );
   try {
-    return parseFilter<DataverseRow>(expanded, resolve, { columnComparison: true });
+    const predicate = parseFilter<DataverseRow>(expanded, resolve, { columnComparison: true });
+    if (paths.size === 0) return predicate;
+    // The row seen through its lookups: each path's value read from the related row.
+    return (row) => {
+      const extended: DataverseRow = { ...row };
+      for (const [name, path] of paths) {
+        const relatedId = row[path.lookupKey];
+        const related = typeof relatedId === 'string' ? path.target.store.get(relatedId) : undefined;
+        extended[name] = related?.[wireName(path.column)] ?? null;
+      }
+      return predicate(extended);
+    };
   } catch (error) {
     if (error instanceof FilterPropertyError) {
       throw dataverseErrors.unknownProperty(error.property, table.definition.logicalName);
@@ -101,6 +123,30 @@ export function buildFilter(
       throw dataverseErrors.badQuery(error.message);
     throw error;
   }
+}
+
+/** `navigation/property`: one lookup of `table`, then a column of the table it points at. */
+interface LookupPath {
+  lookupKey: string;
+  target: DataverseTable;
+  column: ColumnDefinition;
+}
+
+function lookupPath(
+  environment: DataverseEnvironment,
+  table: DataverseTable,
+  name: string,
+): LookupPath | undefined {
+  const [navigation, property, ...deeper] = name.split('/');
+  // One hop, as Learn's first example; longer chains (primarycontactid/createdby/fullname) are not simulated.
+  if (deeper.length > 0 || !property) return undefined;
+  const lookup = table.definition.columns.find((column) => column.navigationProperty === navigation);
+  const target = [...environment.tables.values()].find(
+    (candidate) => candidate.present && candidate.definition.logicalName === lookup?.target,
+  );
+  const column = target ? columnByWireName(target.definition, property) : undefined;
+  if (!lookup || !target || !column) return undefined;
+  return { lookupKey: wireName(lookup), target, column };
 }
 
 function parseOrderBy(table: DataverseTable, text: string): Array<{ key: string; descending: boolean }> {
@@ -192,7 +238,7 @@ function handlePagedQuery(request: CollectionRequest): SandboxResponse {
   );
   const filterText = options.get('$filter');
   const predicate = filterText
-    ? buildFilter(table, filterText, { aliases: aliasesOf(query), now: request.now })
+    ? buildFilter(table, filterText, { aliases: aliasesOf(query), now: request.now, environment })
     : undefined;
   const orderBy = options.get('$orderby') ? parseOrderBy(table, options.get('$orderby') as string) : [];
   // "Page results using OData": with Prefer odata.maxpagesize, $top is ignored.
@@ -414,7 +460,11 @@ export function handleCountSegment(request: CollectionRequest): SandboxResponse 
   }
   const filterText = request.query.options.get('$filter');
   const rows = request.table.store.rows();
-  const filterContext = { aliases: aliasesOf(request.query), now: request.now };
+  const filterContext = {
+    aliases: aliasesOf(request.query),
+    now: request.now,
+    environment: request.environment,
+  };
   const total = filterText
     ? countMatching(rows, buildFilter(request.table, filterText, filterContext))
     : rows.length;

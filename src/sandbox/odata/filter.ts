@@ -41,7 +41,8 @@ const guidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 const dateTimePattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})/;
 const datePattern = /^\d{4}-\d{2}-\d{2}(?![\dT])/;
 const numberPattern = /^-?\d+(\.\d+)?([eE][+-]?\d+)?[mMdDfFlL]?/;
-const identifierPattern = /^[A-Za-z_][A-Za-z0-9_.]*/;
+/** A property, or a path through navigation properties (`primarycontactid/fullname`). */
+const identifierPattern = /^[A-Za-z_][A-Za-z0-9_.]*(?:\/[A-Za-z_][A-Za-z0-9_.]*)*/;
 
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
