@@ -103,7 +103,10 @@ export function buildFilter(
     context.now ?? new Date(),
   );
   try {
-    const predicate = parseFilter<DataverseRow>(expanded, resolve, { columnComparison: true });
+    const predicate = parseFilter<DataverseRow>(expanded, resolve, {
+      columnComparison: true,
+      likeWildcards: true,
+    });
     if (paths.size === 0) return predicate;
     // The row seen through its lookups: each path's value read from the related row.
     return (row) => {
