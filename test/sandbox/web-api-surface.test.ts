@@ -805,4 +805,45 @@ describe('Web API surface', () => {
     expect(missingAlias.status).toBe(400);
     expect(JSON.stringify(missingAlias.body)).toContain('@nothing');
   });
+
+  it('expands a lookup within an expanded lookup, and expands a lookup to its reference ($ref)', async () => {
+    const managed = tenant.truth.workers.find((row) => row._cdm_managerworkerid_value !== null);
+    const employment = tenant.truth.employments.find(
+      (row) => row._cdm_workerid_value === managed?.cdm_workerid,
+    );
+    if (!managed || !employment) throw new Error('needs an employed worker with a manager');
+    const manager = tenant.truth.workers.find(
+      (row) => row.cdm_workerid === managed._cdm_managerworkerid_value,
+    );
+
+    const nested = await get(
+      `cdm_employments(${employment.cdm_employmentid})?$select=cdm_employmentid&$expand=cdm_WorkerId($select=cdm_lastname;$expand=cdm_ManagerWorkerId($select=cdm_lastname))`,
+    );
+    expect(nested.status).toBe(200);
+    expect(nested.body['@odata.context']).toBe(
+      `${root}$metadata#cdm_employments(cdm_employmentid,cdm_WorkerId(cdm_lastname,cdm_ManagerWorkerId(cdm_lastname)))/$entity`,
+    );
+    expect(nested.body.cdm_WorkerId).toMatchObject({
+      cdm_lastname: managed.cdm_lastname,
+      cdm_ManagerWorkerId: { cdm_workerid: manager?.cdm_workerid, cdm_lastname: manager?.cdm_lastname },
+    });
+
+    const reference = await get(
+      `cdm_employments(${employment.cdm_employmentid})?$select=cdm_employmentid&$expand=cdm_WorkerId/$ref`,
+    );
+    expect(reference.status).toBe(200);
+    expect(reference.body['@odata.context']).toBe(
+      `${root}$metadata#cdm_employments(cdm_employmentid,cdm_WorkerId)/$entity`,
+    );
+    expect(reference.body._cdm_workerid_value).toBe(managed.cdm_workerid);
+    expect(reference.body.cdm_WorkerId).toEqual({
+      '@odata.id': `${root}cdm_workers(${managed.cdm_workerid})`,
+    });
+
+    const filtered = await get(
+      `cdm_employments?$select=cdm_employmentid&$expand=cdm_WorkerId($select=cdm_lastname;$filter=statecode eq 0)`,
+    );
+    expect(filtered.status).toBe(400);
+    expect(JSON.stringify(filtered.body)).toContain('$filter=statecode eq 0');
+  });
 });
