@@ -1,12 +1,15 @@
 /**
- * Sandbox figures for docs/sandbox.md "## Performance":
- *   1. generating a 100k-worker organisation (time, heap after GC, in a child process so it starts clean);
- *   2. serving the 100k-row cdm_workers table page by page (odata.maxpagesize=5000) over HTTPS, rows/s,
- *      full rows and a typical $select.
+ * Sandbox figures for docs/sandbox.md "## Performance" and docs/PERFORMANCE.md:
+ *   1. generating a 100k-worker organisation, in a child process so it starts clean: time, heap after GC
+ *      as a tenant holds it (derived tables not built yet), heap after GC with every table built, peak
+ *      RSS (VmHWM);
+ *   2. the started sandbox's heap after GC;
+ *   3. serving the 100k-row cdm_workers table page by page (odata.maxpagesize=5000) over HTTPS, rows/s,
+ *      full rows and a typical $select; a DMF package of every F&O entity.
  * Run: npx tsx --expose-gc bench/sandbox-serve.ts [workers]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -16,20 +19,33 @@ import { startSandbox } from '../src/sandbox/index.js';
 import { requestSandboxToken } from '../src/sandbox/token.js';
 
 const workers = Number(process.argv[2] ?? 100_000);
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+const heapMb = (): number => Math.round(process.memoryUsage().heapUsed / 1e6);
+/** Peak resident set size of this process so far (MB). */
+const peakRssMb = (): number =>
+  Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024);
 
 if (process.argv[3] === '--generate-only') {
+  gc();
+  const baselineMb = heapMb();
   const started = performance.now();
   const organisation = generateOrganisation({ workers, seed: 42 });
   const elapsed = performance.now() - started;
-  (globalThis as { gc?: () => void }).gc?.();
+  gc();
+  const generatedMb = heapMb();
+  // Reading every table builds the derived ones (F&O's view of the organisation, the virtual table).
   const rows = Object.values({ ...organisation.dataverse, ...organisation.fno }).reduce(
     (sum, list) => sum + list.length,
     0,
   );
+  gc();
   process.stdout.write(
     JSON.stringify({
       ms: Math.round(elapsed),
-      heapMb: Math.round(process.memoryUsage().heapUsed / 1e6),
+      baselineMb,
+      heapMb: generatedMb,
+      allTablesHeapMb: heapMb(),
+      peakRssMb: peakRssMb(),
       rows,
     }),
   );
@@ -44,12 +60,21 @@ const generation = JSON.parse(
       encoding: 'utf8',
     },
   ),
-) as { ms: number; heapMb: number; rows: number };
+) as {
+  ms: number;
+  baselineMb: number;
+  heapMb: number;
+  allTablesHeapMb: number;
+  peakRssMb: number;
+  rows: number;
+};
 console.log(
-  `generate ${workers} workers: ${generation.ms} ms, heap ${generation.heapMb} MB after GC, ${generation.rows} rows in all tables`,
+  `generate ${workers} workers: ${generation.ms} ms, heap ${generation.heapMb} MB after GC (${generation.allTablesHeapMb} MB with every derived table built; ${generation.baselineMb} MB before generating), peak RSS ${generation.peakRssMb} MB, ${generation.rows} rows in all tables`,
 );
 
 const sandbox = await startSandbox({ workers, dataDir: mkdtempSync(join(tmpdir(), 'hris-sandbox-bench-')) });
+gc();
+console.log(`sandbox started: heap ${heapMb()} MB after GC, peak RSS ${peakRssMb()} MB`);
 const agent = createDynamicsHttp({ caCertPem: sandbox.caCertPem, connections: 4 });
 const tenant = sandbox.defaultTenant;
 const token = await requestSandboxToken(agent, tenant, tenant.dataverseUrl);
@@ -96,7 +121,7 @@ await serveAll(
   'odata.maxpagesize=5000,odata.include-annotations="*"',
 );
 
-// DMF: export every F&O entity (workers, dependents, enrollments, covered beneficiaries) and stream the zip.
+// DMF: export every F&O entity (data project 'HR export') and stream the zip.
 sandbox.controls.setDmfExportBehaviour({ durationMs: 0 });
 const fnoToken = await requestSandboxToken(agent, tenant, tenant.fnoUrl);
 const dmf = async (action: string, body: unknown): Promise<string> => {
@@ -123,12 +148,19 @@ let zipBytes = 0;
 const download = await request(packageUrl, { dispatcher: agent });
 for await (const chunk of download.body) zipBytes += (chunk as Buffer).length;
 const exportSeconds = (performance.now() - exportStarted) / 1000;
-const exportedRows = [
+const exportedEntitySets = [
   'Workers',
   'WorkerPersonalContactPersons',
   'WorkerEnrolledBenefits',
   'CoveredDependentRelationships',
-].reduce((sum, name) => sum + sandbox.truth.fno(name as 'Workers').length, 0);
+  'Employments',
+  'Companies',
+  'Departments',
+  'PositionsV2',
+  'PositionHierarchies',
+  'BenefitPlans',
+] as const;
+const exportedRows = exportedEntitySets.reduce((sum, name) => sum + sandbox.truth.fno(name).length, 0);
 console.log(
   `DMF package (CSV-Unicode, ${exportedRows} rows): ${(zipBytes / 1e6).toFixed(1)} MB zip in ${exportSeconds.toFixed(2)} s, RSS growth ${Math.round((process.memoryUsage().rss - memoryBefore) / 1e6)} MB`,
 );

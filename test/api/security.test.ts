@@ -106,11 +106,13 @@ describe('sensitive data in remote_data', () => {
     expect(status).toBe(200);
     expect(body.results[0].remote_data.cdm_birthdate).toBe('1980-12-10');
     const audits = await auditRows();
-    // Every raw column that may carry the birth date, whichever source (Dataverse, F&O) filled the row.
+    // Every raw column that may carry the birth date, whichever source (Dataverse, F&O, BambooHR)
+    // filled the row.
     expect(audits.at(-1)?.fields).toEqual([
       'employees.date_of_birth',
       'employees.remote_data.cdm_birthdate',
       'employees.remote_data.BirthDate',
+      'employees.remote_data.dateOfBirth',
     ]);
   });
 });

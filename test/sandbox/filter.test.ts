@@ -76,4 +76,34 @@ describe('$filter parser', () => {
     expect(() => run('height eq 1')).toThrow(FilterPropertyError);
     expect(() => run("age eq 'x'")).toThrow(FilterTypeError);
   });
+
+  it("reads Dataverse's LIKE wildcards in contains/startswith/endswith only when asked, without backtracking", () => {
+    const like = (text: string) =>
+      rows.filter(parseFilter(text, (name) => columns[name], { likeWildcards: true })).map((row) => row.age);
+    expect(like("contains(name,'o_b')")).toEqual([40]);
+    expect(like("startswith(name,'[a-p]''%n')")).toEqual([40]);
+    expect(like("startswith(name,'[^o]')")).toEqual([31]);
+    expect(like("endswith(name,'%ë')")).toEqual([31]);
+    expect(like("contains(name,'')")).toEqual([40, 31]);
+    expect(run("contains(name,'o_b')")).toEqual([]);
+    // A pattern that makes a backtracking matcher explode answers at once.
+    const long = { ...rows[0], name: 'a'.repeat(5000) };
+    const started = Date.now();
+    const predicate = parseFilter<Record<string, unknown>>(
+      `contains(name,'${'%a'.repeat(40)}%b')`,
+      (name) => columns[name],
+      { likeWildcards: true },
+    );
+    expect(predicate(long)).toBe(false);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('compares two columns only when asked', () => {
+    const twins = [{ ...rows[0], name: 'x', born: '2000-01-01', seen: '2000-01-01T00:00:00Z' }];
+    const compare = (text: string) =>
+      twins.filter(parseFilter(text, (name) => columns[name], { columnComparison: true }));
+    expect(compare('name eq name')).toHaveLength(1);
+    expect(() => compare('name eq age')).toThrow(FilterTypeError);
+    expect(() => run('name eq name')).toThrow(FilterTypeError);
+  });
 });

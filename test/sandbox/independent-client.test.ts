@@ -44,6 +44,11 @@ interface ClientReport {
   failedBatch: { status: number; code: string } | string;
   delta: Array<{ id: string; name: string }>;
   nextDeltaLink: boolean;
+  singleProperty: string;
+  manager: string;
+  inFilter: string[];
+  aggregateTotal: number;
+  notModified: unknown;
 }
 
 describe('dynamics-web-api (npm) against the sandbox', () => {
@@ -62,6 +67,8 @@ describe('dynamics-web-api (npm) against the sandbox', () => {
         set: worker.entitySetName,
         primaryId: worker.primaryIdAttribute,
         primaryName: worker.primaryNameAttribute,
+        managerNavigation: 'cdm_ManagerWorkerId',
+        managerLookup: '_cdm_managerworkerid_value',
       },
     };
     type Row = Record<string, unknown>;
@@ -142,5 +149,13 @@ describe('dynamics-web-api (npm) against the sandbox', () => {
     const otherBefore = before.find((row) => row[worker.primaryIdAttribute] === otherId);
     expect(other?.[worker.primaryNameAttribute]).toBe(otherBefore?.[worker.primaryNameAttribute]);
     expect(other?.versionnumber).toBe(otherBefore?.versionnumber);
+
+    // A third row: one property set alone, its manager set by $ref, then found with Microsoft.Dynamics.CRM.In.
+    const thirdId = report.allIds[2];
+    expect(report.singleProperty).toBe('Single Property');
+    expect(report.manager).toBe(targetId);
+    expect(report.inFilter).toEqual([targetId, thirdId].sort());
+    expect(report.aggregateTotal).toBe(workers);
+    expect(report.notModified).toBe('no row');
   }, 90_000);
 });

@@ -526,4 +526,324 @@ describe('Web API surface', () => {
     expect(linked.status).toBe(400);
     expect(JSON.stringify(linked.body)).toContain('link-entity');
   });
+
+  it('aggregates with $apply as "Aggregate data using OData" shows, and refuses what Microsoft says it refuses', async () => {
+    const positions = tenant.truth.positions;
+    // Nulls take no part in a sum or an average.
+    const fte = positions
+      .map((row) => row.cdm_fulltimeequivalent)
+      .filter((value) => value !== null && value !== undefined)
+      .map(Number);
+    const totals = await get(
+      'cdm_jobpositions?$apply=aggregate(cdm_fulltimeequivalent with sum as total,cdm_fulltimeequivalent with average as mean,createdon with max as lastCreate,cdm_jobpositionid with countdistinct as distinct)',
+    );
+    expect(totals.status).toBe(200);
+    expect(totals.body['@odata.context']).toBe(`${root}$metadata#cdm_jobpositions`);
+    const [aggregate] = totals.body.value;
+    expect(aggregate?.total).toBeCloseTo(
+      fte.reduce((sum, value) => sum + value, 0),
+      6,
+    );
+    expect(aggregate?.mean).toBeCloseTo(fte.reduce((sum, value) => sum + value, 0) / fte.length, 6);
+    expect(aggregate?.lastCreate).toBe(
+      positions
+        .map((row) => row.createdon)
+        .sort()
+        .at(-1),
+    );
+    expect(aggregate?.distinct).toBe(positions.length);
+
+    // filter() then groupby with $count; groups sorted by their values, nulls left out of a group's row.
+    const active = await get(
+      'cdm_workers?$apply=filter(statecode eq 0)/groupby((statecode,cdm_gender),aggregate($count as count))',
+    );
+    expect(active.status).toBe(200);
+    const expected = new Map<string, number>();
+    for (const row of tenant.truth.workers.filter((worker) => worker.statecode === 0)) {
+      const key = String(row.cdm_gender);
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    }
+    expect(active.body.value.reduce((sum, row) => sum + Number(row.count), 0)).toBe(
+      [...expected.values()].reduce((sum, count) => sum + count, 0),
+    );
+    for (const row of active.body.value) {
+      expect(row.statecode).toBe(0);
+      expect(row.count).toBe(expected.get(String(row.cdm_gender ?? null)));
+    }
+    const genders = active.body.value.map((row) => Number(row.cdm_gender ?? -1));
+    expect(genders).toEqual([...genders].sort((a, b) => a - b));
+
+    const descending = await get('cdm_workers?$apply=groupby((cdm_gender))&$orderby=cdm_gender desc');
+    const codes = descending.body.value.map((row) => Number(row.cdm_gender ?? -1));
+    expect(codes).toEqual([...codes].sort((a, b) => b - a));
+
+    const byAlias = await get(
+      'cdm_workers?$apply=groupby((cdm_gender),aggregate($count as count))&$orderby=count desc',
+    );
+    expect(byAlias.status).toBe(400);
+    expect(byAlias.body).toEqual({
+      error: {
+        code: '0x80060888',
+        message: 'The query node SingleValueOpenPropertyAccess is not supported.',
+      },
+    });
+    const byDate = await get('cdm_workers?$apply=groupby((createdon))');
+    expect(byDate.status).toBe(400);
+    expect(JSON.stringify(byDate.body)).toContain('groupby with datetime values is not supported');
+    const unknown = await get('cdm_workers?$apply=groupby((no_such_column))');
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.body)).toContain("'no_such_column'");
+    const unsupported = await get('cdm_workers?$apply=topcount(2,cdm_gender)');
+    expect(unsupported.status).toBe(400);
+    expect(JSON.stringify(unsupported.body)).toContain('topcount');
+  });
+
+  it('takes the headers Microsoft tells every client to send, and answers minimal JSON for any odata.metadata', async () => {
+    // "Compose HTTP requests and handle errors": Accept, OData-MaxVersion, OData-Version and If-None-Match: null.
+    const headers = {
+      accept: 'application/json',
+      'odata-maxversion': '4.0',
+      'odata-version': '4.0',
+      'if-none-match': 'null',
+    };
+    const [worker] = tenant.truth.workers;
+    const single = await get(`cdm_workers(${worker?.cdm_workerid})?$select=cdm_lastname`, headers);
+    expect(single.status).toBe(200);
+    expect(single.headers['odata-version']).toBe('4.0');
+    expect(single.headers['content-type']).toBe(
+      'application/json; odata.metadata=minimal; odata.streaming=true',
+    );
+    for (const accept of ['none', 'minimal', 'full']) {
+      const page = await get('cdm_workers?$select=cdm_lastname&$top=1', {
+        ...headers,
+        accept: `application/json;odata.metadata=${accept}`,
+      });
+      expect(page.status).toBe(200);
+      expect(page.body['@odata.context']).toBe(`${root}$metadata#cdm_workers(cdm_lastname)`);
+      expect(page.body.value[0]?.['@odata.etag']).toMatch(/^W\/"\d+"$/);
+    }
+    // An update with If-None-Match: null is an ordinary update (only '*' refuses it).
+    const updated = await request(`${root}cdm_workers(${worker?.cdm_workerid})`, {
+      method: 'PATCH',
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ cdm_middlename: 'Null Header' }),
+    });
+    expect(updated.statusCode).toBe(204);
+    await updated.body.dump();
+  });
+
+  it('reads, sets and empties one property, and sets and clears a lookup by $ref, as Learn shows', async () => {
+    const [worker, manager] = tenant.truth.workers;
+    if (!worker || !manager) throw new Error('needs two workers');
+    const send = async (method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown) => {
+      const response = await request(`${root}${path}`, {
+        method,
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.body.text();
+      return { status: response.statusCode, body: text ? JSON.parse(text) : undefined };
+    };
+    const row = `cdm_workers(${worker.cdm_workerid})`;
+
+    const read = await send('GET', `${row}/cdm_lastname`);
+    expect(read).toEqual({
+      status: 200,
+      body: {
+        '@odata.context': `${root}$metadata#cdm_workers(${worker.cdm_workerid})/cdm_lastname`,
+        value: worker.cdm_lastname,
+      },
+    });
+    expect((await send('PUT', `${row}/cdm_middlename`, { value: 'Put Alone' })).status).toBe(204);
+    expect((await send('GET', `${row}/cdm_middlename`)).body.value).toBe('Put Alone');
+    expect((await send('DELETE', `${row}/cdm_middlename`)).status).toBe(204);
+    expect((await send('GET', `${row}/cdm_middlename`)).status).toBe(204);
+
+    const reference = `${root}cdm_workers(${manager.cdm_workerid})`;
+    expect((await send('PUT', `${row}/cdm_ManagerWorkerId/$ref`, { '@odata.id': reference })).status).toBe(
+      204,
+    );
+    expect((await send('GET', `${row}/_cdm_managerworkerid_value`)).body.value).toBe(manager.cdm_workerid);
+    const related = await send('GET', `${row}/cdm_ManagerWorkerId?$select=cdm_lastname`);
+    expect(related.body).toMatchObject({
+      '@odata.context': `${root}$metadata#cdm_workers(cdm_lastname)/$entity`,
+      cdm_workerid: manager.cdm_workerid,
+      cdm_lastname: manager.cdm_lastname,
+    });
+    expect((await send('DELETE', `${row}/cdm_ManagerWorkerId/$ref`)).status).toBe(204);
+    expect((await send('GET', `${row}/_cdm_managerworkerid_value`)).status).toBe(204);
+
+    // Each write is a new row version, so change tracking sees it; unknown segments are 404 as elsewhere.
+    expect(
+      tenant.truth.workers.find((candidate) => candidate.cdm_workerid === worker.cdm_workerid)?.versionnumber,
+    ).toBeGreaterThan(worker.versionnumber);
+    const unknown = await send('GET', `${row}/no_such_column`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('0x8006088a');
+    expect((await send('PUT', `${row}/cdm_ManagerWorkerId/$ref`, {})).status).toBe(400);
+  });
+
+  it('evaluates Dataverse query functions and parameter aliases as "Filter rows using OData" shows them', async () => {
+    const ids = (response: { body: { value: Array<Record<string, unknown>> } }) =>
+      response.body.value.map((row) => row.cdm_workerid).sort();
+    const truthIds = (keep: (row: (typeof tenant.truth.workers)[number]) => boolean) =>
+      tenant.truth.workers
+        .filter(keep)
+        .map((row) => row.cdm_workerid)
+        .sort();
+    const filter = (text: string, extra = '') =>
+      get(`cdm_workers?$select=cdm_workerid&$filter=${encodeURIComponent(text)}${extra}`);
+
+    const inGenders = await filter(
+      "Microsoft.Dynamics.CRM.In(PropertyName='cdm_gender',PropertyValues=['754400000','754400001'])",
+    );
+    expect(inGenders.status).toBe(200);
+    expect(ids(inGenders)).toEqual(
+      truthIds((row) => row.cdm_gender === 754400000 || row.cdm_gender === 754400001),
+    );
+    const notIn = await filter(
+      'Microsoft.Dynamics.CRM.NotIn(PropertyName=\'cdm_gender\',PropertyValues=["754400000"])',
+    );
+    expect(ids(notIn)).toEqual(truthIds((row) => row.cdm_gender !== 754400000));
+    const between = await filter(
+      'Microsoft.Dynamics.CRM.Between(PropertyName=\'cdm_birthdate\',PropertyValues=["1980-01-01","1989-12-31"]) and statecode eq 0',
+    );
+    expect(ids(between)).toEqual(
+      truthIds(
+        (row) =>
+          row.statecode === 0 &&
+          row.cdm_birthdate !== null &&
+          row.cdm_birthdate >= '1980-01-01' &&
+          row.cdm_birthdate <= '1989-12-31',
+      ),
+    );
+
+    // Learn's alias example: names with an apostrophe go in double quotes.
+    const [first, second] = tenant.truth.workers;
+    const aliased = await filter(
+      'Microsoft.Dynamics.CRM.In(PropertyName=@p1,PropertyValues=@p2)',
+      `&@p1='cdm_lastname'&@p2=${encodeURIComponent(JSON.stringify([first?.cdm_lastname, second?.cdm_lastname, "O'Brian"]))}`,
+    );
+    expect(aliased.status).toBe(200);
+    expect(ids(aliased)).toEqual(
+      truthIds(
+        (row) => row.cdm_lastname === first?.cdm_lastname || row.cdm_lastname === second?.cdm_lastname,
+      ),
+    );
+    const lastNameAlias = await filter(
+      'cdm_lastname eq @name',
+      `&@name=${encodeURIComponent(`'${first?.cdm_lastname}'`)}`,
+    );
+    expect(ids(lastNameAlias)).toEqual(truthIds((row) => row.cdm_lastname === first?.cdm_lastname));
+
+    // Date functions against the rows' modifiedon: a row changed now is in the last day, not older than one.
+    const [changed] = sandbox.controls.updateRecords('cdm_workers', { count: 1 });
+    const recent = await filter(
+      "Microsoft.Dynamics.CRM.LastXDays(PropertyName='modifiedon',PropertyValue=1)",
+    );
+    expect(ids(recent)).toContain(changed);
+    const today = await filter("Microsoft.Dynamics.CRM.Today(PropertyName='modifiedon')");
+    expect(ids(today)).toContain(changed);
+    const older = await filter(
+      "Microsoft.Dynamics.CRM.OlderThanXDays(PropertyName='modifiedon',PropertyValue=1)",
+    );
+    expect(ids(older)).not.toContain(changed);
+    // LastXDays starts at yesterday's midnight, OlderThanXDays ends 24 hours ago: together they hold every row.
+    expect([...new Set([...ids(recent), ...ids(older)])].sort()).toEqual(truthIds(() => true));
+
+    // Column comparison ("Filter rows using OData"): two columns of one row, same type.
+    const [twin] = sandbox.controls.updateRecords(
+      'cdm_workers',
+      { count: 1 },
+      { cdm_firstname: 'Morgan', cdm_lastname: 'MORGAN' },
+    );
+    const sameName = await filter('cdm_firstname eq cdm_lastname');
+    expect(ids(sameName)).toContain(twin);
+    expect(ids(sameName)).toEqual(
+      truthIds(
+        (row) =>
+          row.cdm_firstname !== null && row.cdm_firstname.toLowerCase() === row.cdm_lastname?.toLowerCase(),
+      ),
+    );
+    const ordered = await filter('createdon le modifiedon');
+    expect(ids(ordered)).toEqual(truthIds((row) => row.createdon <= row.modifiedon));
+    const mixed = await filter('cdm_lastname eq cdm_gender');
+    expect(mixed.status).toBe(400);
+    expect(JSON.stringify(mixed.body)).toContain('incompatible types');
+
+    // A lookup's column ("Filter using lookup column property values"): employments of one worker by name.
+    const worker = tenant.truth.workers.find(
+      (row) => row.cdm_lastname !== null,
+    ) as (typeof tenant.truth.workers)[number];
+    const byWorker = await get(
+      `cdm_employments?$select=cdm_employmentid,_cdm_workerid_value&$filter=${encodeURIComponent(`cdm_WorkerId/cdm_lastname eq '${String(worker.cdm_lastname).replaceAll("'", "''")}'`)}`,
+    );
+    expect(byWorker.status).toBe(200);
+    const namesakes = new Set(
+      tenant.truth.workers
+        .filter((row) => row.cdm_lastname === worker.cdm_lastname)
+        .map((row) => row.cdm_workerid),
+    );
+    expect(byWorker.body.value.map((row) => row.cdm_employmentid).sort()).toEqual(
+      tenant.truth.employments
+        .filter((row) => namesakes.has(row._cdm_workerid_value as string))
+        .map((row) => row.cdm_employmentid)
+        .sort(),
+    );
+    expect(byWorker.body.value.length).toBeGreaterThan(0);
+    const deep = await get(
+      `cdm_employments?$filter=${encodeURIComponent("cdm_WorkerId/cdm_ManagerWorkerId/cdm_lastname eq 'x'")}`,
+    );
+    expect(deep.status).toBe(400);
+
+    const fiscal = await filter("Microsoft.Dynamics.CRM.ThisFiscalYear(PropertyName='modifiedon')");
+    expect(fiscal.status).toBe(400);
+    expect(JSON.stringify(fiscal.body)).toContain('Microsoft.Dynamics.CRM.ThisFiscalYear');
+    const missingAlias = await filter('cdm_lastname eq @nothing');
+    expect(missingAlias.status).toBe(400);
+    expect(JSON.stringify(missingAlias.body)).toContain('@nothing');
+  });
+
+  it('expands a lookup within an expanded lookup, and expands a lookup to its reference ($ref)', async () => {
+    const managed = tenant.truth.workers.find((row) => row._cdm_managerworkerid_value !== null);
+    const employment = tenant.truth.employments.find(
+      (row) => row._cdm_workerid_value === managed?.cdm_workerid,
+    );
+    if (!managed || !employment) throw new Error('needs an employed worker with a manager');
+    const manager = tenant.truth.workers.find(
+      (row) => row.cdm_workerid === managed._cdm_managerworkerid_value,
+    );
+
+    const nested = await get(
+      `cdm_employments(${employment.cdm_employmentid})?$select=cdm_employmentid&$expand=cdm_WorkerId($select=cdm_lastname;$expand=cdm_ManagerWorkerId($select=cdm_lastname))`,
+    );
+    expect(nested.status).toBe(200);
+    expect(nested.body['@odata.context']).toBe(
+      `${root}$metadata#cdm_employments(cdm_employmentid,cdm_WorkerId(cdm_lastname,cdm_ManagerWorkerId(cdm_lastname)))/$entity`,
+    );
+    expect(nested.body.cdm_WorkerId).toMatchObject({
+      cdm_lastname: managed.cdm_lastname,
+      cdm_ManagerWorkerId: { cdm_workerid: manager?.cdm_workerid, cdm_lastname: manager?.cdm_lastname },
+    });
+
+    const reference = await get(
+      `cdm_employments(${employment.cdm_employmentid})?$select=cdm_employmentid&$expand=cdm_WorkerId/$ref`,
+    );
+    expect(reference.status).toBe(200);
+    expect(reference.body['@odata.context']).toBe(
+      `${root}$metadata#cdm_employments(cdm_employmentid,cdm_WorkerId)/$entity`,
+    );
+    expect(reference.body._cdm_workerid_value).toBe(managed.cdm_workerid);
+    expect(reference.body.cdm_WorkerId).toEqual({
+      '@odata.id': `${root}cdm_workers(${managed.cdm_workerid})`,
+    });
+
+    const filtered = await get(
+      `cdm_employments?$select=cdm_employmentid&$expand=cdm_WorkerId($select=cdm_lastname;$filter=statecode eq 0)`,
+    );
+    expect(filtered.status).toBe(400);
+    expect(JSON.stringify(filtered.body)).toContain('$filter=statecode eq 0');
+  });
 });

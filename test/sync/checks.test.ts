@@ -84,3 +84,40 @@ describe('connection checks: one cause, one item', () => {
     }
   });
 });
+
+describe('connection checks: the F&O step covers the models the plan sends to F&O', () => {
+  async function fnoCheck(): Promise<CheckResult | undefined> {
+    const credentials = sandboxCredentials(sandbox.defaultTenant, 'secret', true);
+    for await (const result of connectSandbox(crypto.randomUUID(), sandbox, deps, credentials).check())
+      if (result.id === 'fno') return result;
+    return undefined;
+  }
+
+  it("does not warn about F&O's Worker entity while Dataverse serves employees, and names F&O's models", async () => {
+    // Without LastName, $metadata no longer shows the Workers set as F&O's Worker entity.
+    sandbox.controls.removeFnoField('Workers', 'LastName');
+    try {
+      const check = await fnoCheck();
+      expect(check?.status).toBe('ok');
+      expect(check?.detail).toContain('The plan reads dependents, benefit enrollments from F&O.');
+      expect(check?.detail).toContain('WorkerPersonalContactPersons');
+      expect(check?.detail).not.toContain('Workers,');
+    } finally {
+      sandbox.controls.restoreFnoField('Workers', 'LastName');
+    }
+  });
+
+  it('warns about the Worker entity once employees come from F&O', async () => {
+    sandbox.controls.removeFnoField('Workers', 'LastName');
+    sandbox.controls.removeTable('cdm_worker');
+    try {
+      const check = await fnoCheck();
+      expect(check?.status).toBe('warning');
+      expect(check?.detail).toMatch(/^The plan reads employees, dependents, benefit enrollments from F&O\./);
+      expect(check?.detail).toContain('F&O OData lacks Workers; those come from DMF exports');
+    } finally {
+      sandbox.controls.restoreTable('cdm_worker');
+      sandbox.controls.restoreFnoField('Workers', 'LastName');
+    }
+  });
+});

@@ -31,7 +31,7 @@ import {
   type TableDefinition,
 } from './dataverse/tables.js';
 import { diagnose } from './diagnose.js';
-import { FNO_ENTITIES } from './fno/catalog.js';
+import { fnoEntitiesFor } from './fno/catalog.js';
 import type { DmfSettings } from './fno/dmf.js';
 import { FnoHttp } from './fno/fno-http.js';
 import { findEntitySet, parseFnoMetadata } from './fno/metadata.js';
@@ -183,10 +183,15 @@ export class DynamicsConnection implements ProviderConnection {
     return new Map(entries);
   }
 
-  async plan(): Promise<SyncPlan> {
-    const definitions = await this.describeTables();
-    // Models Dataverse does not serve (no table, table missing, or settings say F&O) go to the
-    // F&O fallback, which picks OData or DMF (fno/plan.ts).
+  /**
+   * Which source each model comes from, before F&O is asked: a Dataverse table (an availability), or
+   * a request to the F&O fallback for models Dataverse does not serve (no table, table missing, or
+   * settings say F&O), which then picks OData or DMF (fno/plan.ts). Indexed like MODEL_NAMES.
+   */
+  private routeModels(definitions: Map<string, TableDefinition | null>): {
+    viaDataverse: (ModelAvailability | undefined)[];
+    fallback: FallbackRequest[];
+  } {
     const fallback: FallbackRequest[] = [];
     const viaDataverse = MODEL_NAMES.map((model): ModelAvailability | undefined => {
       const choice = this.credentials.sources?.[model] ?? 'auto';
@@ -241,6 +246,12 @@ export class DynamicsConnection implements ProviderConnection {
         }${lacking ? ` This environment lacks ${lacking}.` : ''}`,
       };
     });
+    return { viaDataverse, fallback };
+  }
+
+  async plan(): Promise<SyncPlan> {
+    const definitions = await this.describeTables();
+    const { viaDataverse, fallback } = this.routeModels(definitions);
     await this.disposeFallback();
     const fno = await planFnoFallback({
       http: this.fno,
@@ -403,7 +414,7 @@ export class DynamicsConnection implements ProviderConnection {
       }
     }
     yield* groupTableProblems(problems);
-    if (this.fno) yield await this.checkFno();
+    if (this.fno) yield await this.checkFno(definitions);
     yield* this.completenessChecks(definitions);
     const expiresAt = credentialsExpireAt(this.credentials);
     if (expiresAt) {
@@ -423,13 +434,21 @@ export class DynamicsConnection implements ProviderConnection {
     }
   }
 
-  /** F&O reachable with this app, and which of the fallback's entities its OData exposes. */
-  private async checkFno(): Promise<CheckResult> {
-    const title = 'Finance & Operations (dependents and enrollments)';
+  /**
+   * F&O reachable with this app, and which entities its OData exposes: only the entities of the models
+   * the plan sends to F&O (fnoEntitiesFor), so a tenant whose Dataverse serves employees is not warned
+   * about F&O's Worker entity it never reads.
+   */
+  private async checkFno(definitions: Map<string, TableDefinition | null>): Promise<CheckResult> {
+    const title = 'Finance & Operations';
     const fno = this.fno as FnoHttp;
+    const models = this.routeModels(definitions).fallback.map((request) => request.model);
+    const served =
+      models.length > 0 ? models.map((model) => model.replaceAll('_', ' ')).join(', ') : 'no model';
+    const scope = `The plan reads ${served} from F&O.`;
     try {
       const sets = parseFnoMetadata(await fno.getText(`${fno.dataRoot}$metadata`));
-      const found = FNO_ENTITIES.map((entity) => ({
+      const found = [...new Set(models.flatMap((model) => fnoEntitiesFor(model)))].map((entity) => ({
         entity,
         set: findEntitySet(sets, entity.preferredSetName, entity.signature),
       }));
@@ -440,12 +459,18 @@ export class DynamicsConnection implements ProviderConnection {
         status: missing.length === 0 ? 'ok' : 'warning',
         detail:
           missing.length === 0
-            ? `F&O OData serves ${found.map((item) => item.set?.name).join(', ')}.`
-            : `F&O OData lacks ${missing.join(', ')}; those come from DMF exports of data project '${this.dmfSettings.definitionGroup}'.`,
+            ? `${scope}${found.length > 0 ? ` F&O OData serves ${found.map((item) => item.set?.name).join(', ')}.` : ' F&O is reachable.'}`
+            : `${scope} F&O OData lacks ${missing.join(', ')}; those come from DMF exports of data project '${this.dmfSettings.definitionGroup}'.`,
       };
     } catch (error) {
       const { reason } = diagnose(error, 'Finance & Operations');
-      return { id: 'fno', title, status: 'failure', detail: (error as Error).message, remediation: reason };
+      return {
+        id: 'fno',
+        title,
+        status: 'failure',
+        detail: `${scope} ${(error as Error).message}`,
+        remediation: reason,
+      };
     }
   }
 

@@ -326,26 +326,28 @@ export function createBambooCompany(input: {
     });
   }
 
+  const today = new Date().toISOString().slice(0, 10);
   for (const enrollment of organisation.fno.WorkerEnrolledBenefits) {
-    const worker = workerByNumber.get(enrollment.WorkerPersonnelNumber);
+    const worker = workerByNumber.get(enrollment.PersonnelNumber);
     const employeeId = worker ? idOfWorker.get(worker.cdm_workerid) : undefined;
-    const plan = planByName.get(enrollment.BenefitPlanId);
+    const plan = planByName.get(enrollment.BenefitPlanID);
     if (!employeeId || !plan) continue;
-    const ended = endDate(enrollment.CoverageEndDate.startsWith('1900') ? null : enrollment.CoverageEndDate);
-    const start = isoDate(enrollment.CoverageStartDate) ?? `${year}-01-01`;
+    const ended = endDate(enrollment.ValidTo);
+    const start = isoDate(enrollment.ValidFrom) ?? `${year}-01-01`;
     bamboo.employeeBenefits.push({
       employeeId: Number(employeeId),
       companyBenefitId: Number(plan.id),
       companyBenefitName: plan.name,
-      coverageLevel: COVERAGE[enrollment.BenefitOptionId] ?? null,
+      coverageLevel: COVERAGE[enrollment.BenefitOptionID] ?? null,
       deductionStartDate: start,
       deductionEndDate: ended,
-      enrollmentStatus: enrollment.EnrollmentStatus === 'Enrolled' ? 'Enrolled' : 'Terminated',
+      // The enrollment entity has no status: one whose end has passed is over (as the F&O mapper reads it).
+      enrollmentStatus: ended && ended < today ? 'Terminated' : 'Enrolled',
       effectiveDate: ended ?? start,
       currencyCode: 'USD',
-      employeeAmount: enrollment.EmployeeContributionAmount,
+      employeeAmount: enrollment.DeductionAmountCur,
       employeeAmountType: 'amount',
-      companyAmount: enrollment.EmployerContributionAmount,
+      companyAmount: enrollment.ContributionAmountCur,
       companyAmountType: 'amount',
     });
   }

@@ -6,6 +6,7 @@ import {
 } from '../../providers/dynamics/option-sets.js';
 import { createRandom, type Random } from '../random.js';
 import { flat, fnoDate, isoDate, isoSeconds } from './flat-strings.js';
+import { defineLazyTable } from './lazy-table.js';
 import { createNamePools, type NamePools, workerFirstName } from './name-pools.js';
 import { genderCode, workerStatusCode, workerTypeCode } from './option-sets.js';
 import type {
@@ -154,18 +155,15 @@ interface GeneratorState {
   ownerId: string;
 }
 
+/*
+ * Every user-owned Dataverse row starts with the same system columns (versionnumber: the next row
+ * version; createdon, modifiedon; statecode 0, statuscode 1; _ownerid_value), written out in each row
+ * literal rather than spread from a helper: V8 builds a spread object with an out-of-object property
+ * store, about 600 bytes more per row than a plain literal, which at a million rows was most of the
+ * heap (docs/PERFORMANCE.md, "Dynamics 365 sandbox").
+ */
+
 /** Created some time after Dataverse went live for the org; modified between then and asOf. */
-/** The system columns every user-owned Dataverse row has; each row takes the next row version. */
-function userOwned(state: GeneratorState, createdon: string, modifiedon = createdon) {
-  return {
-    versionnumber: ++state.version,
-    createdon,
-    modifiedon,
-    statecode: 0 as const,
-    statuscode: 1 as const,
-    _ownerid_value: state.ownerId,
-  };
-}
 
 function auditTimes(random: Random, notBefore: number): [number, number] {
   const created = Math.max(notBefore, Date.UTC(2019, 0, 1)) + random.int(0, 30 * day);
@@ -188,7 +186,12 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
   const companyCount =
     workerCount < 50 ? 1 : Math.min(companyCatalog.length, 1 + Math.floor(Math.log10(workerCount)));
   const companies: CompanyRow[] = companyCatalog.slice(0, companyCount).map(([code, name]) => ({
-    ...userOwned(state, setupStamp),
+    versionnumber: ++state.version,
+    createdon: setupStamp,
+    modifiedon: setupStamp,
+    statecode: 0,
+    statuscode: 1,
+    _ownerid_value: state.ownerId,
     cdm_companyid: random.guid(),
     cdm_name: name,
     cdm_companycode: code,
@@ -200,7 +203,12 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
     const baseName = departmentNames[i % departmentNames.length] as string;
     const round = Math.floor(i / departmentNames.length);
     departments.push({
-      ...userOwned(state, setupStamp),
+      versionnumber: ++state.version,
+      createdon: setupStamp,
+      modifiedon: setupStamp,
+      statecode: 0,
+      statuscode: 1,
+      _ownerid_value: state.ownerId,
       cdm_departmentid: random.guid(),
       cdm_name: round === 0 ? baseName : `${baseName} ${round + 1}`,
       cdm_departmentnumber: `OU-${String(i + 1).padStart(4, '0')}`,
@@ -209,7 +217,12 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
   }
 
   const jobs: JobRow[] = state.pools.jobTitles.map((title) => ({
-    ...userOwned(state, setupStamp),
+    versionnumber: ++state.version,
+    createdon: setupStamp,
+    modifiedon: setupStamp,
+    statecode: 0,
+    statuscode: 1,
+    _ownerid_value: state.ownerId,
     cdm_jobid: random.guid(),
     cdm_name: title,
     cdm_description: random.chance(0.6) ? `${title} role` : null,
@@ -260,6 +273,10 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
       : employmentStart + random.int(30, Math.max(31, Math.floor((asOf - employmentStart) / day) - 1)) * day;
     const [createdMs, modifiedMs] = auditTimes(random, employmentStart);
     const workerId = random.guid();
+    // One string per distinct date of the worker, shared by every row that shows it.
+    const createdStamp = isoSeconds(createdMs);
+    const startStamp = isoSeconds(employmentStart);
+    const endStamp = endMs === null ? null : isoSeconds(endMs);
     const emailName = `${firstName}.${lastName}`
       .normalize('NFD')
       .replace(/[^A-Za-z.]/g, '')
@@ -269,7 +286,12 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
     // A tree without cycles: each worker reports to one of the first seventh of the workforce, earlier than itself.
     const managerIndex = i === 0 ? -1 : Math.floor((i - 1) / 7);
     workers[i] = {
-      ...userOwned(state, isoSeconds(createdMs), isoSeconds(modifiedMs)),
+      versionnumber: ++state.version,
+      createdon: createdStamp,
+      modifiedon: isoSeconds(modifiedMs),
+      statecode: 0,
+      statuscode: 1,
+      _ownerid_value: state.ownerId,
       cdm_workerid: workerId,
       cdm_workernumber: workerNumber,
       cdm_firstname: firstName,
@@ -302,8 +324,8 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
       PrimaryContactEmail: email,
       PrimaryContactPhone: phone,
       WorkerType: isContractor ? 'Contractor' : 'Employee',
-      EmploymentStartDate: isoSeconds(employmentStart),
-      EmploymentEndDate: endMs === null ? emptyFnoDate : isoSeconds(endMs),
+      EmploymentStartDate: startStamp,
+      EmploymentEndDate: endStamp ?? emptyFnoDate,
     };
 
     // Rehires: an earlier, ended employment in another legal entity.
@@ -328,30 +350,45 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
       (random.int(0, departmentCount - 1) * companies.length + companyIndex) % departmentCount
     ] as DepartmentRow;
     positions.push({
-      ...userOwned(state, isoSeconds(createdMs)),
+      versionnumber: ++state.version,
+      createdon: createdStamp,
+      modifiedon: createdStamp,
+      statecode: 0,
+      statuscode: 1,
+      _ownerid_value: state.ownerId,
       cdm_jobpositionid: positionId,
-      cdm_jobpositionnumber: `POS-${String(i + 1).padStart(6, '0')}`,
+      cdm_jobpositionnumber: flat(`POS-${String(i + 1).padStart(6, '0')}`),
       _cdm_jobid_value: (random.pick(jobs) as JobRow).cdm_jobid,
       cdm_description: null,
       _cdm_departmentid_value: department.cdm_departmentid,
       cdm_fulltimeequivalent: random.chance(0.9) ? 1 : 0.5,
-      cdm_validfrom: isoSeconds(employmentStart),
+      cdm_validfrom: startStamp,
       cdm_validto: maxDate,
     });
     assignments.push({
-      ...userOwned(state, isoSeconds(createdMs)),
+      versionnumber: ++state.version,
+      createdon: createdStamp,
+      modifiedon: createdStamp,
+      statecode: 0,
+      statuscode: 1,
+      _ownerid_value: state.ownerId,
       cdm_positionworkerassignmentmapid: random.guid(),
       _cdm_workerid_value: workerId,
       _cdm_jobpositionid_value: positionId,
-      cdm_validfrom: isoSeconds(employmentStart),
-      cdm_validto: endMs === null ? maxDate : isoSeconds(endMs),
+      cdm_validfrom: startStamp,
+      cdm_validto: endStamp ?? maxDate,
     });
   }
   // Vacant positions (about 3%), so positions and assignments do not map one to one.
   for (let v = 0; v < Math.ceil(workerCount * 0.03); v++) {
     const department = random.pick(departments);
     positions.push({
-      ...userOwned(state, setupStamp),
+      versionnumber: ++state.version,
+      createdon: setupStamp,
+      modifiedon: setupStamp,
+      statecode: 0,
+      statuscode: 1,
+      _ownerid_value: state.ownerId,
       cdm_jobpositionid: random.guid(),
       cdm_jobpositionnumber: `POS-V${String(v + 1).padStart(5, '0')}`,
       _cdm_jobid_value: random.pick(jobs).cdm_jobid,
@@ -364,7 +401,12 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
   }
 
   const benefitTypes: BenefitTypeRow[] = benefitTypeSpecs.map(([name, description]) => ({
-    ...userOwned(state, setupStamp),
+    versionnumber: ++state.version,
+    createdon: setupStamp,
+    modifiedon: setupStamp,
+    statecode: 0,
+    statuscode: 1,
+    _ownerid_value: state.ownerId,
     cdm_benefittypeid: random.guid(),
     cdm_name: name,
     cdm_description: description,
@@ -372,7 +414,12 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
   // Plans and coverage options are lists of their own in Human Resources (no company, no plan on
   // an option): F&O enrollments name a plan and an option by id, their cdm_name here.
   const benefitPlans: BenefitPlanRow[] = planSpecs.map((spec) => ({
-    ...userOwned(state, setupStamp),
+    versionnumber: ++state.version,
+    createdon: setupStamp,
+    modifiedon: setupStamp,
+    statecode: 0,
+    statuscode: 1,
+    _ownerid_value: state.ownerId,
     cdm_benefitplanid: random.guid(),
     cdm_name: spec.planId,
     cdm_description: spec.name,
@@ -382,23 +429,30 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
   }));
   const optionNames = new Map(planSpecs.flatMap((spec) => spec.options.map(([id, name]) => [id, name])));
   const benefitOptions: BenefitOptionRow[] = [...optionNames].map(([optionId, optionName]) => ({
-    ...userOwned(state, setupStamp),
+    versionnumber: ++state.version,
+    createdon: setupStamp,
+    modifiedon: setupStamp,
+    statecode: 0,
+    statuscode: 1,
+    _ownerid_value: state.ownerId,
     cdm_benefitoptionid: random.guid(),
     cdm_name: optionId,
     cdm_description: optionName,
   }));
 
   const fno = generateFnoBenefits(state, fnoWorkers, workerActive);
-  const legalEntityOf = new Map(
-    fnoWorkers.map((worker, index) => [
-      worker.PersonnelNumber,
-      (companies[workerCompany[index] as number] as CompanyRow).cdm_companycode,
-    ]),
-  );
-  return {
+  // The payroll virtual table's rows are the last to draw from the generator and take the last row
+  // versions: reserve those versions now and build the rows on first read with the same draws, so a
+  // tenant outside the virtual-tables shape never holds 300k rows it does not serve. So nothing may
+  // draw from `random` after this line (the F&O tables below are derived without draws); the
+  // fingerprint test (test/sandbox/generator-fingerprint.test.ts) fails if something does.
+  const payrollState: GeneratorState = { ...state };
+  state.version += fno.WorkerEnrolledBenefits.length;
+  const organisation: GeneratedOrganisation = {
     seed: options.seed,
     workerCount,
     asOf: isoSeconds(asOf),
+    lastRowVersion: state.version,
     dataverse: {
       cdm_companies: companies,
       cdm_departments: departments,
@@ -410,41 +464,60 @@ export function generateOrganisation(options: GenerateOptions): GeneratedOrganis
       cdm_benefittypes: benefitTypes,
       cdm_benefitplans: benefitPlans,
       cdm_benefitoptions: benefitOptions,
-      mshr_payrollworkerbenefitplanentities: payrollBenefitPlans(
-        state,
-        fno.WorkerEnrolledBenefits,
-        legalEntityOf,
-        setupStamp,
-      ),
+      mshr_payrollworkerbenefitplanentities: [],
     },
     fno: {
       Workers: fnoWorkers,
       ...fno,
-      Employments: fnoEmployments(employments, workers, companies),
-      // The same organisation as F&O's own entities show it (derived, no random draws, so the
-      // Dataverse rows of a seed stay byte-identical).
-      Companies: companies.map((company) => ({ DataArea: company.cdm_companycode, Name: company.cdm_name })),
-      Departments: departments.map((department) => ({
-        OperatingUnitNumber: department.cdm_departmentnumber,
-        Name: department.cdm_name,
-        // Dual-write maps SEARCHNAME to cdm_description (docs/microsoft-wire.md).
-        SearchName: department.cdm_description ?? '',
-      })),
-      PositionsV2: fnoPositions(positions, assignments, jobs, departments, workers),
-      PositionHierarchies: fnoPositionHierarchies(workers, positions),
-      BenefitPlans: benefitPlans.map(
-        (plan): FnoBenefitPlanRow => ({
-          Plan: plan.cdm_name,
-          Description: plan.cdm_description ?? '',
-          TypeId: (
-            benefitTypes.find(
-              (type) => type.cdm_benefittypeid === plan._cdm_benefittypeid_value,
-            ) as BenefitTypeRow
-          ).cdm_name,
-        }),
-      ),
+      Employments: [],
+      Companies: [],
+      Departments: [],
+      PositionsV2: [],
+      PositionHierarchies: [],
+      BenefitPlans: [],
     },
   };
+  defineLazyTable(organisation.dataverse, 'mshr_payrollworkerbenefitplanentities', () => {
+    const legalEntityOf = new Map(
+      fnoWorkers.map((worker, index) => [
+        worker.PersonnelNumber,
+        (companies[workerCompany[index] as number] as CompanyRow).cdm_companycode,
+      ]),
+    );
+    return payrollBenefitPlans(payrollState, fno.WorkerEnrolledBenefits, legalEntityOf, setupStamp);
+  });
+  // The same organisation as F&O's own entities show it, derived from the Dataverse rows (no random
+  // draws, so the Dataverse rows of a seed stay byte-identical) when first read.
+  defineLazyTable(organisation.fno, 'Employments', () => fnoEmployments(employments, workers, companies));
+  defineLazyTable(organisation.fno, 'Companies', () =>
+    companies.map((company) => ({ DataArea: company.cdm_companycode, Name: company.cdm_name })),
+  );
+  defineLazyTable(organisation.fno, 'Departments', () =>
+    departments.map((department) => ({
+      OperatingUnitNumber: department.cdm_departmentnumber,
+      Name: department.cdm_name,
+      // Dual-write maps SEARCHNAME to cdm_description (docs/microsoft-wire.md).
+      SearchName: department.cdm_description ?? '',
+    })),
+  );
+  defineLazyTable(organisation.fno, 'PositionsV2', () =>
+    fnoPositions(positions, assignments, jobs, departments, workers),
+  );
+  defineLazyTable(organisation.fno, 'PositionHierarchies', () => fnoPositionHierarchies(workers, positions));
+  defineLazyTable(organisation.fno, 'BenefitPlans', () =>
+    benefitPlans.map(
+      (plan): FnoBenefitPlanRow => ({
+        Plan: plan.cdm_name,
+        Description: plan.cdm_description ?? '',
+        TypeId: (
+          benefitTypes.find(
+            (type) => type.cdm_benefittypeid === plan._cdm_benefittypeid_value,
+          ) as BenefitTypeRow
+        ).cdm_name,
+      }),
+    ),
+  );
+  return organisation;
 }
 
 /**
@@ -519,20 +592,27 @@ function employment(
   isContractor: boolean,
 ): EmploymentRow {
   const [createdMs, modifiedMs] = auditTimes(state.random, startMs);
+  const start = isoSeconds(startMs);
+  const end = endMs === null ? null : isoSeconds(endMs);
   return {
-    ...userOwned(state, isoSeconds(createdMs), isoSeconds(modifiedMs)),
+    versionnumber: ++state.version,
+    createdon: isoSeconds(createdMs),
+    modifiedon: isoSeconds(modifiedMs),
+    statecode: 0,
+    statuscode: 1,
+    _ownerid_value: state.ownerId,
     cdm_employmentid: state.random.guid(),
     _cdm_workerid_value: workerId,
     _cdm_companyid_value: company.cdm_companyid,
     cdm_workertype: isContractor ? workerTypeCode.contractor : workerTypeCode.employee,
-    cdm_employmentstartdate: isoSeconds(startMs),
-    cdm_employmentenddate: endMs === null ? null : isoSeconds(endMs),
+    cdm_employmentstartdate: start,
+    cdm_employmentenddate: end,
     cdm_adjustedworkerstartdate: state.random.chance(0.1)
       ? isoSeconds(startMs - state.random.int(30, 900) * day)
       : null,
-    cdm_lastdateworked: endMs === null ? null : isoSeconds(endMs),
-    cdm_validfrom: isoSeconds(startMs),
-    cdm_validto: endMs === null ? maxDate : isoSeconds(endMs),
+    cdm_lastdateworked: end,
+    cdm_validfrom: start,
+    cdm_validto: end ?? maxDate,
   };
 }
 
@@ -567,9 +647,14 @@ function payrollBenefitPlans(
   return enrollments.map((enrollment) => {
     const legalEntity = legalEntityOf.get(enrollment.PersonnelNumber) ?? '';
     return {
-      ...userOwned(state, stamp),
+      versionnumber: ++state.version,
+      createdon: stamp,
+      modifiedon: stamp,
+      statecode: 0,
+      statuscode: 1,
+      _ownerid_value: state.ownerId,
       mshr_payrollworkerbenefitplanentityid: state.random.guid(),
-      mshr_primaryfield: `${enrollment.PersonnelNumber} | ${legalEntity} | ${enrollment.BenefitPlanID}`,
+      mshr_primaryfield: flat(`${enrollment.PersonnelNumber} | ${legalEntity} | ${enrollment.BenefitPlanID}`),
       mshr_personnelnumber: enrollment.PersonnelNumber,
       mshr_legalentityid: legalEntity,
       mshr_planid: enrollment.BenefitPlanID,
@@ -599,6 +684,17 @@ function generateFnoBenefits(
   let nextParty = workers.length + 1;
   const yes = (value: boolean) => (value ? 'Yes' : 'No') as 'Yes' | 'No';
   const planById = new Map(planSpecs.map((spec) => [spec.planId, spec]));
+  // A few dozen distinct benefit ids across 300k enrollments: one string each.
+  const benefitIds = new Map<string, string>();
+  const benefitIdOf = (planId: string, optionId: string): string => {
+    const key = `${planId}-${optionId}`;
+    let id = benefitIds.get(key);
+    if (id === undefined) {
+      id = flat(key);
+      benefitIds.set(key, id);
+    }
+    return id;
+  };
 
   for (let i = 0; i < workers.length; i++) {
     const worker = workers[i] as FnoWorkerRow;
@@ -676,7 +772,7 @@ function generateFnoBenefits(
       const chosen = option?.[0] ?? optionId;
       const row: FnoEnrolledBenefitRow = {
         PersonnelNumber: worker.PersonnelNumber,
-        BenefitId: `${planId}-${chosen}`,
+        BenefitId: benefitIdOf(planId, chosen),
         BenefitPlanID: planId,
         BenefitOptionID: chosen,
         BenefitTypeId: plan.type,

@@ -260,11 +260,18 @@ export interface FnoEmploymentRow {
   WorkerType: 'Employee' | 'Contractor';
 }
 
+/**
+ * Tables derived from others (F&O's view of the Dataverse organisation, the payroll virtual table) are
+ * built on first read and kept from then on (src/sandbox/data/lazy-table.ts): reading a table, or
+ * serialising the organisation, gives the same rows as building them all at once.
+ */
 export interface GeneratedOrganisation {
   seed: number;
   workerCount: number;
   /** Every generated timestamp lies before this instant (deterministic, not the wall clock). */
   asOf: string;
+  /** The highest row version of the generated Dataverse rows (an environment's writes continue after it). */
+  lastRowVersion: number;
   dataverse: {
     cdm_companies: CompanyRow[];
     cdm_departments: DepartmentRow[];

@@ -9,7 +9,8 @@ import {
   parseFilter,
 } from '../odata/filter.js';
 import { annotationRequested, type Preferences, type RawQuery } from '../odata/query-options.js';
-import { type ColumnKind, wireName } from './catalog.js';
+import { handleApply } from './aggregate.js';
+import { type ColumnDefinition, type ColumnKind, wireName } from './catalog.js';
 import type { DataverseEnvironment, DataverseTable } from './environment.js';
 import { dataverseErrors } from './errors.js';
 import { handleFetchXml } from './fetchxml.js';
@@ -23,6 +24,7 @@ import {
   parseDeltaToken,
 } from './paging.js';
 import { columnByWireName, etag, planProjection, projectRow } from './projection.js';
+import { expandQueryFunctions, substituteAliases } from './query-functions.js';
 import type { DataverseRow } from './table-store.js';
 
 /** Entity-set GETs: query options, paging (docs/microsoft-wire.md, "Web API surface") and change tracking (docs/microsoft-wire.md, "Change tracking"). */
@@ -64,13 +66,58 @@ export interface CollectionRequest {
   now: Date;
 }
 
-export function buildFilter(table: DataverseTable, text: string): Predicate<DataverseRow> {
+/**
+ * Where a filter is evaluated: the query's parameter aliases (`@p1`), the clock of date functions, and
+ * the environment whose tables a lookup path (`cdm_WorkerId/cdm_lastname`) reads.
+ */
+export interface FilterContext {
+  aliases?: ReadonlyMap<string, string>;
+  now?: Date;
+  environment?: DataverseEnvironment;
+}
+
+/** The `@name` options of a query string, the values of its parameter aliases. */
+export function aliasesOf(query: RawQuery): Map<string, string> {
+  return new Map([...query.options].filter(([name]) => name.startsWith('@')));
+}
+
+export function buildFilter(
+  table: DataverseTable,
+  text: string,
+  context: FilterContext = {},
+): Predicate<DataverseRow> {
+  const paths = new Map<string, LookupPath>();
   const resolve = (name: string): FilterColumn | undefined => {
+    if (name.includes('/')) {
+      const path = context.environment ? lookupPath(context.environment, table, name) : undefined;
+      if (!path) return undefined;
+      paths.set(name, path);
+      return { key: name, kind: filterKinds[path.column.kind] };
+    }
     const column = columnByWireName(table.definition, name);
     return column ? { key: wireName(column), kind: filterKinds[column.kind] } : undefined;
   };
+  const expanded = expandQueryFunctions(
+    substituteAliases(text, context.aliases ?? new Map()),
+    (name) => columnByWireName(table.definition, name),
+    context.now ?? new Date(),
+  );
   try {
-    return parseFilter<DataverseRow>(text, resolve);
+    const predicate = parseFilter<DataverseRow>(expanded, resolve, {
+      columnComparison: true,
+      likeWildcards: true,
+    });
+    if (paths.size === 0) return predicate;
+    // The row seen through its lookups: each path's value read from the related row.
+    return (row) => {
+      const extended: DataverseRow = { ...row };
+      for (const [name, path] of paths) {
+        const relatedId = row[path.lookupKey];
+        const related = typeof relatedId === 'string' ? path.target.store.get(relatedId) : undefined;
+        extended[name] = related?.[wireName(path.column)] ?? null;
+      }
+      return predicate(extended);
+    };
   } catch (error) {
     if (error instanceof FilterPropertyError) {
       throw dataverseErrors.unknownProperty(error.property, table.definition.logicalName);
@@ -79,6 +126,30 @@ export function buildFilter(table: DataverseTable, text: string): Predicate<Data
       throw dataverseErrors.badQuery(error.message);
     throw error;
   }
+}
+
+/** `navigation/property`: one lookup of `table`, then a column of the table it points at. */
+interface LookupPath {
+  lookupKey: string;
+  target: DataverseTable;
+  column: ColumnDefinition;
+}
+
+function lookupPath(
+  environment: DataverseEnvironment,
+  table: DataverseTable,
+  name: string,
+): LookupPath | undefined {
+  const [navigation, property, ...deeper] = name.split('/');
+  // One hop, as Learn's first example; longer chains (primarycontactid/createdby/fullname) are not simulated.
+  if (deeper.length > 0 || !property) return undefined;
+  const lookup = table.definition.columns.find((column) => column.navigationProperty === navigation);
+  const target = [...environment.tables.values()].find(
+    (candidate) => candidate.present && candidate.definition.logicalName === lookup?.target,
+  );
+  const column = target ? columnByWireName(target.definition, property) : undefined;
+  if (!lookup || !target || !column) return undefined;
+  return { lookupKey: wireName(lookup), target, column };
 }
 
 function parseOrderBy(table: DataverseTable, text: string): Array<{ key: string; descending: boolean }> {
@@ -144,6 +215,8 @@ export function handleCollectionGet(request: CollectionRequest): SandboxResponse
   const { options } = request.query;
   const fetchXml = options.get('fetchXml');
   if (fetchXml !== undefined) return handleFetchXml(request, fetchXml);
+  const apply = options.get('$apply');
+  if (apply !== undefined) return handleApply(request, apply);
   if (options.has('$skip')) throw dataverseErrors.skipNotSupported();
   for (const name of options.keys()) {
     if (name.startsWith('$') && !supportedOptions.has(name)) {
@@ -167,7 +240,9 @@ function handlePagedQuery(request: CollectionRequest): SandboxResponse {
     preferences.includeAnnotations,
   );
   const filterText = options.get('$filter');
-  const predicate = filterText ? buildFilter(table, filterText) : undefined;
+  const predicate = filterText
+    ? buildFilter(table, filterText, { aliases: aliasesOf(query), now: request.now, environment })
+    : undefined;
   const orderBy = options.get('$orderby') ? parseOrderBy(table, options.get('$orderby') as string) : [];
   // "Page results using OData": with Prefer odata.maxpagesize, $top is ignored.
   const topText = preferences.maxPageSize === undefined ? options.get('$top') : undefined;
@@ -388,7 +463,14 @@ export function handleCountSegment(request: CollectionRequest): SandboxResponse 
   }
   const filterText = request.query.options.get('$filter');
   const rows = request.table.store.rows();
-  const total = filterText ? countMatching(rows, buildFilter(request.table, filterText)) : rows.length;
+  const filterContext = {
+    aliases: aliasesOf(request.query),
+    now: request.now,
+    environment: request.environment,
+  };
+  const total = filterText
+    ? countMatching(rows, buildFilter(request.table, filterText, filterContext))
+    : rows.length;
   return {
     status: 200,
     headers: { 'content-type': 'text/plain; charset=utf-8', 'odata-version': '4.0' },

@@ -57,14 +57,15 @@ export function createDataverseEnvironment(options: {
 }): DataverseEnvironment {
   const random = createRandom(seedFromText(`${options.seed}:${options.orgName}:dataverse`));
   const tables = new Map<string, DataverseTable>();
-  let maxVersion = 0;
   for (const definition of dataverseCatalog) {
-    const rows = options.organisation.dataverse[definition.entitySetName] as unknown as DataverseRow[];
-    for (const row of rows) if (row.versionnumber > maxVersion) maxVersion = row.versionnumber;
     const virtual = definition.logicalName.startsWith('mshr_');
     tables.set(definition.logicalName, {
       definition,
-      store: new TableStore(definition.primaryIdAttribute, rows),
+      // Read on first use: the organisation builds derived tables (the virtual one) only when read.
+      store: new TableStore(
+        definition.primaryIdAttribute,
+        () => options.organisation.dataverse[definition.entitySetName] as unknown as DataverseRow[],
+      ),
       // Virtual tables have change tracking off unless Microsoft support enables it (docs).
       changeTrackingEnabled: !virtual,
       present: options.shape === 'fno-only' ? false : virtual ? options.shape === 'virtual-tables' : true,
@@ -81,7 +82,7 @@ export function createDataverseEnvironment(options: {
     businessUnitId: random.guid(),
     ownerName: 'Sandbox Administrator',
     tables,
-    version: { current: maxVersion },
+    version: { current: options.organisation.lastRowVersion },
     applicationUsers: new Map([
       [options.applicationId, { systemUserId: random.guid(), hasRole: true, present: true }],
     ]),

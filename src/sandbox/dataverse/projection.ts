@@ -19,7 +19,13 @@ export interface ProjectionPlan {
   formatted: boolean;
   lookupNames: boolean;
   navigationNames: boolean;
-  expands: Array<{ column: ColumnDefinition; target: DataverseTable; plan: ProjectionPlan }>;
+  /** `reference`: `nav/$ref`, the related row's `@odata.id` instead of the row. */
+  expands: Array<{
+    column: ColumnDefinition;
+    target: DataverseTable;
+    plan: ProjectionPlan;
+    reference: boolean;
+  }>;
   /** The part of @odata.context in parentheses, e.g. `cdm_firstname,cdm_ManagerWorkerId(cdm_fullname)`. */
   contextSelect: string;
 }
@@ -56,16 +62,17 @@ export function planProjection(
   const expands: ProjectionPlan['expands'] = [];
   const contextParts = selected ? [...selected] : [];
   for (const item of expand ? splitTopLevel(expand) : []) {
-    const match = /^([A-Za-z0-9_]+)(?:\((.*)\))?$/.exec(item);
+    const match = /^([A-Za-z0-9_]+)(\/\$ref)?(?:\((.*)\))?$/.exec(item);
     const navigation = match?.[1] ?? item;
     const column = definition.columns.find((candidate) => candidate.navigationProperty === navigation);
     const target = column?.target ? environment.tables.get(column.target) : undefined;
     if (!column || !target?.present)
       throw dataverseErrors.unknownProperty(navigation, definition.logicalName);
-    const nestedSelect = /\$select=([^;)]*)/.exec(match?.[2] ?? '')?.[1];
-    const plan = planProjection(environment, target, nestedSelect, undefined, includeAnnotations);
-    expands.push({ column, target, plan });
-    contextParts.push(`${navigation}(${plan.contextSelect})`);
+    const reference = match?.[2] !== undefined;
+    const nested = expandOptions(match?.[3] ?? '', navigation);
+    const plan = planProjection(environment, target, nested.$select, nested.$expand, includeAnnotations);
+    expands.push({ column, target, plan, reference });
+    contextParts.push(reference ? navigation : `${navigation}(${plan.contextSelect})`);
   }
   return {
     table,
@@ -77,6 +84,26 @@ export function planProjection(
     expands,
     contextSelect: contextParts.join(','),
   };
+}
+
+/**
+ * The options inside `nav(…)`: `$select` and a nested `$expand`, separated by `;` ("Retrieve related
+ * table records with a query", "Filter using lookup column property values"). A single-valued navigation
+ * property takes nothing else (`$filter`, `$orderby` and `$top` are for collections).
+ */
+function expandOptions(text: string, navigation: string): { $select?: string; $expand?: string } {
+  const options: { $select?: string; $expand?: string } = {};
+  for (const part of splitTopLevel(text, ';')) {
+    const equals = part.indexOf('=');
+    const name = part.slice(0, equals).trim();
+    const value = part.slice(equals + 1).trim();
+    if (equals > 0 && (name === '$select' || name === '$expand')) options[name] = value;
+    else
+      throw dataverseErrors.badQuery(
+        `The option '${part}' is not supported inside $expand of '${navigation}'.`,
+      );
+  }
+  return options;
 }
 
 export function etag(row: DataverseRow): string {
@@ -96,9 +123,17 @@ export function projectRow(
   } else {
     for (const column of plan.columns) writeAnnotatedColumn(environment, plan, column, row, out);
   }
-  for (const { column, target, plan: nested } of plan.expands) {
+  for (const { column, target, plan: nested, reference } of plan.expands) {
     const id = row[wireName(column)];
     const related = typeof id === 'string' ? target.store.get(id) : undefined;
+    if (reference) {
+      // As Learn's `$expand=primarycontactid/$ref` answer: the lookup value, then the related row's id.
+      out[wireName(column)] = id ?? null;
+      out[column.navigationProperty as string] = related
+        ? { '@odata.id': `${environment.serviceRoot}${target.definition.entitySetName}(${id})` }
+        : null;
+      continue;
+    }
     out[column.navigationProperty as string] = related ? projectRow(environment, nested, related) : null;
   }
   return out;

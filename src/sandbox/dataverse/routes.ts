@@ -6,6 +6,7 @@ import { handleCollectionGet, handleCountSegment, handleSingleGet } from './coll
 import { handleEntityDefinitions } from './entity-definitions.js';
 import { type DataverseEnvironment, type DataverseTable, findTableBySetName } from './environment.js';
 import { DataverseError, dataverseErrors } from './errors.js';
+import { handleRowSegment } from './row-segments.js';
 import { metadataDocument, serviceDocument } from './service-documents.js';
 import { checkWriteConditions, createRow, deleteRow, updateRow } from './writes.js';
 
@@ -127,8 +128,26 @@ function route(request: SandboxRequest, context: RouteContext): SandboxResponse 
   const setName = keyed?.[1] ?? resource;
   const table = findTableBySetName(environment, setName);
   const isCount = !keyed && rest.length === 1 && rest[0] === '$count';
-  if (!table || (rest.length > 0 && !isCount)) throw dataverseErrors.resourceNotFound(rest[0] ?? resource);
+  const belowRow = keyed !== null && rest.length > 0;
+  if (!table || (rest.length > 0 && !isCount && !belowRow)) {
+    throw dataverseErrors.resourceNotFound(rest[0] ?? resource);
+  }
   const id = keyed ? (keyed[2] as string).toLowerCase() : undefined;
+  if (belowRow) {
+    // One property or one lookup's reference of a row: reading needs Read, changing it Write.
+    const privilege = { GET: 'Read', PUT: 'Write', DELETE: 'Write' }[request.method];
+    if (!privilege) throw dataverseErrors.methodNotAllowed();
+    requireRole(context, table, privilege);
+    return handleRowSegment({
+      request,
+      environment,
+      table,
+      id: id as string,
+      segments: rest,
+      now: context.now,
+      onWrite: (result) => context.undo?.push(result.undo),
+    });
+  }
   const privilege = { GET: 'Read', POST: 'Create', PATCH: 'Write', DELETE: 'Delete' }[request.method];
   if (
     !privilege ||
@@ -136,15 +155,7 @@ function route(request: SandboxRequest, context: RouteContext): SandboxResponse 
   ) {
     throw dataverseErrors.methodNotAllowed();
   }
-  if (!context.hasRole) {
-    throw dataverseErrors.privilegeDenied(
-      context.systemUserId,
-      table.privilegeId,
-      table.definition.objectTypeCode,
-      table.definition.logicalName,
-      privilege,
-    );
-  }
+  requireRole(context, table, privilege);
   if (request.method === 'POST' || request.method === 'PATCH' || request.method === 'DELETE') {
     return write(request, context, table, id);
   }
@@ -170,6 +181,17 @@ function route(request: SandboxRequest, context: RouteContext): SandboxResponse 
     return { status: 304, headers: { 'odata-version': '4.0', etag: ifNoneMatch }, body: '' };
   }
   return single;
+}
+
+function requireRole(context: RouteContext, table: DataverseTable, privilege: string): void {
+  if (context.hasRole) return;
+  throw dataverseErrors.privilegeDenied(
+    context.systemUserId,
+    table.privilegeId,
+    table.definition.objectTypeCode,
+    table.definition.logicalName,
+    privilege,
+  );
 }
 
 function whoAmI({ environment, systemUserId }: RouteContext): SandboxResponse {

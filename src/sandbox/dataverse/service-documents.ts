@@ -23,7 +23,7 @@ export function serviceDocument(environment: DataverseEnvironment): SandboxRespo
   };
 }
 
-const edmTypes: Record<ColumnKind, string> = {
+export const edmTypes: Record<ColumnKind, string> = {
   Uniqueidentifier: 'Edm.Guid',
   String: 'Edm.String',
   Memo: 'Edm.String',

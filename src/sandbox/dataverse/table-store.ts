@@ -1,8 +1,12 @@
 /**
  * Rows of one Dataverse table kept sorted by primary key, so a page is a binary search plus a slice
- * (paging cookies encode the last key: stateless and stable while other requests change the table).
+ * (paging cookies encode the last key: stateless and stable while other requests change the table),
+ * and a row by key is a binary search too (no second index: at a million rows a Map of keys costs
+ * tens of megabytes, docs/PERFORMANCE.md "Dynamics 365 sandbox").
  * Rows are immutable: an update replaces the object, so snapshots (a running DMF export, a page being
  * serialised) never see half-applied changes.
+ * The rows may be given as a function: the store then reads and sorts them on first use, so a table
+ * the tenant never serves (the virtual table outside its shape) is never built.
  */
 export type DataverseRow = Record<string, unknown> & { versionnumber: number };
 
@@ -12,16 +16,26 @@ export interface Deletion {
 }
 
 export class TableStore {
-  private sorted: DataverseRow[];
-  private readonly byKey = new Map<string, DataverseRow>();
+  private sortedRows: DataverseRow[] | undefined;
   readonly deletions: Deletion[] = [];
 
   constructor(
     readonly keyColumn: string,
-    rows: readonly DataverseRow[],
+    private readonly source: readonly DataverseRow[] | (() => readonly DataverseRow[]),
   ) {
-    this.sorted = [...rows].sort((a, b) => compareKeys(this.key(a), this.key(b)));
-    for (const row of this.sorted) this.byKey.set(this.key(row), row);
+    if (typeof source !== 'function') this.sortedRows = this.sortRows(source);
+  }
+
+  private sortRows(rows: readonly DataverseRow[]): DataverseRow[] {
+    return [...rows].sort((a, b) => compareKeys(this.key(a), this.key(b)));
+  }
+
+  private get sorted(): DataverseRow[] {
+    if (this.sortedRows === undefined) {
+      const source = this.source as () => readonly DataverseRow[];
+      this.sortedRows = this.sortRows(source());
+    }
+    return this.sortedRows;
   }
 
   key(row: DataverseRow): string {
@@ -37,17 +51,20 @@ export class TableStore {
   }
 
   get(key: string): DataverseRow | undefined {
-    return this.byKey.get(key.toLowerCase());
+    const wanted = key.toLowerCase();
+    const candidate = this.sorted[this.indexAfter(wanted) - 1];
+    return candidate && this.key(candidate) === wanted ? candidate : undefined;
   }
 
   /** Index of the first row whose key sorts after `key` (0 when `key` is undefined). */
   indexAfter(key: string | undefined): number {
     if (key === undefined) return 0;
+    const sorted = this.sorted;
     let low = 0;
-    let high = this.sorted.length;
+    let high = sorted.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (compareKeys(this.key(this.sorted[middle] as DataverseRow), key) <= 0) low = middle + 1;
+      if (compareKeys(this.key(sorted[middle] as DataverseRow), key) <= 0) low = middle + 1;
       else high = middle;
     }
     return low;
@@ -63,15 +80,13 @@ export class TableStore {
     } else {
       this.sorted.splice(position, 0, row);
     }
-    this.byKey.set(key, row);
   }
 
   remove(key: string, version: number): DataverseRow | undefined {
-    const row = this.byKey.get(key);
-    if (!row) return undefined;
     const position = this.indexAfter(key) - 1;
+    const row = this.sorted[position];
+    if (!row || this.key(row) !== key) return undefined;
     this.sorted.splice(position, 1);
-    this.byKey.delete(key);
     this.deletions.push({ id: key, version });
     return row;
   }

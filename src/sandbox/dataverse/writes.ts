@@ -4,6 +4,7 @@ import { wireName } from './catalog.js';
 import type { DataverseEnvironment, DataverseTable } from './environment.js';
 import { DataverseError, dataverseErrors } from './errors.js';
 import type { DataverseRow } from './table-store.js';
+import { columnValue } from './values.js';
 
 /**
  * Create (POST), update (PATCH) and delete (DELETE) of rows ("Create a table row", "Update and delete
@@ -34,30 +35,36 @@ function parseBody(table: DataverseTable, body: string): Record<string, unknown>
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw dataverseErrors.badQuery('The request body must be a JSON object.');
   }
-  const writable = new Set(
+  const writable = new Map(
     table.definition.columns
       .filter((column) => column.kind !== 'Lookup' && column.kind !== 'Owner')
-      .map((column) => wireName(column)),
+      .map((column) => [wireName(column), column]),
   );
   const changes: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(parsed)) {
     if (name.startsWith('@odata.')) continue;
-    const bound = name.endsWith('@odata.bind') ? bindLookup(table, name, value) : undefined;
+    const bound = name.endsWith('@odata.bind')
+      ? bindLookup(table, name, value)
+      : value === null && table.definition.columns.some((column) => column.navigationProperty === name)
+        ? bindLookup(table, `${name}@odata.bind`, null)
+        : undefined;
     if (bound) {
       changes[bound.column] = bound.id;
       continue;
     }
-    if (!writable.has(name) || systemColumns.has(name) || name === table.definition.primaryIdAttribute) {
+    const column = writable.get(name);
+    if (!column || systemColumns.has(name) || name === table.definition.primaryIdAttribute) {
       throw dataverseErrors.unknownProperty(name, table.definition.logicalName);
     }
-    changes[name] = value;
+    changes[name] = columnValue(column, value);
   }
   return changes;
 }
 
 /**
  * `"cdm_CompanyId@odata.bind": "/cdm_companies(<guid>)"` sets a lookup through its single-valued
- * navigation property ("Associate table rows on create"); `null` clears it.
+ * navigation property ("Associate table rows on create"); `null` clears it, as does
+ * `"cdm_CompanyId": null` ("Disassociate tables on update").
  */
 function bindLookup(
   table: DataverseTable,

@@ -30,8 +30,11 @@ export interface DmfExecution {
   outcome: FnoExportOutcome;
   /** Before this time F&O answers "Execution details were not found" for the id (job not created yet). */
   visibleAt: number;
-  /** Rows as they were when the export ran (rows are immutable, so a shallow copy is a snapshot). */
-  snapshot: GeneratedOrganisation['fno'];
+  /**
+   * Rows of the project's entity sets as they were when the export ran (rows are immutable, so a shallow
+   * copy is a snapshot); other entity sets are absent.
+   */
+  snapshot: Partial<GeneratedOrganisation['fno']>;
 }
 
 export interface FnoEnvironment {

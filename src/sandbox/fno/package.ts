@@ -116,9 +116,8 @@ export function rowsForExport(
   execution: DmfExecution,
   entity: FnoEntityDefinition,
 ): readonly Record<string, unknown>[] {
-  const rows = execution.snapshot[
-    entity.entitySetName as keyof GeneratedOrganisation['fno']
-  ] as unknown as readonly Record<string, unknown>[];
+  const rows = (execution.snapshot[entity.entitySetName as keyof GeneratedOrganisation['fno']] ??
+    []) as unknown as readonly Record<string, unknown>[];
   if (!entity.companySpecific || !execution.legalEntityId) return rows;
   const company = execution.legalEntityId.toLowerCase();
   return rows.filter((row) => row.dataAreaId === company);

@@ -323,13 +323,13 @@ function handleDmfAction(
 }
 
 /**
- * The rows an export holds. With change tracking, only rows created or updated since the project's last
- * export (rows are immutable objects: a row not seen by that export is new or changed); deletions are
- * never exported.
+ * The rows an export holds, for the data project's entities only (a copy of each row list, not of the
+ * rows). With change tracking, only rows created or updated since the project's last export (rows are
+ * immutable objects: a row not seen by that export is new or changed); deletions are never exported.
  */
 function exportSnapshot(fno: FnoEnvironment, group: DefinitionGroup): DmfExecution['snapshot'] {
   const snapshot = Object.fromEntries(
-    Object.entries(fno.data).map(([name, rows]) => [name, [...rows]]),
+    group.entitySets.map((name) => [name, [...fno.data[name]]]),
   ) as unknown as DmfExecution['snapshot'];
   if (!group.changeTracking || fno.exportOutcome === 'Failed') return snapshot;
   const previous = group.exportedRows;

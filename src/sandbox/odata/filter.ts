@@ -41,7 +41,8 @@ const guidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 const dateTimePattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})/;
 const datePattern = /^\d{4}-\d{2}-\d{2}(?![\dT])/;
 const numberPattern = /^-?\d+(\.\d+)?([eE][+-]?\d+)?[mMdDfFlL]?/;
-const identifierPattern = /^[A-Za-z_][A-Za-z0-9_.]*/;
+/** A property, or a path through navigation properties (`primarycontactid/fullname`). */
+const identifierPattern = /^[A-Za-z_][A-Za-z0-9_.]*(?:\/[A-Za-z_][A-Za-z0-9_.]*)*/;
 
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -135,9 +136,20 @@ type Operand = PropertyOperand | LiteralOperand;
 const comparators = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
 const functions = new Set(['contains', 'startswith', 'endswith']);
 
+export interface FilterOptions {
+  /** `firstname eq lastname`: Dataverse compares two columns of a row ("Column comparison"); F&O does not say it does. */
+  columnComparison?: boolean;
+  /**
+   * Dataverse runs contains/startswith/endswith as SQL LIKE: `%`, `_`, `[abc]` and `[^abc]` in the value
+   * are wildcards ("Use wildcard characters").
+   */
+  likeWildcards?: boolean;
+}
+
 export function parseFilter<Row extends Record<string, unknown>>(
   text: string,
   resolveColumn: (name: string) => FilterColumn | undefined,
+  options: FilterOptions = {},
 ): Predicate<Row> {
   const tokens = tokenize(text);
   let index = 0;
@@ -234,19 +246,98 @@ export function parseFilter<Row extends Record<string, unknown>>(
       if (property.type !== 'property' || literal.type !== 'literal' || typeof literal.value !== 'string') {
         return fail(token);
       }
-      return stringFunction(token.value.toLowerCase(), property, literal.value);
+      return options.likeWildcards
+        ? likeFunction(token.value.toLowerCase(), property, literal.value)
+        : stringFunction(token.value.toLowerCase(), property, literal.value);
     }
     const left = parseOperand();
     const operator = tokens[index++];
     if (operator?.type !== 'identifier' || !comparators.has(operator.value.toLowerCase()))
       return fail(operator);
     const right = parseOperand();
+    if (options.columnComparison && left.type === 'property' && right.type === 'property') {
+      return columnComparison(left, operator.value.toLowerCase(), right);
+    }
     return comparison(left, operator.value.toLowerCase(), right);
   };
 
   const predicate = parseOr();
   if (index < tokens.length) fail(tokens[index]);
   return predicate;
+}
+
+type LikeToken =
+  | { type: 'any' }
+  | { type: 'one' }
+  | { type: 'set'; negated: boolean; test: (char: string) => boolean }
+  | { type: 'char'; char: string };
+
+/** A SQL LIKE pattern (`%`, `_`, `[a-c]`, `[^x]`), lower-cased, as tokens. */
+function likeTokens(pattern: string): LikeToken[] {
+  const tokens: LikeToken[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const char = pattern[i] as string;
+    const set = char === '[' ? /^\[(\^?)([^\]]+)\]/.exec(pattern.slice(i)) : null;
+    if (set) {
+      const members = set[2] as string;
+      const test = (candidate: string): boolean => {
+        for (let j = 0; j < members.length; j++) {
+          const low = members[j] as string;
+          const high =
+            members[j + 1] === '-' && j + 2 < members.length ? (members[j + 2] as string) : undefined;
+          if (high !== undefined ? candidate >= low && candidate <= high : candidate === low) return true;
+          if (high !== undefined) j += 2;
+        }
+        return false;
+      };
+      tokens.push({ type: 'set', negated: set[1] === '^', test });
+      i += set[0].length - 1;
+    } else if (char === '%') {
+      if (tokens.at(-1)?.type !== 'any') tokens.push({ type: 'any' });
+    } else if (char === '_') tokens.push({ type: 'one' });
+    else tokens.push({ type: 'char', char });
+  }
+  return tokens;
+}
+
+/** Whether `text` matches the whole pattern: dynamic programming, linear in text × pattern (no backtracking). */
+function likeMatches(tokens: LikeToken[], text: string): boolean {
+  // reachable[j]: the first j tokens can match the text read so far.
+  let reachable = new Array<boolean>(tokens.length + 1).fill(false);
+  reachable[0] = true;
+  for (let j = 0; j < tokens.length && tokens[j]?.type === 'any'; j++) reachable[j + 1] = true;
+  for (const char of text) {
+    const next = new Array<boolean>(tokens.length + 1).fill(false);
+    for (let j = 0; j < tokens.length; j++) {
+      const token = tokens[j] as LikeToken;
+      if (token.type === 'any') {
+        if (reachable[j] || reachable[j + 1]) next[j + 1] = true;
+        continue;
+      }
+      if (!reachable[j]) continue;
+      const matches =
+        token.type === 'one' ||
+        (token.type === 'char' && token.char === char) ||
+        (token.type === 'set' && token.test(char) !== token.negated);
+      if (matches) next[j + 1] = true;
+    }
+    // A trailing run of `%` matches the empty rest.
+    for (let j = 0; j < tokens.length; j++) if (next[j] && tokens[j]?.type === 'any') next[j + 1] = true;
+    reachable = next;
+  }
+  return reachable[tokens.length] === true;
+}
+
+/** contains/startswith/endswith as LIKE '%v%', 'v%', '%v', the value's own wildcards kept, ignoring case. */
+function likeFunction<Row extends Record<string, unknown>>(
+  name: string,
+  property: PropertyOperand,
+  needle: string,
+): Predicate<Row> {
+  const pattern = name === 'contains' ? `%${needle}%` : name === 'startswith' ? `${needle}%` : `%${needle}`;
+  const tokens = likeTokens(pattern.toLowerCase());
+  const key = property.column.key;
+  return (row) => typeof row[key] === 'string' && likeMatches(tokens, (row[key] as string).toLowerCase());
 }
 
 function stringFunction<Row extends Record<string, unknown>>(
@@ -302,6 +393,38 @@ const flippedOperator: Record<string, string> = {
   lt: 'gt',
   le: 'ge',
 };
+
+/** Two columns of the same type; a null on either side matches nothing, as in SQL. */
+function columnComparison<Row extends Record<string, unknown>>(
+  left: PropertyOperand,
+  operator: string,
+  right: PropertyOperand,
+): Predicate<Row> {
+  if (left.column.kind !== right.column.kind) {
+    throw new FilterTypeError(
+      `A binary operator with incompatible types was detected. Found operand types '${edmName[left.column.kind]}' and '${edmName[right.column.kind]}' for operator kind '${operatorKind[operator]}'.`,
+    );
+  }
+  const read = (row: Row, key: string): unknown => {
+    const value = row[key];
+    return typeof value === 'string' ? value.toLowerCase() : value;
+  };
+  const test: Record<string, (a: string | number, b: string | number) => boolean> = {
+    eq: (a, b) => a === b,
+    ne: (a, b) => a !== b,
+    gt: (a, b) => a > b,
+    ge: (a, b) => a >= b,
+    lt: (a, b) => a < b,
+    le: (a, b) => a <= b,
+  };
+  const compare = test[operator] as (a: string | number, b: string | number) => boolean;
+  return (row) => {
+    const a = read(row, left.column.key);
+    const b = read(row, right.column.key);
+    if (a === null || a === undefined || b === null || b === undefined) return false;
+    return compare(a as string | number, b as string | number);
+  };
+}
 
 function comparison<Row extends Record<string, unknown>>(
   left: Operand,

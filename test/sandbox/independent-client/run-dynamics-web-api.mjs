@@ -131,4 +131,44 @@ const delta = await api.retrieveMultiple(
 out.delta = delta.value.map((row) => ({ id: row[idColumn], name: row[nameColumn] }));
 out.nextDeltaLink = typeof delta.oDataDeltaLink === 'string';
 
+// Beyond the basics, on a third row: one property, a lookup by $ref, a Dataverse query function, $apply,
+// and a conditional retrieve (304).
+const thirdId = out.allIds[2];
+await api.updateSingleProperty({
+  collection: table.set,
+  key: thirdId,
+  fieldValuePair: { [nameColumn]: 'Single Property' },
+});
+await api.associateSingleValued({
+  collection: table.set,
+  primaryKey: thirdId,
+  navigationProperty: table.managerNavigation,
+  relatedCollection: table.set,
+  relatedKey: targetId,
+});
+const third = await api.retrieve({
+  collection: table.set,
+  key: thirdId,
+  select: [nameColumn, table.managerLookup],
+});
+out.singleProperty = third[nameColumn];
+out.manager = third[table.managerLookup];
+const inFilter = await api.retrieveMultiple({
+  collection: table.set,
+  select: [idColumn],
+  filter: `Microsoft.Dynamics.CRM.In(PropertyName='${idColumn}',PropertyValues=['${targetId}','${thirdId}'])`,
+});
+out.inFilter = inFilter.value.map((row) => row[idColumn]).sort();
+const grouped = await api.retrieveMultiple({ collection: table.set, apply: 'aggregate($count as total)' });
+out.aggregateTotal = grouped.value[0]?.total;
+const etagged = await api.retrieve({ collection: table.set, key: thirdId, select: [nameColumn] });
+const unchanged = await api.retrieve({
+  collection: table.set,
+  key: thirdId,
+  select: [nameColumn],
+  ifnonematch: etagged['@odata.etag'],
+});
+// On 304 the library hands back no row at all.
+out.notModified = unchanged ?? 'no row';
+
 process.stdout.write(JSON.stringify(out));
