@@ -40,6 +40,8 @@ declare module 'fastify' {
     db: Database;
     keyring: Keyring;
     sync: SyncService;
+    /** Extra PEM CA certificate(s) every provider's pools trust (the sandbox's), if any. */
+    providerCaCertPem: string | undefined;
   }
 }
 
@@ -50,6 +52,11 @@ export interface AppDependencies {
   keyring: Keyring;
   /** Runs and queues syncs (not started by buildApp: server.ts starts it per ROLE). */
   sync: SyncService;
+  /**
+   * Extra PEM CA certificate(s) every provider trusts (the sandbox's): the connect page's and
+   * passthrough's own pools get it, as createServices' sync pools do.
+   */
+  caCertPem?: string;
   /** Override the logger (tests pass false or a stream). */
   logger?: FastifyServerOptions['logger'];
 }
@@ -181,6 +188,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.decorate('config', deps.config);
   app.decorate('keyring', deps.keyring);
   app.decorate('sync', deps.sync);
+  app.decorate('providerCaCertPem', deps.caCertPem);
   app.setValidatorCompiler(validatorCompiler);
   // Responses are built by our own typed code; the zod response schemas document them (OpenAPI) and
   // tests check real responses against them. Validating every row again on the hot path would cost

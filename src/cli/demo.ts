@@ -95,7 +95,10 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
     error: (object: object, message: string) => say(`${message} ${JSON.stringify(object)}`),
   };
   const services = await createServices(config, db, quiet, { caCertPem: sandbox.caCertPem });
-  const app = await buildApp({ config, db, keyring: services.keyring, sync: services.sync, logger: false });
+  const app = await buildApp({ config, db, keyring: services.keyring, sync: services.sync,
+    caCertPem: sandbox.caCertPem,
+    logger: false,
+  });
   try {
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();

@@ -59,7 +59,7 @@ export interface Sandbox {
   baseUrl: string;
   port: number;
   caCertPem: string;
-  /** Give this path to NODE_EXTRA_CA_CERTS (or pass caCertPem to createDynamicsHttp). */
+  /** Give this path to NODE_EXTRA_CA_CERTS (or pass caCertPem to createHttpPool). */
   caCertPath: string;
   tenants: Map<string, SandboxTenant>;
   defaultTenant: SandboxTenant;
