@@ -30,6 +30,7 @@ import type { Keyring } from './crypto/credentials.js';
 import type { Database } from './db/database.js';
 import { AppError, ERROR_CODES, type ErrorCode, type ErrorDetail, errorBody } from './errors.js';
 import { loggerOptions } from './logging.js';
+import { PROVIDERS } from './providers/registry.js';
 import type { SyncService } from './sync/sync-service.js';
 
 declare module 'fastify' {
@@ -262,7 +263,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         title: 'HRIS Gateway API',
         version: '1.0.0',
         description:
-          "One normalized REST API over employers' HR systems (Microsoft Dynamics 365 Human Resources first). " +
+          `One normalized REST API over employers' HR systems (${Object.values(PROVIDERS)
+            .map((definition) => definition.displayName)
+            .join(', ')}). ` +
           'Authenticate every request with your API key (`Authorization: Bearer <api key>`) and name the employer with ' +
           '`X-Account-Token: <account token>`. Lists are cursor-paginated (`next`, `previous`, `results`). ' +
           'Errors always have the shape `{ "error": { "code", "message", "details" } }`.',
