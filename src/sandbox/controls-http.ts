@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { TenantControls } from './controls.js';
-import { jsonResponse, type SandboxRequest, type SandboxResponse } from './http/types.js';
 import type { TenantOptions } from './dynamics/options.js';
+import { jsonResponse, type SandboxRequest, type SandboxResponse } from './http/types.js';
 
 /**
  * The Dynamics tenants' controls over HTTP, for the CLI sandbox and non-TypeScript clients

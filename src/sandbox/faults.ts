@@ -95,7 +95,9 @@ export function handleFaultControl(request: SandboxRequest, faults: FaultInjecto
       return jsonResponse(201, faults.add(input));
     }
     if (request.method === 'DELETE' && id) {
-      return faults.remove(id) ? jsonResponse(200, { removed: id }) : jsonResponse(404, { error: 'unknown fault' });
+      return faults.remove(id)
+        ? jsonResponse(200, { removed: id })
+        : jsonResponse(404, { error: 'unknown fault' });
     }
     if (request.method === 'DELETE') {
       faults.clear();

@@ -25,7 +25,9 @@ export const SIMULATOR_IDS = Object.keys(SIMULATORS) as [SimulatorId, ...Simulat
 /** The simulators as provider-neutral code iterates them. */
 export const SIMULATOR_LIST: readonly AnySimulatorDefinition[] = Object.values(SIMULATORS);
 
-type UnionToIntersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void
+type UnionToIntersection<U> = (U extends unknown ? (value: U) => void : never) extends (
+  value: infer I,
+) => void
   ? I
   : never;
 // biome-ignore lint/suspicious/noExplicitAny: matching any definition to read one of its type parameters.

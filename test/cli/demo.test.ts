@@ -104,7 +104,9 @@ describe('hris demo', () => {
     });
     const facts = await printed;
     const headers = { authorization: `Bearer ${facts.api_key}`, 'x-account-token': facts.account_token! };
-    const account = await request(`${facts.base_url}/v1/linked-accounts/${facts.linked_account_id}`, { headers });
+    const account = await request(`${facts.base_url}/v1/linked-accounts/${facts.linked_account_id}`, {
+      headers,
+    });
     expect(((await account.body.json()) as { provider: string }).provider).toBe('bamboohr');
     const employees = await request(`${facts.base_url}/v1/employees?page_size=500`, { headers });
     expect(((await employees.body.json()) as { results: unknown[] }).results).toHaveLength(30);

@@ -51,7 +51,8 @@ function mentions(needles: readonly string[]): Mention[] {
     const lines = readFileSync(path, 'utf8').split('\n');
     lines.forEach((text, index) => {
       for (const needle of needles) {
-        if (text.toLowerCase().includes(needle.toLowerCase())) found.push({ file, line: index + 1, text, needle });
+        if (text.toLowerCase().includes(needle.toLowerCase()))
+          found.push({ file, line: index + 1, text, needle });
       }
     });
   }
@@ -71,7 +72,10 @@ describe('the provider seam', () => {
 
   for (const [id, definition] of Object.entries(PROVIDERS)) {
     it(`names ${id} ("${definition.displayName}") only in its folders, its registry lines and the allow-list`, () => {
-      const ownFolders = [`src/providers/${providerFolders.get(id)}/`, `src/sandbox/${simulatorFolders.get(id)}/`];
+      const ownFolders = [
+        `src/providers/${providerFolders.get(id)}/`,
+        `src/sandbox/${simulatorFolders.get(id)}/`,
+      ];
       const ownRegistryLine = (mention: Mention): boolean =>
         (mention.file === 'src/providers/registry.ts' || mention.file === 'src/sandbox/simulators.ts') &&
         (mention.text.startsWith(`  ${id}: `) ||
@@ -81,11 +85,15 @@ describe('the provider seam', () => {
         (mention) =>
           !ownFolders.some((folder) => mention.file.startsWith(folder)) &&
           !ownRegistryLine(mention) &&
-          !ALLOWED.some((allowed) => allowed.file === mention.file && mention.text.includes(allowed.contains)),
+          !ALLOWED.some(
+            (allowed) => allowed.file === mention.file && mention.text.includes(allowed.contains),
+          ),
       );
-      expect(outside.map((mention) => `${mention.file}:${mention.line} (${mention.needle}): ${mention.text.trim()}`)).toEqual(
-        [],
-      );
+      expect(
+        outside.map(
+          (mention) => `${mention.file}:${mention.line} (${mention.needle}): ${mention.text.trim()}`,
+        ),
+      ).toEqual([]);
     });
   }
 

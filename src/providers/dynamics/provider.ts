@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { ProviderDefinition } from '../definition.js';
+import { createHttpPool, createMsalNetworkClient } from '../http-pool.js';
 import { dynamicsConnectForm, dynamicsCredentialsFromForm } from './connect-form.js';
 import { DynamicsConnection, type DynamicsDependencies } from './connection.js';
 import { credentialsExpireAt, type DynamicsCredentials, dynamicsCredentialsSchema } from './credentials.js';
 import { diagnose } from './diagnose.js';
-import { createHttpPool, createMsalNetworkClient } from '../http-pool.js';
 import { DYNAMICS_PASSTHROUGH_TARGETS } from './passthrough.js';
 import { dynamicsSensitiveColumns } from './sensitive-columns.js';
 import { type DynamicsSettings, dynamicsSettingsSchema } from './settings.js';

@@ -70,82 +70,83 @@ const bambooFaultShape: FaultShape = {
  * default Dynamics tenant), served under `/api/gateway.php/{companyDomain}/v1/...` on the sandbox's
  * port, its controls under `/_sandbox/bamboohr/...` (docs/sandbox.md, "BambooHR").
  */
-export const bambooSimulator: SimulatorDefinition<typeof bambooSimulatorOptions, BambooSurface, BambooFacts> = {
-  id: 'bamboohr',
-  alwaysStarted: false,
-  options: bambooSimulatorOptions,
-  cliFlags: [],
-  routeFamilies: ['bamboohr'],
-  faultShape: bambooFaultShape,
+export const bambooSimulator: SimulatorDefinition<typeof bambooSimulatorOptions, BambooSurface, BambooFacts> =
+  {
+    id: 'bamboohr',
+    alwaysStarted: false,
+    options: bambooSimulatorOptions,
+    cliFlags: [],
+    routeFamilies: ['bamboohr'],
+    faultShape: bambooFaultShape,
 
-  async start({ options, baseUrl, organisation, now }) {
-    const random = createRandom(seedFromText(`${options.seed}:bamboohr`));
-    const company = createBambooCompany({
-      organisation: organisation(),
-      companyDomain: options.bambooCompanyDomain,
-      apiKey: `${random.guid()}${random.guid()}`.replaceAll('-', '').slice(0, 40),
-    });
-    const rateLimit = {
-      requestLimit: options.bambooRequestLimit,
-      windowSeconds: options.bambooWindowSeconds,
-      status: options.bambooRateLimitStatus,
-    };
-    const runtime: BambooRuntime = { company, rateLimit, window: { startedAt: 0, count: 0 } };
-    const bamboohr: SandboxBambooHR = {
-      companyDomain: company.companyDomain,
-      get apiKey() {
-        return company.apiKey;
-      },
-      apiBaseUrl: `${baseUrl}/api/gateway.php`,
-      truth: company,
-      controls: createBambooControls(company, rateLimit, now),
-    };
-    const findCompany = (domain: string) => (company.companyDomain === domain ? runtime : undefined);
-    return {
-      surface: { bamboohr },
-      async route(request) {
-        if (isBambooPath(request.segments)) {
-          return { family: 'bamboohr', response: handleBambooRequest(request, findCompany, now) };
-        }
-        if (request.segments[0] === '_sandbox' && request.segments[1] === 'bamboohr') {
-          return { family: 'controls', response: handleBambooControl(request, bamboohr.controls) };
-        }
-        return undefined;
-      },
-      close: async () => {},
-    };
-  },
+    async start({ options, baseUrl, organisation, now }) {
+      const random = createRandom(seedFromText(`${options.seed}:bamboohr`));
+      const company = createBambooCompany({
+        organisation: organisation(),
+        companyDomain: options.bambooCompanyDomain,
+        apiKey: `${random.guid()}${random.guid()}`.replaceAll('-', '').slice(0, 40),
+      });
+      const rateLimit = {
+        requestLimit: options.bambooRequestLimit,
+        windowSeconds: options.bambooWindowSeconds,
+        status: options.bambooRateLimitStatus,
+      };
+      const runtime: BambooRuntime = { company, rateLimit, window: { startedAt: 0, count: 0 } };
+      const bamboohr: SandboxBambooHR = {
+        companyDomain: company.companyDomain,
+        get apiKey() {
+          return company.apiKey;
+        },
+        apiBaseUrl: `${baseUrl}/api/gateway.php`,
+        truth: company,
+        controls: createBambooControls(company, rateLimit, now),
+      };
+      const findCompany = (domain: string) => (company.companyDomain === domain ? runtime : undefined);
+      return {
+        surface: { bamboohr },
+        async route(request) {
+          if (isBambooPath(request.segments)) {
+            return { family: 'bamboohr', response: handleBambooRequest(request, findCompany, now) };
+          }
+          if (request.segments[0] === '_sandbox' && request.segments[1] === 'bamboohr') {
+            return { family: 'controls', response: handleBambooControl(request, bamboohr.controls) };
+          }
+          return undefined;
+        },
+        close: async () => {},
+      };
+    },
 
-  facts({ bamboohr }, sandbox) {
-    if (!bamboohr) return undefined;
-    return {
-      companyDomain: bamboohr.companyDomain,
-      apiKey: bamboohr.apiKey,
-      apiBaseUrl: bamboohr.apiBaseUrl,
-      caCertPath: sandbox.caCertPath,
-      employees: bamboohr.truth.employees.size,
-    };
-  },
-
-  formatFacts: (facts) =>
-    [
-      `BambooHR sandbox: ${facts.employees} employees`,
-      `  Company domain  ${facts.companyDomain}`,
-      `  API key         ${facts.apiKey}`,
-      `  API base URL    ${facts.apiBaseUrl}  (instead of https://api.bamboohr.com/api/gateway.php)`,
-      `  Trust this CA   NODE_EXTRA_CA_CERTS=${facts.caCertPath}`,
-    ].join('\n'),
-
-  demo({ bamboohr }, sandbox) {
-    if (!bamboohr) return undefined;
-    return {
-      organizationName: 'Acme (BambooHR sandbox)',
-      credentials: {
+    facts({ bamboohr }, sandbox) {
+      if (!bamboohr) return undefined;
+      return {
         companyDomain: bamboohr.companyDomain,
         apiKey: bamboohr.apiKey,
-        apiRoot: bamboohr.apiBaseUrl,
-      },
-      changeSomePeople: `  curl -sk -X POST ${sandbox.baseUrl}/_sandbox/bamboohr/employees/update -H 'content-type: application/json' -d '{"count":5}'`,
-    };
-  },
-};
+        apiBaseUrl: bamboohr.apiBaseUrl,
+        caCertPath: sandbox.caCertPath,
+        employees: bamboohr.truth.employees.size,
+      };
+    },
+
+    formatFacts: (facts) =>
+      [
+        `BambooHR sandbox: ${facts.employees} employees`,
+        `  Company domain  ${facts.companyDomain}`,
+        `  API key         ${facts.apiKey}`,
+        `  API base URL    ${facts.apiBaseUrl}  (instead of https://api.bamboohr.com/api/gateway.php)`,
+        `  Trust this CA   NODE_EXTRA_CA_CERTS=${facts.caCertPath}`,
+      ].join('\n'),
+
+    demo({ bamboohr }, sandbox) {
+      if (!bamboohr) return undefined;
+      return {
+        organizationName: 'Acme (BambooHR sandbox)',
+        credentials: {
+          companyDomain: bamboohr.companyDomain,
+          apiKey: bamboohr.apiKey,
+          apiRoot: bamboohr.apiBaseUrl,
+        },
+        changeSomePeople: `  curl -sk -X POST ${sandbox.baseUrl}/_sandbox/bamboohr/employees/update -H 'content-type: application/json' -d '{"count":5}'`,
+      };
+    },
+  };

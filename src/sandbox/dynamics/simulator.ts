@@ -14,7 +14,12 @@ import { seedFromText } from '../random.js';
 import type { FaultShape, RoutedResponse, SimulatorDefinition } from '../simulator.js';
 import { createTenantIdentity, type TenantCredentials } from '../tenant.js';
 import { createTruth, type SandboxTruth } from '../truth.js';
-import { dynamicsSimulatorOptions, TENANT_SHAPES, type TenantOptions, tenantOptionsSchema } from './options.js';
+import {
+  dynamicsSimulatorOptions,
+  TENANT_SHAPES,
+  type TenantOptions,
+  tenantOptionsSchema,
+} from './options.js';
 
 export type { TenantControls } from '../controls.js';
 export type { TenantCredentials } from '../tenant.js';
@@ -257,7 +262,9 @@ export const dynamicsSimulator: SimulatorDefinition<
     }
 
     const controlTarget = { tenants, createTenant };
-    async function route(request: Parameters<typeof handleEntraRequest>[0]): Promise<RoutedResponse | undefined> {
+    async function route(
+      request: Parameters<typeof handleEntraRequest>[0],
+    ): Promise<RoutedResponse | undefined> {
       const [first = '', second] = request.segments;
       if (first === '_sandbox' && second === 'tenants') {
         return { family: 'controls', response: await handleControlRequest(request, controlTarget) };

@@ -34,11 +34,19 @@ async function readBody(request: IncomingMessage): Promise<string> {
 /** A throttle or server error where no simulator says how its service answers one. */
 const plainFaultShape: FaultShape = {
   throttle: (retryAfter) =>
-    jsonResponse(429, { error: { code: 'throttled', message: 'Too many requests.' } }, { 'retry-after': retryAfter }),
+    jsonResponse(
+      429,
+      { error: { code: 'throttled', message: 'Too many requests.' } },
+      { 'retry-after': retryAfter },
+    ),
   serverError: (status, message) => jsonResponse(status, { error: { code: 'server_error', message } }),
 };
 
-function faultResponse(rule: ActiveFaultRule, shape: FaultShape, family: RouteFamily): SandboxResponse | undefined {
+function faultResponse(
+  rule: ActiveFaultRule,
+  shape: FaultShape,
+  family: RouteFamily,
+): SandboxResponse | undefined {
   const marked = (response: SandboxResponse): SandboxResponse => ({
     ...response,
     headers: { ...response.headers, 'x-sandbox-fault': rule.id },
