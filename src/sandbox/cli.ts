@@ -64,7 +64,7 @@ export function factsText(sandbox: Sandbox, provider: SandboxProvider): string {
     const facts = simulator.facts(sandbox, sandbox);
     return facts === undefined ? [] : [simulator.formatFacts(facts)];
   });
-  return [...sections, '', 'Press Ctrl+C to stop.'].join('\n');
+  return `${sections.join('\n\n')}\n\nPress Ctrl+C to stop.`;
 }
 
 export async function runSandboxCommand(argv: string[]): Promise<void> {
