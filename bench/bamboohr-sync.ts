@@ -21,7 +21,7 @@ import { createKeyring } from '../src/crypto/credentials.js';
 import { createPlatform } from '../src/platforms/platform-service.js';
 import { BambooConnection } from '../src/providers/bamboohr/connection.js';
 import type { BambooCredentials } from '../src/providers/bamboohr/credentials.js';
-import { createDynamicsHttp } from '../src/providers/dynamics/http-client.js';
+import { createHttpPool } from '../src/providers/http-pool.js';
 import type { BambooFacts } from '../src/sandbox/cli.js';
 import { SyncEngine, type SyncResult } from '../src/sync/engine.js';
 import { openBenchDatabase, withPeakRss } from './sync-helpers.js';
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const sandbox = await startBambooSandbox();
   const db = await openBenchDatabase();
   const caCertPem = readFileSync(sandbox.facts.caCertPath, 'utf8');
-  const pool = createDynamicsHttp({ caCertPem, connections: 4 });
+  const pool = createHttpPool({ caCertPem, connections: 4 });
   const { dispatcher, counts } = countingDispatcher(pool);
   try {
     const credentials: BambooCredentials = {

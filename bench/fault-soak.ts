@@ -19,7 +19,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { Database } from '../src/db/database.js';
 import { DynamicsConnection } from '../src/providers/dynamics/connection.js';
-import { createDynamicsHttp, createMsalNetworkClient } from '../src/providers/dynamics/http-client.js';
+import { createHttpPool, createMsalNetworkClient } from '../src/providers/http-pool.js';
 import type { ActiveFaultRule } from '../src/sandbox/faults.js';
 import { type FaultRuleInput, type Sandbox, type SandboxTenant, startSandbox } from '../src/sandbox/index.js';
 import { createRandom, type Random } from '../src/sandbox/random.js';
@@ -201,7 +201,7 @@ async function countProblems(db: Database, accountId: string, tenant: SandboxTen
 
 export async function runFaultSoak(options: SoakOptions): Promise<RunReport[]> {
   const { db, sandbox, log = () => {} } = options;
-  const dispatcher = createDynamicsHttp({ caCertPem: sandbox.caCertPem });
+  const dispatcher = createHttpPool({ caCertPem: sandbox.caCertPem });
   const deps = {
     dispatcher,
     networkClient: createMsalNetworkClient(dispatcher),

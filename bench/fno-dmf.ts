@@ -19,7 +19,7 @@ import { connectDatabase, openDatabase } from '../src/db/database.js';
 import { createLinkedAccount, createPlatform } from '../src/platforms/platform-service.js';
 import { DynamicsConnection } from '../src/providers/dynamics/connection.js';
 import type { DynamicsCredentials } from '../src/providers/dynamics/credentials.js';
-import { createDynamicsHttp, createMsalNetworkClient } from '../src/providers/dynamics/http-client.js';
+import { createHttpPool, createMsalNetworkClient } from '../src/providers/http-pool.js';
 import { SyncEngine } from '../src/sync/engine.js';
 import { type SandboxProcess, startSandboxProcess } from './sync-helpers.js';
 
@@ -62,7 +62,7 @@ async function createAccount(): Promise<string> {
   return account.id;
 }
 const account = { id: warmupStep ? (process.env.BENCH_ACCOUNT as string) : await createAccount() };
-const dispatcher = createDynamicsHttp({ caCertPem: await readFile(facts.caCertPath as string, 'utf8') });
+const dispatcher = createHttpPool({ caCertPem: await readFile(facts.caCertPath as string, 'utf8') });
 const credentials: DynamicsCredentials = {
   tenantId: facts.tenantId as string,
   clientId: facts.clientId as string,

@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { createDynamicsHttp } from '../src/providers/dynamics/http-client.js';
+import { createHttpPool } from '../src/providers/http-pool.js';
 import { generateOrganisation } from '../src/sandbox/data/generator.js';
 import { startSandbox } from '../src/sandbox/index.js';
 import { requestSandboxToken } from '../src/sandbox/token.js';
@@ -75,7 +75,7 @@ console.log(
 const sandbox = await startSandbox({ workers, dataDir: mkdtempSync(join(tmpdir(), 'hris-sandbox-bench-')) });
 gc();
 console.log(`sandbox started: heap ${heapMb()} MB after GC, peak RSS ${peakRssMb()} MB`);
-const agent = createDynamicsHttp({ caCertPem: sandbox.caCertPem, connections: 4 });
+const agent = createHttpPool({ caCertPem: sandbox.caCertPem, connections: 4 });
 const tenant = sandbox.defaultTenant;
 const token = await requestSandboxToken(agent, tenant, tenant.dataverseUrl);
 

@@ -15,7 +15,7 @@ import { type Database, openDatabase } from '../src/db/database.js';
 import { createPlatform } from '../src/platforms/platform-service.js';
 import { DynamicsConnection, type DynamicsDependencies } from '../src/providers/dynamics/connection.js';
 import type { DynamicsCredentials } from '../src/providers/dynamics/credentials.js';
-import { createDynamicsHttp, createMsalNetworkClient } from '../src/providers/dynamics/http-client.js';
+import { createHttpPool, createMsalNetworkClient } from '../src/providers/http-pool.js';
 
 export interface SandboxProcess {
   facts: {
@@ -82,7 +82,7 @@ export function credentialsOf(sandbox: SandboxProcess): DynamicsCredentials {
 }
 
 export function dynamicsDependencies(sandbox: SandboxProcess): DynamicsDependencies {
-  const dispatcher = createDynamicsHttp({ caCertPem: sandbox.caCertPem, connections: 8 });
+  const dispatcher = createHttpPool({ caCertPem: sandbox.caCertPem, connections: 8 });
   return {
     dispatcher,
     networkClient: createMsalNetworkClient(dispatcher),

@@ -6,13 +6,13 @@
  */
 import { connectDatabase } from '../src/db/database.js';
 import { DynamicsConnection } from '../src/providers/dynamics/connection.js';
-import { createDynamicsHttp, createMsalNetworkClient } from '../src/providers/dynamics/http-client.js';
+import { createHttpPool, createMsalNetworkClient } from '../src/providers/http-pool.js';
 import { SyncEngine } from '../src/sync/engine.js';
 
 const { DATABASE_URL, ACCOUNT_ID, CREDENTIALS, CA_PEM, PAGE_SIZE, STREAMS } = process.env;
 if (!DATABASE_URL || !ACCOUNT_ID || !CREDENTIALS || !CA_PEM) throw new Error('missing environment');
 const db = connectDatabase(DATABASE_URL, 10);
-const dispatcher = createDynamicsHttp({ caCertPem: CA_PEM, connections: 8 });
+const dispatcher = createHttpPool({ caCertPem: CA_PEM, connections: 8 });
 const connection = new DynamicsConnection(ACCOUNT_ID, JSON.parse(CREDENTIALS), {
   dispatcher,
   networkClient: createMsalNetworkClient(dispatcher),

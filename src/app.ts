@@ -30,6 +30,7 @@ import type { Keyring } from './crypto/credentials.js';
 import type { Database } from './db/database.js';
 import { AppError, ERROR_CODES, type ErrorCode, type ErrorDetail, errorBody } from './errors.js';
 import { loggerOptions } from './logging.js';
+import { PROVIDERS } from './providers/registry.js';
 import type { SyncService } from './sync/sync-service.js';
 
 declare module 'fastify' {
@@ -40,6 +41,8 @@ declare module 'fastify' {
     db: Database;
     keyring: Keyring;
     sync: SyncService;
+    /** Extra PEM CA certificate(s) every provider's pools trust (the sandbox's), if any. */
+    providerCaCertPem: string | undefined;
   }
 }
 
@@ -50,6 +53,11 @@ export interface AppDependencies {
   keyring: Keyring;
   /** Runs and queues syncs (not started by buildApp: server.ts starts it per ROLE). */
   sync: SyncService;
+  /**
+   * Extra PEM CA certificate(s) every provider trusts (the sandbox's): the connect page's and
+   * passthrough's own pools get it, as createServices' sync pools do.
+   */
+  caCertPem?: string;
   /** Override the logger (tests pass false or a stream). */
   logger?: FastifyServerOptions['logger'];
 }
@@ -181,6 +189,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.decorate('config', deps.config);
   app.decorate('keyring', deps.keyring);
   app.decorate('sync', deps.sync);
+  app.decorate('providerCaCertPem', deps.caCertPem);
   app.setValidatorCompiler(validatorCompiler);
   // Responses are built by our own typed code; the zod response schemas document them (OpenAPI) and
   // tests check real responses against them. Validating every row again on the hot path would cost
@@ -254,7 +263,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         title: 'HRIS Gateway API',
         version: '1.0.0',
         description:
-          "One normalized REST API over employers' HR systems (Microsoft Dynamics 365 Human Resources first). " +
+          `One normalized REST API over employers' HR systems (${Object.values(PROVIDERS)
+            .map((definition) => definition.displayName)
+            .join(', ')}). ` +
           'Authenticate every request with your API key (`Authorization: Bearer <api key>`) and name the employer with ' +
           '`X-Account-Token: <account token>`. Lists are cursor-paginated (`next`, `previous`, `results`). ' +
           'Errors always have the shape `{ "error": { "code", "message", "details" } }`.',

@@ -6,15 +6,17 @@ import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { createApiKey, createPlatform } from '../platforms/platform-service.js';
+import { PROVIDER_IDS, type ProviderId, providerDefinition } from '../providers/registry.js';
 import { startSandbox } from '../sandbox/index.js';
-import { TENANT_SHAPES } from '../sandbox/options.js';
+import { SIMULATOR_LIST, SIMULATORS } from '../sandbox/simulators.js';
 import { createServices } from '../services.js';
 import type { SyncProgress } from '../sync/engine.js';
 
 /**
- * `hris demo` / `npm run demo`: the whole product in one process. A sandbox Dynamics 365 tenant,
- * the gateway, a platform with an API key, and a linked account connected to the sandbox through
- * the connect flow's code path (createAccountWithCredentials + a first full sync); then it keeps running,
+ * `hris demo` / `npm run demo`: the whole product in one process. The sandbox's simulator of one
+ * provider (--provider, an id of the registries), the gateway, a platform with an API key, and a
+ * linked account connected to the simulator through the connect flow's code path (the provider's
+ * credentialsSchema, createAccountWithCredentials and a first full sync); then it keeps running,
  * syncing what changes in the sandbox on the usual schedule, until Ctrl-C.
  */
 export interface DemoIo {
@@ -27,16 +29,18 @@ export interface DemoIo {
   interactive?: boolean;
 }
 
-export const DEMO_USAGE = `Usage: hris demo [--workers N] [--port P] [--sandbox-port P] [--seed S] [--json]
-                 [--tenant-shape hr-dataverse|virtual-tables|fno-only] [--provider dynamics365|bamboohr]
+/** The simulators' own flags (e.g. --tenant-shape), as `npm run sandbox` takes them. */
+const SIMULATOR_FLAGS = SIMULATOR_LIST.flatMap((simulator) => simulator.cliFlags);
 
-Starts a sandbox Dynamics 365 tenant (N workers, default 1000), the gateway (port P, default PORT or
-3000), a platform with an API key and a linked account connected to the sandbox; runs the first sync,
-prints how to call the API and register a webhook endpoint (--json: one line with base_url, api_key,
-account_token, linked_account_id, sandbox_url) and keeps syncing changes made in the sandbox, and
-delivering their webhooks, until stopped. --tenant-shape picks what the sandbox's Dataverse serves
-(native HR tables, plus the payroll virtual table, or nothing: F&O only). --provider bamboohr links
-the sandbox's BambooHR company (the same generated people) instead of the Dynamics tenant.
+export const DEMO_USAGE = `Usage: hris demo [--workers N] [--port P] [--sandbox-port P] [--seed S] [--json]
+                 [--provider ${PROVIDER_IDS.join('|')}] ${SIMULATOR_FLAGS.map((flag) => `[${flag.usage}]`).join(' ')}
+
+Starts the sandbox's simulator of a provider (default ${PROVIDER_IDS[0]}; N generated people, default
+1000), the gateway (port P, default PORT or 3000), a platform with an API key and a linked account
+connected to the simulator; runs the first sync, prints how to call the API and register a webhook
+endpoint (--json: one line with base_url, api_key, account_token, linked_account_id, sandbox_url) and
+keeps syncing changes made in the sandbox, and delivering their webhooks, until stopped. The
+simulators' own flags are those of \`hris sandbox\` (docs/sandbox.md).
 `;
 
 function bar(progress: SyncProgress, width = 24): string {
@@ -53,17 +57,20 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
       'sandbox-port': { type: 'string', default: '0' },
       seed: { type: 'string', default: '42' },
       json: { type: 'boolean', default: false },
-      'tenant-shape': { type: 'string', default: 'hr-dataverse' },
-      provider: { type: 'string', default: 'dynamics365' },
+      provider: { type: 'string', default: PROVIDER_IDS[0] },
+      ...Object.fromEntries(SIMULATOR_FLAGS.map((flag) => [flag.flag, { type: 'string' as const }])),
     },
     strict: true,
   });
   const workers = Number(values.workers);
-  const shape = TENANT_SHAPES.find((candidate) => candidate === values['tenant-shape']);
-  if (!shape) throw new Error(`--tenant-shape must be one of ${TENANT_SHAPES.join(', ')}`);
-  const provider = values.provider;
-  if (provider !== 'dynamics365' && provider !== 'bamboohr') {
-    throw new Error('--provider must be dynamics365 or bamboohr');
+  const definition = providerDefinition(values.provider);
+  if (!definition) throw new Error(`--provider must be one of ${PROVIDER_IDS.join(', ')}`);
+  const provider = definition.id as ProviderId;
+  const simulator = SIMULATORS[provider];
+  const simulatorOptions: Record<string, unknown> = {};
+  for (const flag of SIMULATOR_FLAGS) {
+    const value = (values as Record<string, unknown>)[flag.flag];
+    if (typeof value === 'string') simulatorOptions[flag.option] = flag.parse(value);
   }
   if (!Number.isInteger(workers) || workers < 10 || workers > 200_000) {
     throw new Error('--workers must be an integer from 10 to 200000');
@@ -77,15 +84,15 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
   });
   const say = (text: string) => io.stderr(`${text}\n`);
 
-  say(`Starting a sandbox tenant with ${workers} workers…`);
+  say(`Starting the ${definition.displayName} sandbox with ${workers} people…`);
   const sandboxDir = join(config.DATA_DIR, 'sandbox');
   mkdirSync(sandboxDir, { recursive: true });
   const sandbox = await startSandbox({
+    ...simulatorOptions,
     workers,
     seed: Number(values.seed),
     port: Number(values['sandbox-port']),
     dataDir: sandboxDir,
-    tenantShape: shape,
     provider,
   });
   const db = await openDatabase(config, (message) => say(`[database] ${message}`));
@@ -95,7 +102,14 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
     error: (object: object, message: string) => say(`${message} ${JSON.stringify(object)}`),
   };
   const services = await createServices(config, db, quiet, { caCertPem: sandbox.caCertPem });
-  const app = await buildApp({ config, db, keyring: services.keyring, sync: services.sync, logger: false });
+  const app = await buildApp({
+    config,
+    db,
+    keyring: services.keyring,
+    sync: services.sync,
+    caCertPem: sandbox.caCertPem,
+    logger: false,
+  });
   try {
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();
@@ -104,43 +118,16 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
 
     const { platform } = await createPlatform(db.prisma, 'Demo benefits platform');
     const { apiKey } = await createApiKey(db.prisma, platform.id, { name: 'demo', sensitive: true });
-    const tenant = sandbox.defaultTenant;
-    const bamboo = sandbox.bamboohr;
-    const { account, accountToken } =
-      provider === 'bamboohr' && bamboo
-        ? await createAccountWithCredentials(db, services.keyring, {
-            provider: 'bamboohr',
-            platformId: platform.id,
-            endUserOriginId: 'demo-employer',
-            organizationName: 'Acme (BambooHR sandbox)',
-            credentials: {
-              companyDomain: bamboo.companyDomain,
-              apiKey: bamboo.apiKey,
-              apiRoot: bamboo.apiBaseUrl,
-            },
-          })
-        : await createAccountWithCredentials(db, services.keyring, {
-            provider: 'dynamics365',
-            platformId: platform.id,
-            endUserOriginId: 'demo-employer',
-            organizationName: 'Contoso (sandbox)',
-            credentials: {
-              tenantId: tenant.tenantId,
-              clientId: tenant.clientId,
-              authorityHost: tenant.authorityHost,
-              dataverseUrl: tenant.dataverseUrl,
-              fnoUrl: tenant.fnoUrl,
-              auth: {
-                type: 'secret',
-                clientSecret: tenant.clientSecret,
-                expiresAt: tenant.clientSecretExpiresAt.toISOString(),
-              },
-            },
-          });
-    const changeSome =
-      provider === 'bamboohr'
-        ? `  curl -sk -X POST ${sandbox.baseUrl}/_sandbox/bamboohr/employees/update -H 'content-type: application/json' -d '{"count":5}'`
-        : `  curl -sk -X POST ${sandbox.baseUrl}/_sandbox/tenants/${tenant.name}/records/update -H 'content-type: application/json' -d '{"table":"cdm_workers","count":5}'`;
+    const demo = simulator.demo(sandbox, sandbox);
+    if (!demo) throw new Error(`the sandbox did not start the ${provider} simulator`);
+    const { account, accountToken } = await createAccountWithCredentials(db, services.keyring, {
+      provider,
+      platformId: platform.id,
+      endUserOriginId: 'demo-employer',
+      organizationName: demo.organizationName,
+      // The connect page's own check: the simulator's account must be valid credentials of the provider.
+      credentials: definition.credentialsSchema.parse(demo.credentials),
+    });
 
     say('First sync:');
     const bars = new Map<string, SyncProgress>();
@@ -187,7 +174,7 @@ export async function runDemo(argv: string[], io: DemoIo): Promise<number> {
           `  curl -s '${baseUrl}/v1/employees?page_size=5' -H 'Authorization: Bearer ${apiKey}' -H 'X-Account-Token: ${accountToken}'`,
           '',
           'Change 5 workers in the sandbox, then watch them arrive (every SYNC_INTERVAL_MINUTES, or now with POST /v1/sync):',
-          changeSome,
+          demo.changeSomePeople,
           '',
           'Get those changes pushed to you instead: register a webhook endpoint (the response has its signing secret;',
           'a receiver that verifies signatures is in docs/webhooks.md), then send it a test event:',

@@ -46,7 +46,7 @@ Commands:
       After putting a new key first in ENCRYPTION_KEY (old keys after it), re-encrypt every stored
       credential under the new key; the old key can then be removed.
   sandbox ...
-      The Dynamics 365 sandbox (see \`hris sandbox help\`).
+      The sandbox: a simulator of each provider (see \`hris sandbox --help\`).
   demo [--workers N] [--port P] [--json]
       Sandbox tenant + gateway + a linked account connected to it, first sync, then keeps syncing.
   help

@@ -58,7 +58,7 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
         operationId: 'create_link_token',
         summary: 'Create a magic link',
         description:
-          "Creates a single-use magic link that guides the employer's IT admin through linking their HR system (the provider): what to prepare in its admin screens (for Dynamics 365: Entra ID and the Power Platform admin center), live checks with the exact fix for each problem, then the first sync. When the admin finishes, the account appears in GET /v1/linked-accounts and the page shows a one-time public_token to exchange at POST /v1/account-token. Needs only the API key.",
+          "Creates a single-use magic link that guides the employer's IT admin through linking their HR system (the provider): what to prepare in that system's own admin screens, live checks with the exact fix for each problem, then the first sync. When the admin finishes, the account appears in GET /v1/linked-accounts and the page shows a one-time public_token to exchange at POST /v1/account-token. Needs only the API key.",
         tags: ['Linked accounts'],
         security: [{ apiKey: [] }],
         body: z
@@ -79,7 +79,7 @@ export async function connectPlatformRoutes(app: FastifyInstance): Promise<void>
               end_user_origin_id: 'employer-4471',
               organization_name: 'Contoso Ltd',
               end_user_email: 'it-admin@contoso.com',
-              provider: 'dynamics365',
+              provider: PROVIDER_IDS[0],
               expires_in_days: 7,
             },
           }),

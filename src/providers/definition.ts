@@ -14,9 +14,9 @@ import type { ProviderConnection } from './types.js';
  * Dependencies (process-wide plumbing such as HTTP pools) and Settings (its environment variables).
  */
 export interface ProviderDefinition<Credentials = unknown, Dependencies = unknown, Settings = unknown> {
-  /** The `provider` value of linked accounts and link tokens, e.g. "dynamics365". Never changes. */
+  /** The `provider` value of linked accounts and link tokens (its key in the registry). Never changes. */
   readonly id: string;
-  /** The HR system as people call it, e.g. "Dynamics 365 Human Resources". */
+  /** The HR system as people call it: the connect page's heading. */
   readonly displayName: string;
   /** Validates credentials, at connect time and again (decrypted) before every sync. */
   readonly credentialsSchema: z.ZodType<Credentials>;

@@ -35,7 +35,7 @@ type DependenciesOf<Definition> =
 type CredentialsOfDefinition<Definition> =
   Definition extends ProviderDefinition<infer Credentials, unknown, unknown> ? Credentials : never;
 
-/** The credentials type of a provider, e.g. CredentialsOf<'dynamics365'> = DynamicsCredentials. */
+/** The credentials type of a provider id: its definition's Credentials (what its credentialsSchema parses). */
 export type CredentialsOf<Id extends ProviderId> = CredentialsOfDefinition<(typeof DEFINITIONS)[Id]>;
 
 /**

@@ -2,118 +2,69 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { isEntryModule } from '../util/entry-module.js';
 import { type Sandbox, startSandbox } from './index.js';
-import { SANDBOX_PROVIDERS, TENANT_SHAPES } from './options.js';
+import { SANDBOX_PROVIDERS, type SandboxProvider } from './options.js';
+import type { AnySimulatorDefinition } from './simulator.js';
+import { SIMULATOR_LIST } from './simulators.js';
+
+export type { BambooFacts, SandboxFacts } from './simulators.js';
+
+/** The simulators' own flags (their definitions' cliFlags), e.g. --tenant-shape. */
+const SIMULATOR_FLAGS = SIMULATOR_LIST.flatMap((simulator) => simulator.cliFlags);
 
 /**
- * `hris sandbox` / `npm run sandbox -- --workers 5000 --seed 42 [--tenant-shape hr-dataverse|virtual-tables|fno-only]
- * [--provider dynamics365|bamboohr|all]`: starts the sandbox and prints what the
- * connect page needs. Also runnable directly: `tsx src/sandbox/cli.ts --workers 100`.
+ * `hris sandbox` / `npm run sandbox -- [options]` (SANDBOX_USAGE): starts the sandbox and prints
+ * what the connect page needs. Also runnable directly: `tsx src/sandbox/cli.ts --workers 100`.
  */
+export const SANDBOX_USAGE = `Usage: hris sandbox [--workers N] [--seed S] [--port P] [--host H] [--json]
+                    [--cert PEM --key PEM] [--data-dir DIR] [--provider ${SANDBOX_PROVIDERS.join('|')}]
+                    ${SIMULATOR_FLAGS.map((flag) => `[${flag.usage}]`).join(' ')}
+
+Starts the sandbox (N generated people, default 1000, seed S) on port P (default 8443) and prints what
+the connect page needs for each simulator --provider picks (--json: one line). Ctrl+C stops it.
+`;
+
 const cliSchema = z.object({
   workers: z.coerce.number().int().min(1).max(200_000).default(1000),
   seed: z.coerce.number().int().default(42),
   port: z.coerce.number().int().min(0).max(65_535).default(8443),
   host: z.string().default('127.0.0.1'),
   json: z.boolean().default(false),
+  help: z.boolean().default(false),
   cert: z.string().optional(),
   key: z.string().optional(),
   'data-dir': z.string().default('.data/sandbox'),
-  'tenant-shape': z.enum(TENANT_SHAPES).default('hr-dataverse'),
-  provider: z.enum(SANDBOX_PROVIDERS).default('dynamics365'),
+  provider: z.enum(SANDBOX_PROVIDERS).default(SANDBOX_PROVIDERS[0]),
 });
 
-/** What to paste into the connect page for the BambooHR company. */
-export interface BambooFacts {
-  companyDomain: string;
-  apiKey: string;
-  apiBaseUrl: string;
-  caCertPath: string;
-  employees: number;
+/**
+ * The simulators whose facts are printed: the one --provider names, or with `all` every started
+ * one (the first registered is the default).
+ */
+function printedSimulators(provider: SandboxProvider): AnySimulatorDefinition[] {
+  return SIMULATOR_LIST.filter((simulator) => provider === 'all' || simulator.id === provider);
 }
 
-export function bambooFacts(sandbox: Sandbox): BambooFacts | undefined {
-  const bamboo = sandbox.bamboohr;
-  if (!bamboo) return undefined;
+/**
+ * --json: the printed simulator's facts as one object; with `all`, the first one's at the top and
+ * every other's under its provider id.
+ */
+export function factsJson(sandbox: Sandbox, provider: SandboxProvider): Record<string, unknown> {
+  const [first, ...others] = printedSimulators(provider).flatMap((simulator) => {
+    const facts = simulator.facts(sandbox, sandbox) as Record<string, unknown> | undefined;
+    return facts ? [{ id: simulator.id, facts }] : [];
+  });
   return {
-    companyDomain: bamboo.companyDomain,
-    apiKey: bamboo.apiKey,
-    apiBaseUrl: bamboo.apiBaseUrl,
-    caCertPath: sandbox.caCertPath,
-    employees: bamboo.truth.employees.size,
+    ...first?.facts,
+    ...Object.fromEntries(others.map(({ id, facts }) => [id, facts])),
   };
 }
 
-export function formatBambooFacts(facts: BambooFacts): string {
-  return [
-    `BambooHR sandbox: ${facts.employees} employees`,
-    `  Company domain  ${facts.companyDomain}`,
-    `  API key         ${facts.apiKey}`,
-    `  API base URL    ${facts.apiBaseUrl}  (instead of https://api.bamboohr.com/api/gateway.php)`,
-    `  Trust this CA   NODE_EXTRA_CA_CERTS=${facts.caCertPath}`,
-  ].join('\n');
-}
-
-export interface SandboxFacts {
-  tenantId: string;
-  clientId: string;
-  clientSecret: string;
-  clientSecretExpiresAt: string;
-  certificatePath: string;
-  privateKeyPath: string;
-  thumbprintSha256: string;
-  dataverseUrl: string;
-  fnoUrl: string;
-  authorityHost: string;
-  authority: string;
-  caCertPath: string;
-  controlsUrl: string;
-  workers: number;
-  seed: number;
-}
-
-export function sandboxFacts(sandbox: Sandbox): SandboxFacts {
-  const tenant = sandbox.defaultTenant;
-  return {
-    tenantId: tenant.tenantId,
-    clientId: tenant.clientId,
-    clientSecret: tenant.clientSecret,
-    clientSecretExpiresAt: tenant.clientSecretExpiresAt.toISOString(),
-    certificatePath: tenant.certificatePath,
-    privateKeyPath: tenant.privateKeyPath,
-    thumbprintSha256: tenant.thumbprintSha256,
-    dataverseUrl: tenant.dataverseUrl,
-    fnoUrl: tenant.fnoUrl,
-    authorityHost: tenant.authorityHost,
-    authority: tenant.authority,
-    caCertPath: sandbox.caCertPath,
-    controlsUrl: `${sandbox.baseUrl}/_sandbox`,
-    workers: tenant.truth.workerCount,
-    seed: tenant.truth.seed,
-  };
-}
-
-export function formatFacts(facts: SandboxFacts): string {
-  const rows: Array<[string, string]> = [
-    ['Tenant id', facts.tenantId],
-    ['Client id', facts.clientId],
-    ['Client secret', `${facts.clientSecret}  (expires ${facts.clientSecretExpiresAt})`],
-    ['Certificate (PEM)', facts.certificatePath],
-    ['Private key (PEM)', facts.privateKeyPath],
-    ['Thumbprint SHA-256', facts.thumbprintSha256],
-    ['Dataverse URL', facts.dataverseUrl],
-    ['F&O URL', facts.fnoUrl],
-    ['Authority host', facts.authorityHost],
-    ['Authority', facts.authority],
-    ['Trust this CA', `NODE_EXTRA_CA_CERTS=${facts.caCertPath}`],
-    ['Controls', facts.controlsUrl],
-  ];
-  const width = Math.max(...rows.map(([label]) => label.length));
-  return [
-    `Dynamics 365 sandbox: ${facts.workers} workers, seed ${facts.seed}`,
-    ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`),
-    '',
-    'Press Ctrl+C to stop.',
-  ].join('\n');
+export function factsText(sandbox: Sandbox, provider: SandboxProvider): string {
+  const sections = printedSimulators(provider).flatMap((simulator) => {
+    const facts = simulator.facts(sandbox, sandbox);
+    return facts === undefined ? [] : [simulator.formatFacts(facts)];
+  });
+  return `${sections.join('\n\n')}\n\nPress Ctrl+C to stop.`;
 }
 
 export async function runSandboxCommand(argv: string[]): Promise<void> {
@@ -125,19 +76,30 @@ export async function runSandboxCommand(argv: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       json: { type: 'boolean' },
+      help: { type: 'boolean' },
       cert: { type: 'string' },
       key: { type: 'string' },
       'data-dir': { type: 'string' },
-      'tenant-shape': { type: 'string' },
       provider: { type: 'string' },
+      ...Object.fromEntries(SIMULATOR_FLAGS.map((flag) => [flag.flag, { type: 'string' as const }])),
     },
     strict: true,
   });
   const options = cliSchema.parse(values);
+  if (options.help) {
+    process.stdout.write(SANDBOX_USAGE);
+    return;
+  }
   if ((options.cert === undefined) !== (options.key === undefined)) {
     throw new Error('--cert and --key go together');
   }
+  const simulatorOptions: Record<string, unknown> = {};
+  for (const flag of SIMULATOR_FLAGS) {
+    const value = (values as Record<string, unknown>)[flag.flag];
+    if (typeof value === 'string') simulatorOptions[flag.option] = flag.parse(value);
+  }
   const sandbox = await startSandbox({
+    ...simulatorOptions,
     workers: options.workers,
     seed: options.seed,
     port: options.port,
@@ -145,28 +107,13 @@ export async function runSandboxCommand(argv: string[]): Promise<void> {
     dataDir: options['data-dir'],
     certPath: options.cert,
     keyPath: options.key,
-    tenantShape: options['tenant-shape'],
     provider: options.provider,
   });
-  const facts = sandboxFacts(sandbox);
-  const bamboo = bambooFacts(sandbox);
-  if (options.json) {
-    const printed =
-      options.provider === 'bamboohr' ? bamboo : { ...facts, ...(bamboo ? { bamboohr: bamboo } : {}) };
-    process.stdout.write(`${JSON.stringify(printed)}\n`);
-  } else {
-    const sections = [
-      ...(options.provider === 'bamboohr' ? [] : [formatFacts(facts)]),
-      // formatFacts ends with the Ctrl+C hint; alone, the BambooHR facts need it too.
-      ...(bamboo
-        ? [
-            formatBambooFacts(bamboo),
-            ...(options.provider === 'bamboohr' ? ['', 'Press Ctrl+C to stop.'] : []),
-          ]
-        : []),
-    ];
-    process.stdout.write(`${sections.join('\n')}\n`);
-  }
+  process.stdout.write(
+    options.json
+      ? `${JSON.stringify(factsJson(sandbox, options.provider))}\n`
+      : `${factsText(sandbox, options.provider)}\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { TenantControls } from './controls.js';
-import type { FaultInjector } from './faults.js';
+import type { TenantOptions } from './dynamics/options.js';
 import { jsonResponse, type SandboxRequest, type SandboxResponse } from './http/types.js';
-import type { TenantOptions } from './options.js';
 
 /**
- * The controls over HTTP, for the CLI sandbox and non-TypeScript clients (docs/sandbox.md):
- *   POST /_sandbox/tenants/{name}/{action...} with a JSON body, GET /_sandbox/tenants,
- *   POST /_sandbox/tenants (create), GET|POST|DELETE /_sandbox/faults[/{id}].
+ * The Dynamics tenants' controls over HTTP, for the CLI sandbox and non-TypeScript clients
+ * (docs/sandbox.md): POST /_sandbox/tenants/{name}/{action...} with a JSON body, GET
+ * /_sandbox/tenants, POST /_sandbox/tenants (create). The faults' routes are the sandbox's own
+ * (faults.ts).
  * Controls are unauthenticated: the sandbox listens on loopback by default.
  */
 interface ControlTarget {
@@ -15,7 +15,6 @@ interface ControlTarget {
     string,
     { tenantId: string; clientId: string; dataverseUrl: string; fnoUrl: string; controls: TenantControls }
   >;
-  faults: FaultInjector;
   createTenant(options: TenantOptions): Promise<{ name: string; tenantId: string }>;
 }
 
@@ -134,20 +133,6 @@ export async function handleControlRequest(
 ): Promise<SandboxResponse> {
   const [, area, name, ...rest] = request.segments;
   try {
-    if (area === 'faults') {
-      if (request.method === 'GET') return jsonResponse(200, { value: target.faults.list() });
-      if (request.method === 'POST')
-        return jsonResponse(201, target.faults.add(parseJson(request.body) as never));
-      if (request.method === 'DELETE' && name) {
-        return target.faults.remove(name)
-          ? jsonResponse(200, { removed: name })
-          : jsonResponse(404, { error: 'unknown fault' });
-      }
-      if (request.method === 'DELETE') {
-        target.faults.clear();
-        return jsonResponse(200, { removed: 'all' });
-      }
-    }
     if (area === 'tenants' && name === undefined) {
       if (request.method === 'GET') {
         return jsonResponse(200, {

@@ -10,7 +10,8 @@ import { startFileSandbox } from '../helpers/sandbox.js';
 const db = await createTestDatabase();
 const sandbox = await startFileSandbox({ workers: 20, seed: 5, provider: 'bamboohr' });
 const bamboo = sandbox.bamboohr as SandboxBambooHR;
-const { app, services } = await createTestApp(db, { BAMBOOHR_CA_FILE: sandbox.caCertPath });
+// No BAMBOOHR_CA_FILE: passthrough's pools trust the CA given to the app, like the sync's.
+const { app, services } = await createTestApp(db, {}, false, { caCertPem: sandbox.caCertPem });
 const { platform } = await createPlatform(db.prisma, 'Passthrough Co');
 const key = await createApiKey(db.prisma, platform.id, { name: 'raw', sensitive: true, passthrough: true });
 const { accountToken } = await createAccountWithCredentials(db, services.keyring, {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { runDemo } from '../../src/cli/demo.js';
+import { DEMO_USAGE, runDemo } from '../../src/cli/demo.js';
+import { PROVIDER_IDS } from '../../src/providers/registry.js';
 import { startReceiver } from '../webhooks/receiver.js';
 
 describe('hris demo', () => {
@@ -73,6 +74,42 @@ describe('hris demo', () => {
     }
     expect(renamed).toBe(2);
     await receiver.waitFor((all) => all.filter((r) => r.json.type === 'employee.updated').length === 2);
+    stop();
+    expect(await exitCode).toBe(0);
+  });
+
+  it('links any registered provider by id, through its simulator, and names the registry ids otherwise', async () => {
+    for (const id of PROVIDER_IDS) expect(DEMO_USAGE).toContain(id);
+    const io = { stdout: () => {}, stderr: () => {} };
+    await expect(runDemo(['--provider', 'nohris'], io)).rejects.toThrow(
+      `--provider must be one of ${PROVIDER_IDS.join(', ')}`,
+    );
+
+    let stdout = '';
+    let stop: (value?: unknown) => void = () => {};
+    const stopSignal = new Promise((resolve) => {
+      stop = resolve;
+    });
+    let exitCode: Promise<number> = Promise.resolve(-1);
+    const printed = new Promise<Record<string, string>>((resolve) => {
+      exitCode = runDemo(['--provider', 'bamboohr', '--workers', '30', '--json', '--port', '0'], {
+        stdout: (text) => {
+          stdout += text;
+          if (stdout.includes('\n')) resolve(JSON.parse(stdout.split('\n')[0]!));
+        },
+        stderr: () => {},
+        env: { ...process.env, DATA_DIR: mkdtempSync(join(tmpdir(), 'hris-demo-')), LOG_LEVEL: 'silent' },
+        stopSignal,
+      });
+    });
+    const facts = await printed;
+    const headers = { authorization: `Bearer ${facts.api_key}`, 'x-account-token': facts.account_token! };
+    const account = await request(`${facts.base_url}/v1/linked-accounts/${facts.linked_account_id}`, {
+      headers,
+    });
+    expect(((await account.body.json()) as { provider: string }).provider).toBe('bamboohr');
+    const employees = await request(`${facts.base_url}/v1/employees?page_size=500`, { headers });
+    expect(((await employees.body.json()) as { results: unknown[] }).results).toHaveLength(30);
     stop();
     expect(await exitCode).toBe(0);
   });

@@ -11,7 +11,8 @@ const db = await createTestDatabase();
 const sandbox = await startFileSandbox({ workers: 40, seed: 3, provider: 'all' });
 const bamboo = sandbox.bamboohr as SandboxBambooHR;
 // The connect page's own HTTP pools trust the sandbox through each provider's CA setting.
-const { app } = await createConnectApp(db, sandbox, { BAMBOOHR_CA_FILE: sandbox.caCertPath });
+// No BAMBOOHR_CA_FILE: the connect page's pools trust the CA given to the app (createConnectApp).
+const { app } = await createConnectApp(db, sandbox);
 const platform = await createTestTenant(db, 'Benefits Co');
 const auth = { authorization: `Bearer ${platform.apiKey}` };
 

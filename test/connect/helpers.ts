@@ -3,13 +3,16 @@ import type { Database } from '../../src/db/database.js';
 import type { Sandbox, SandboxTenant } from '../../src/sandbox/index.js';
 import { createTestApp } from '../helpers/app.js';
 
-/** The gateway around a test database, trusting the sandbox, with every log line captured. */
+/**
+ * The gateway around a test database, trusting the sandbox's CA as given to the app (no provider's
+ * *_CA_FILE: every provider's pools honour it), with every log line captured.
+ */
 export async function createConnectApp(db: Database, sandbox: Sandbox, env: Record<string, string> = {}) {
   const logs: string[] = [];
   const stream = { write: (line: string) => void logs.push(line) };
   const { app, config, services } = await createTestApp(
     db,
-    { DYNAMICS_CA_FILE: sandbox.caCertPath, ...env },
+    env,
     { level: 'debug', stream },
     { caCertPem: sandbox.caCertPem },
   );

@@ -28,6 +28,7 @@ export async function createTestApp(
     db,
     keyring: services.keyring,
     sync: services.sync,
+    ...(serviceOverrides.caCertPem ? { caCertPem: serviceOverrides.caCertPem } : {}),
     logger: options as never,
   });
   await app.ready();

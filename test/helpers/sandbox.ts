@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { DynamicsConnection, type DynamicsDependencies } from '../../src/providers/dynamics/connection.js';
-import { createDynamicsHttp, createMsalNetworkClient } from '../../src/providers/dynamics/http-client.js';
+import { createHttpPool, createMsalNetworkClient } from '../../src/providers/http-pool.js';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
 import { sandboxCredentials } from './sandbox-credentials.js';
 
@@ -24,7 +24,7 @@ export function sandboxDependencies(
   sandbox: Sandbox,
   overrides: Partial<DynamicsDependencies> = {},
 ): DynamicsDependencies {
-  const dispatcher = createDynamicsHttp({ caCertPem: sandbox.caCertPem });
+  const dispatcher = createHttpPool({ caCertPem: sandbox.caCertPem });
   afterAll(async () => {
     await dispatcher.close();
   });

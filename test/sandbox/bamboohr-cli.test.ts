@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { createDynamicsHttp } from '../../src/providers/dynamics/http-client.js';
+import { createHttpPool } from '../../src/providers/http-pool.js';
 import type { BambooFacts } from '../../src/sandbox/cli.js';
 
 describe('sandbox CLI with --provider bamboohr', () => {
@@ -34,7 +34,7 @@ describe('sandbox CLI with --provider bamboohr', () => {
         caCertPath: join(dataDir, 'ca.crt'),
       });
       expect(facts.apiKey).toMatch(/^[0-9a-f]{40}$/);
-      const agent = createDynamicsHttp({ caCertPem: readFileSync(facts.caCertPath, 'utf8') });
+      const agent = createHttpPool({ caCertPem: readFileSync(facts.caCertPath, 'utf8') });
       const response = await request(`${facts.apiBaseUrl}/${facts.companyDomain}/v1/employees/directory`, {
         dispatcher: agent,
         headers: {

@@ -1,13 +1,13 @@
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDynamicsHttp } from '../../src/providers/dynamics/http-client.js';
+import { createHttpPool } from '../../src/providers/http-pool.js';
 import type { SandboxBambooHR } from '../../src/sandbox/index.js';
 import { startFileSandbox } from '../helpers/sandbox.js';
 
 // The BambooHR simulator's wire format, as docs/bamboohr.md describes BambooHR's.
 const sandbox = await startFileSandbox({ workers: 40, seed: 5, provider: 'bamboohr' });
 const bamboo = sandbox.bamboohr as SandboxBambooHR;
-const dispatcher = createDynamicsHttp({ caCertPem: sandbox.caCertPem });
+const dispatcher = createHttpPool({ caCertPem: sandbox.caCertPem });
 afterAll(() => dispatcher.close());
 
 const base = () => `${bamboo.apiBaseUrl}/${bamboo.companyDomain}/v1/`;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { createDynamicsHttp } from '../../src/providers/dynamics/http-client.js';
+import { createHttpPool } from '../../src/providers/http-pool.js';
 import type { SandboxFacts } from '../../src/sandbox/cli.js';
 import { getJson } from './helpers.js';
 
@@ -36,7 +36,7 @@ describe('sandbox CLI', () => {
       expect(facts).toMatchObject({ workers: 20, seed: 42, caCertPath: join(dataDir, 'ca.crt') });
       expect(readFileSync(facts.certificatePath, 'utf8')).toContain('BEGIN CERTIFICATE');
       expect(readFileSync(facts.privateKeyPath, 'utf8')).toContain('BEGIN PRIVATE KEY');
-      const agent = createDynamicsHttp({ caCertPem: readFileSync(facts.caCertPath, 'utf8') });
+      const agent = createHttpPool({ caCertPem: readFileSync(facts.caCertPath, 'utf8') });
       const discovery = await getJson(agent, `${facts.authority}/v2.0/.well-known/openid-configuration`);
       expect(discovery.body.token_endpoint).toBe(`${facts.authority}/oauth2/v2.0/token`);
       await agent.close();

@@ -27,6 +27,22 @@ const get = (path: string) =>
   getJson<ErrorBody & Record<string, unknown>>(agent, `${root}${path}`, { authorization: `Bearer ${token}` });
 
 describe('tenant controls', () => {
+  it('accepts a fault route of a registered simulator only, naming route otherwise, and answers in its wire shape', async () => {
+    const unknown = await postJson<{ error: string }>(agent, `${sandbox.baseUrl}/_sandbox/faults`, {
+      route: 'nohris',
+      kind: 'throttle',
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toContain('route');
+    expect(unknown.body.error).toContain('dataverse');
+    sandbox.faults.add({ route: 'dataverse', kind: 'server-error', status: 503, count: 1 });
+    const failed = await get('WhoAmI');
+    expect(failed.status).toBe(503);
+    expect(failed.body.error.code).toBe('0x80040216');
+    const other = await getJson<{ error: string }>(agent, `${sandbox.baseUrl}/_sandbox/nothing-here`);
+    expect(other.status).toBe(404);
+  });
+
   it('removes and restores the application user (403 0x80072560)', async () => {
     sandbox.controls.removeApplicationUser();
     const denied = await get('WhoAmI');

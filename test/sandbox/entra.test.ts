@@ -6,7 +6,7 @@ import {
 } from '@azure/msal-node';
 import type { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMsalNetworkClient } from '../../src/providers/dynamics/http-client.js';
+import { createMsalNetworkClient } from '../../src/providers/http-pool.js';
 import { createClientCertificate } from '../../src/sandbox/certs.js';
 import { decodeJwt } from '../../src/sandbox/entra/jwt.js';
 import { type Sandbox, type SandboxTenant, startSandbox } from '../../src/sandbox/index.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Agent } from 'undici';
 import { request } from 'undici';
-import { createDynamicsHttp } from '../../src/providers/dynamics/http-client.js';
+import { createHttpPool } from '../../src/providers/http-pool.js';
 import {
   type Sandbox,
   type SandboxOptions,
@@ -18,7 +18,7 @@ export async function startTestSandbox(
 ): Promise<{ sandbox: Sandbox; agent: Agent }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hris-sandbox-test-'));
   const sandbox = await startSandbox({ workers: 50, dataDir, ...options });
-  return { sandbox, agent: createDynamicsHttp({ caCertPem: sandbox.caCertPem }) };
+  return { sandbox, agent: createHttpPool({ caCertPem: sandbox.caCertPem }) };
 }
 
 export function fetchToken(agent: Agent, tenant: SandboxTenant, resource: string): Promise<string> {

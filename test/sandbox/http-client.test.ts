@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { createDynamicsHttp, createMsalNetworkClient } from '../../src/providers/dynamics/http-client.js';
+import { createHttpPool, createMsalNetworkClient } from '../../src/providers/http-pool.js';
 import { loadOrCreateTlsMaterial } from '../../src/sandbox/certs.js';
 
 describe('Dynamics HTTP client', async () => {
@@ -29,18 +29,18 @@ describe('Dynamics HTTP client', async () => {
   const base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   it('trusts the extra CA only when given', async () => {
-    const trusting = createDynamicsHttp({ caCertPem: tls.caCertPem });
+    const trusting = createHttpPool({ caCertPem: tls.caCertPem });
     const response = await request(`${base}/`, { dispatcher: trusting });
     expect(response.statusCode).toBe(200);
     await response.body.text();
-    const plain = createDynamicsHttp();
+    const plain = createHttpPool();
     await expect(request(`${base}/`, { dispatcher: plain })).rejects.toThrow(/certificate/i);
     await trusting.close();
     await plain.close();
   });
 
   it('implements MSAL INetworkModule with parsed bodies and lower-case headers', async () => {
-    const agent = createDynamicsHttp({ caCertPem: tls.caCertPem });
+    const agent = createHttpPool({ caCertPem: tls.caCertPem });
     const client = createMsalNetworkClient(agent);
     const posted = await client.sendPostRequestAsync<{ method: string; body: string; header: string }>(
       `${base}/token`,

@@ -3,7 +3,7 @@ import { BAMBOOHR_SUPPORTED_FIELDS } from '../../src/providers/bamboohr/catalog.
 import { BambooConnection, type BambooDependencies } from '../../src/providers/bamboohr/connection.js';
 import { diagnoseBamboo } from '../../src/providers/bamboohr/diagnose.js';
 import { parseRate } from '../../src/providers/bamboohr/mappers.js';
-import { createDynamicsHttp } from '../../src/providers/dynamics/http-client.js';
+import { createHttpPool } from '../../src/providers/http-pool.js';
 import type { SandboxBambooHR } from '../../src/sandbox/index.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import { MODELS, type ModelName } from '../../src/unified/models.js';
@@ -19,7 +19,7 @@ const bamboo = sandbox.bamboohr as SandboxBambooHR;
 const tenant = await createTestTenant(db);
 const accountId = tenant.account.id;
 const engine = new SyncEngine(db.pool);
-const dispatcher = createDynamicsHttp({ caCertPem: sandbox.caCertPem });
+const dispatcher = createHttpPool({ caCertPem: sandbox.caCertPem });
 const retries: string[] = [];
 const deps: BambooDependencies = {
   dispatcher,

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, errorResponseSchema } from '../../errors.js';
 import { LinkedAccountStatus } from '../../generated/prisma/enums.js';
-import { providerDefinition } from '../../providers/registry.js';
+import { PROVIDER_IDS, providerDefinition } from '../../providers/registry.js';
 import { MODEL_NAMES } from '../../unified/models.js';
 import { idInput, textInput } from '../input-schemas.js';
 import { pageParams } from '../list-query.js';
@@ -29,7 +29,7 @@ export const linkedAccountSchema = z
     end_user_origin_id: z.string().describe('Your id for the employer.'),
     organization_name: z.string(),
     end_user_email: z.string().nullable(),
-    provider: z.string().describe('The HR system, e.g. dynamics365.'),
+    provider: z.string().describe(`The HR system: a provider id (${PROVIDER_IDS.join(', ')}).`),
     status: z.enum(Object.values(LinkedAccountStatus) as [LinkedAccountStatus, ...LinkedAccountStatus[]]),
     status_reason: z
       .string()
@@ -51,7 +51,7 @@ export const linkedAccountSchema = z
       end_user_origin_id: 'employer-4471',
       organization_name: 'Contoso Ltd',
       end_user_email: 'it-admin@contoso.com',
-      provider: 'dynamics365',
+      provider: PROVIDER_IDS[0],
       status: 'connected',
       status_reason: null,
       credentials_expire_at: '2027-05-01T00:00:00.000Z',

@@ -94,6 +94,7 @@ export async function passthroughRoutes(app: FastifyInstance): Promise<void> {
   // behind a large sync.
   const { dependencies: providers, close } = await createProviderDependencies(config, {
     purpose: 'passthrough',
+    ...(app.providerCaCertPem ? { caCertPem: app.providerCaCertPem } : {}),
   });
   const connections = new PassthroughConnections({
     open: (accountId) => connectAccount(app.db, app.keyring, providers, accountId),

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { ProviderDefinition } from '../definition.js';
-import { createDynamicsHttp } from '../dynamics/http-client.js';
+import { createHttpPool } from '../http-pool.js';
 import { BAMBOOHR_SENSITIVE_REMOTE_FIELDS, BAMBOOHR_SUPPORTED_FIELDS } from './catalog.js';
 import { bambooConnectForm, bambooCredentialsFromForm } from './connect-form.js';
 import { BambooConnection, type BambooDependencies } from './connection.js';
@@ -37,8 +37,7 @@ export const bambooProvider: ProviderDefinition<BambooCredentials, BambooDepende
       (settings.BAMBOOHR_CA_FILE ? await readFile(settings.BAMBOOHR_CA_FILE, 'utf8') : undefined);
     const ca = trusted ? { caCertPem: trusted } : {};
     if (purpose === 'sync') {
-      // An undici pool with an optional extra CA: the same helper the Dynamics provider uses.
-      const dispatcher = createDynamicsHttp({ ...ca, connections: settings.BAMBOOHR_CONCURRENCY * 2 });
+      const dispatcher = createHttpPool({ ...ca, connections: settings.BAMBOOHR_CONCURRENCY * 2 });
       const dependencies: BambooDependencies = {
         dispatcher,
         concurrency: settings.BAMBOOHR_CONCURRENCY,
@@ -50,7 +49,7 @@ export const bambooProvider: ProviderDefinition<BambooCredentials, BambooDepende
     }
     // The connect page and passthrough: someone is waiting, so fail fast and say why.
     const timeoutMs = purpose === 'passthrough' ? config.PASSTHROUGH_TIMEOUT_SECONDS * 1000 : 30_000;
-    const dispatcher = createDynamicsHttp({ ...ca, connections: 4, timeoutMs });
+    const dispatcher = createHttpPool({ ...ca, connections: 4, timeoutMs });
     const dependencies: BambooDependencies = {
       dispatcher,
       concurrency: 2,

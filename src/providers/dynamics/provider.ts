@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { ProviderDefinition } from '../definition.js';
+import { createHttpPool, createMsalNetworkClient } from '../http-pool.js';
 import { dynamicsConnectForm, dynamicsCredentialsFromForm } from './connect-form.js';
 import { DynamicsConnection, type DynamicsDependencies } from './connection.js';
 import { credentialsExpireAt, type DynamicsCredentials, dynamicsCredentialsSchema } from './credentials.js';
 import { diagnose } from './diagnose.js';
-import { createDynamicsHttp, createMsalNetworkClient } from './http-client.js';
 import { DYNAMICS_PASSTHROUGH_TARGETS } from './passthrough.js';
 import { dynamicsSensitiveColumns } from './sensitive-columns.js';
 import { type DynamicsSettings, dynamicsSettingsSchema } from './settings.js';
@@ -45,7 +45,7 @@ export const dynamicsProvider: ProviderDefinition<
       (settings.DYNAMICS_CA_FILE ? await readFile(settings.DYNAMICS_CA_FILE, 'utf8') : undefined);
     const ca = trusted ? { caCertPem: trusted } : {};
     if (purpose === 'sync') {
-      const dispatcher = createDynamicsHttp({ ...ca, connections: settings.DATAVERSE_CONCURRENCY });
+      const dispatcher = createHttpPool({ ...ca, connections: settings.DATAVERSE_CONCURRENCY });
       const dependencies: DynamicsDependencies = {
         dispatcher,
         networkClient: createMsalNetworkClient(dispatcher),
@@ -59,7 +59,7 @@ export const dynamicsProvider: ProviderDefinition<
     // The connect page and passthrough: someone is waiting, so fail fast and say why rather than
     // retry for minutes; passthrough's own time limit bounds its requests.
     const timeoutMs = purpose === 'passthrough' ? config.PASSTHROUGH_TIMEOUT_SECONDS * 1000 : 30_000;
-    const dispatcher = createDynamicsHttp({ ...ca, connections: 8, timeoutMs });
+    const dispatcher = createHttpPool({ ...ca, connections: 8, timeoutMs });
     const dependencies: DynamicsDependencies = {
       dispatcher,
       networkClient: createMsalNetworkClient(dispatcher),

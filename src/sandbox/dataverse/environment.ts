@@ -1,5 +1,5 @@
 import type { GeneratedOrganisation } from '../data/types.js';
-import type { TenantShape } from '../options.js';
+import type { TenantShape } from '../dynamics/options.js';
 import { createRandom, seedFromText } from '../random.js';
 import { dataverseCatalog, type TableDefinition } from './catalog.js';
 import { type DataverseRow, TableStore } from './table-store.js';

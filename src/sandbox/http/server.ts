@@ -3,9 +3,10 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ActiveFaultRule, FaultInjector } from '../faults.js';
+import type { FaultShape } from '../simulator.js';
 import { jsonResponse, type RouteFamily, type SandboxRequest, type SandboxResponse } from './types.js';
 
-/** One HTTPS port for everything (Entra, Dataverse, F&O, packages, controls): node:https, no framework. */
+/** An HTTPS port of the sandbox (its main one, or a simulator's own): node:https, no framework. */
 
 export type Router = (request: SandboxRequest) => Promise<{ family: RouteFamily; response: SandboxResponse }>;
 
@@ -30,43 +31,31 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function faultResponse(rule: ActiveFaultRule, family: RouteFamily): SandboxResponse | undefined {
-  if (rule.kind === 'throttle') {
-    const retryAfter = String(rule.retryAfterSeconds ?? 1);
-    if (family === 'bamboohr') {
-      // BambooHR: 429 and Retry-After, the reason in a header, no body (docs/bamboohr.md, "Rate limiting").
-      return {
-        status: 429,
-        headers: {
-          'retry-after': retryAfter,
-          'x-bamboohr-error-message': 'Too many requests',
-          'x-sandbox-fault': rule.id,
-        },
-        body: '',
-      };
-    }
-    // Dataverse's service-protection body (docs/microsoft-wire.md, "Service protection limits"); other families get the same shape.
-    return jsonResponse(
+/** A throttle or server error where no simulator says how its service answers one. */
+const plainFaultShape: FaultShape = {
+  throttle: (retryAfter) =>
+    jsonResponse(
       429,
-      {
-        error: {
-          code: '0x80072322',
-          message: 'Number of requests exceeded the limit of 6000 over time window of 300 seconds.',
-        },
-      },
-      { 'retry-after': retryAfter, 'x-sandbox-fault': rule.id },
-    );
-  }
+      { error: { code: 'throttled', message: 'Too many requests.' } },
+      { 'retry-after': retryAfter },
+    ),
+  serverError: (status, message) => jsonResponse(status, { error: { code: 'server_error', message } }),
+};
+
+function faultResponse(
+  rule: ActiveFaultRule,
+  shape: FaultShape,
+  family: RouteFamily,
+): SandboxResponse | undefined {
+  const marked = (response: SandboxResponse): SandboxResponse => ({
+    ...response,
+    headers: { ...response.headers, 'x-sandbox-fault': rule.id },
+  });
+  if (rule.kind === 'throttle') return marked(shape.throttle(String(rule.retryAfterSeconds ?? 1)));
   if (rule.kind === 'server-error') {
     const status = rule.status ?? 500;
     const message = status === 503 ? 'Service Unavailable' : 'An unexpected error occurred.';
-    return jsonResponse(
-      status,
-      family === 'entra'
-        ? { error: 'temporarily_unavailable', error_description: message }
-        : { error: { code: '0x80040216', message } },
-      { 'x-sandbox-fault': rule.id },
-    );
+    return marked(shape.serverError(status, message, family));
   }
   if (rule.kind === 'answer') {
     return jsonResponse(rule.answerStatus ?? 200, rule.answerBody ?? {}, {
@@ -124,6 +113,8 @@ export async function startHttpsServer(options: {
   cert: string;
   router: Router;
   faults: FaultInjector;
+  /** How each route family's service answers an injected throttle or server error (its simulator's). */
+  faultShapes?: ReadonlyMap<RouteFamily, FaultShape>;
 }): Promise<SandboxServer> {
   const server = createServer(
     { key: options.key, cert: options.cert, keepAlive: true },
@@ -134,7 +125,7 @@ export async function startHttpsServer(options: {
   async function handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
     try {
       const url = new URL(incoming.url ?? '/', 'https://sandbox.invalid');
-      // A GET may carry a body (BambooHR's employee benefits filters, docs/bamboohr.md): read it when announced.
+      // A GET may carry a body (some documented APIs filter a GET with one): read it when announced.
       const announcesBody =
         incoming.headers['content-length'] !== undefined ||
         incoming.headers['transfer-encoding'] !== undefined;
@@ -156,7 +147,9 @@ export async function startHttpsServer(options: {
       const fault =
         family === 'controls' ? undefined : options.faults.pick(family, request.method, url.pathname);
       if (fault?.kind === 'slow') await delay(fault.delayMs ?? 2000);
-      const replaced = fault ? faultResponse(fault, family) : undefined;
+      const replaced = fault
+        ? faultResponse(fault, options.faultShapes?.get(family) ?? plainFaultShape, family)
+        : undefined;
       try {
         await send(outgoing, replaced ?? response, replaced ? undefined : fault);
       } finally {

@@ -22,16 +22,12 @@ export interface SandboxResponse {
   onSent?: () => void;
 }
 
-/** Which part of the sandbox served a request, so faults can target one family of routes. */
-export type RouteFamily =
-  | 'entra'
-  | 'dataverse'
-  | 'fno'
-  | 'dmf'
-  | 'package'
-  | 'bamboohr'
-  | 'controls'
-  | 'other';
+/**
+ * Which part of the sandbox served a request, so faults can target one family of routes: one of a
+ * simulator's routeFamilies (its definition, src/sandbox/simulator.ts), "controls" (never faulted)
+ * or "other".
+ */
+export type RouteFamily = string;
 
 export const jsonContentType = 'application/json; charset=utf-8';
 export const odataJsonContentType = 'application/json; odata.metadata=minimal; odata.streaming=true';

@@ -3,11 +3,12 @@ import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@az
 import { Agent, type Dispatcher, request } from 'undici';
 
 /**
- * The HTTP stack shared by the Dynamics provider and the sandbox tests: one keep-alive undici pool per
- * process, optionally trusting an extra CA (the sandbox's self-signed CA) without NODE_EXTRA_CA_CERTS,
- * and an MSAL network module over the same pool so token requests reuse it.
+ * The HTTP stack every provider, the sandbox tests and the benches share: keep-alive undici pools,
+ * optionally trusting an extra CA (the sandbox's self-signed CA) without NODE_EXTRA_CA_CERTS, and an
+ * MSAL network module over the same pool so token requests reuse it. Provider-neutral: it lives
+ * beside the registry, not in one provider's folder (docs/providers.md).
  */
-export interface DynamicsHttpOptions {
+export interface HttpPoolOptions {
   /** PEM of an extra CA to trust in addition to the system roots. */
   caCertPem?: string;
   /** Connections per origin (default 16). */
@@ -16,7 +17,7 @@ export interface DynamicsHttpOptions {
   timeoutMs?: number;
 }
 
-export function createDynamicsHttp(options: DynamicsHttpOptions = {}): Agent {
+export function createHttpPool(options: HttpPoolOptions = {}): Agent {
   const timeout = options.timeoutMs ?? 60_000;
   return new Agent({
     connections: options.connections ?? 16,
