@@ -34,7 +34,12 @@ export interface SandboxProcess {
   stop(): Promise<void>;
 }
 
-export async function startSandboxProcess(workers: number, seed = 42): Promise<SandboxProcess> {
+/** `tenantShape`: what the tenant's Dataverse serves (src/sandbox/options.ts, TENANT_SHAPES). */
+export async function startSandboxProcess(
+  workers: number,
+  seed = 42,
+  tenantShape?: string,
+): Promise<SandboxProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hris-bench-sandbox-'));
   const child = spawn(
     process.execPath,
@@ -51,6 +56,7 @@ export async function startSandboxProcess(workers: number, seed = 42): Promise<S
       '--json',
       '--data-dir',
       dataDir,
+      ...(tenantShape ? ['--tenant-shape', tenantShape] : []),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -71,12 +77,14 @@ export async function startSandboxProcess(workers: number, seed = 42): Promise<S
   };
 }
 
-export function credentialsOf(sandbox: SandboxProcess): DynamicsCredentials {
+/** `withFno`: the account also names its Finance & Operations environment (the fallback sources). */
+export function credentialsOf(sandbox: SandboxProcess, withFno = false): DynamicsCredentials {
   return {
     tenantId: sandbox.facts.tenantId,
     clientId: sandbox.facts.clientId,
     authorityHost: sandbox.facts.authorityHost,
     dataverseUrl: sandbox.facts.dataverseUrl,
+    ...(withFno ? { fnoUrl: sandbox.facts.fnoUrl } : {}),
     auth: { type: 'secret', clientSecret: sandbox.facts.clientSecret },
   };
 }
@@ -108,14 +116,19 @@ export async function openBenchDatabase(): Promise<Database> {
   return openDatabase({ DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: 0, DB_POOL_SIZE: 10 }, () => {});
 }
 
-export async function linkAccount(db: Database, sandbox: SandboxProcess) {
-  const keyring = createKeyring([randomBytes(32)]);
+/** Links an account to the sandbox tenant; `encryptionKey` is the key a gateway process must be given to read it. */
+export async function linkAccount(
+  db: Database,
+  sandbox: SandboxProcess,
+  options: { encryptionKey?: Buffer; withFno?: boolean } = {},
+) {
+  const keyring = createKeyring([options.encryptionKey ?? randomBytes(32)]);
   const { platform } = await createPlatform(db.prisma, 'bench');
   const { account } = await createDynamicsAccount(db, keyring, {
     platformId: platform.id,
     endUserOriginId: `bench-${randomBytes(4).toString('hex')}`,
     organizationName: 'Bench',
-    credentials: credentialsOf(sandbox),
+    credentials: credentialsOf(sandbox, options.withFno),
   });
   return account.id;
 }
