@@ -120,7 +120,7 @@ export async function openBenchDatabase(): Promise<Database> {
 export async function linkAccount(
   db: Database,
   sandbox: SandboxProcess,
-  options: { encryptionKey?: Buffer; withFno?: boolean } = {},
+  options: { encryptionKey?: Buffer; withFno?: boolean; sources?: DynamicsCredentials['sources'] } = {},
 ) {
   const keyring = createKeyring([options.encryptionKey ?? randomBytes(32)]);
   const { platform } = await createPlatform(db.prisma, 'bench');
@@ -128,7 +128,10 @@ export async function linkAccount(
     platformId: platform.id,
     endUserOriginId: `bench-${randomBytes(4).toString('hex')}`,
     organizationName: 'Bench',
-    credentials: credentialsOf(sandbox, options.withFno),
+    credentials: {
+      ...credentialsOf(sandbox, options.withFno),
+      ...(options.sources ? { sources: options.sources } : {}),
+    },
   });
   return account.id;
 }
@@ -172,4 +175,94 @@ export async function control(sandbox: SandboxProcess, action: string, body: obj
   await agent.close();
   if (response.statusCode !== 200) throw new Error(`control ${action}: ${JSON.stringify(result)}`);
   return result;
+}
+
+/**
+ * A gateway sync worker started the documented way (the Dockerfile's command, `node --import tsx
+ * src/server.ts --role worker`): no node flags, no NODE_OPTIONS, so it caps its own heap
+ * (WORKER_HEAP_MB) by relaunching itself. Its scheduler syncs the linked accounts it finds.
+ */
+export function startDocumentedWorker(
+  databaseUrl: string,
+  sandbox: SandboxProcess,
+  encryptionKey: Buffer,
+  env: Record<string, string> = {},
+) {
+  const { NODE_OPTIONS: _flags, ...environment } = process.env;
+  const worker = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--role', 'worker'], {
+    env: {
+      ...environment,
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'hris-bench-worker-')),
+      ENCRYPTION_KEY: encryptionKey.toString('base64'),
+      DYNAMICS_CA_FILE: sandbox.facts.caCertPath,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise((resolve) => worker.once('exit', resolve));
+  return {
+    worker,
+    /** Peak and current resident set of the process that syncs, and of its launcher (if it relaunched). */
+    memory() {
+      const pid = worker.pid as number;
+      const syncing = syncingProcess(pid);
+      return { syncing: memoryOf(syncing), launcher: syncing === pid ? undefined : memoryOf(pid) };
+    },
+    async stop() {
+      if (worker.exitCode === null) worker.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Peak resident set (VmHWM) and current one (VmRSS) of a live process, in MB. */
+function memoryOf(pid: number): { peakMb: number; rssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return { peakMb: Math.round(kb('VmHWM') / 1024), rssMb: Math.round(kb('VmRSS') / 1024) };
+}
+
+/** The process that runs the syncs: the worker's relaunched child when it capped its heap, else itself. */
+function syncingProcess(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+  const child = children.map(Number).find((candidate) => {
+    try {
+      return readFileSync(`/proc/${candidate}/cmdline`, 'utf8').includes('src/server.ts');
+    } catch {
+      return false;
+    }
+  });
+  return child ?? pid;
+}
+
+export interface FinishedRun {
+  id: string;
+  kind: string;
+  status: string;
+  seconds: number;
+  error: string | null;
+  stats: Record<string, { fetchStoreMs?: number; deriveMs?: number; created?: number; updated?: number }>;
+}
+
+/** Waits for the account's `nth` finished run (1-based, in start order) of `kind`; fails if the worker dies. */
+export async function waitForRun(
+  db: Database,
+  accountId: string,
+  kind: 'full' | 'incremental',
+  worker: { exitCode: number | null },
+  nth = 1,
+): Promise<FinishedRun> {
+  for (;;) {
+    const { rows } = await db.pool.query<FinishedRun>(
+      `SELECT id, kind, status, extract(epoch FROM finished_at - started_at)::float AS seconds, error, stats
+       FROM sync_runs WHERE linked_account_id = $1 AND kind = $2 AND finished_at IS NOT NULL
+       ORDER BY started_at OFFSET $3 LIMIT 1`,
+      [accountId, kind, nth - 1],
+    );
+    if (rows[0]) return rows[0];
+    if (worker.exitCode !== null) throw new Error(`the worker exited with ${worker.exitCode}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }

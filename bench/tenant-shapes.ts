@@ -17,38 +17,20 @@
  * (F&O has no auxiliary lookups, a virtual table has no change tracking), so rows/s alone would
  * reward a shape for reading more rows. Models a shape does not serve are listed, not counted.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { MODELS } from '../src/unified/models.js';
-import { linkAccount, openBenchDatabase, startSandboxProcess } from './sync-helpers.js';
+import {
+  linkAccount,
+  openBenchDatabase,
+  startDocumentedWorker,
+  startSandboxProcess,
+  waitForRun,
+} from './sync-helpers.js';
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 100_000);
 const SHAPES = (process.env.BENCH_SHAPES ?? 'hr-dataverse,virtual-tables,fno-only').split(',');
 const RSS_TARGET_MB = 300;
-
-/** Peak resident set (VmHWM) and current one of a live process, in MB. */
-function memoryOf(pid: number): { peakMb: number; rssMb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-  return { peakMb: Math.round(kb('VmHWM') / 1024), rssMb: Math.round(kb('VmRSS') / 1024) };
-}
-
-/** The process that runs the syncs: the worker's relaunched child when it capped its heap, else itself. */
-function syncingProcess(pid: number): number {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
-  const node = children.map(Number).find((child) => {
-    try {
-      return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('src/server.ts');
-    } catch {
-      return false;
-    }
-  });
-  return node ?? pid;
-}
 
 async function measureShape(shape: string) {
   const load = loadavg().map((value) => Number(value.toFixed(2)));
@@ -57,37 +39,10 @@ async function measureShape(shape: string) {
   const encryptionKey = randomBytes(32);
   try {
     const accountId = await linkAccount(db, sandbox, { encryptionKey, withFno: true });
-    const { NODE_OPTIONS: _ignored, ...environment } = process.env;
-    const worker = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--role', 'worker'], {
-      env: {
-        ...environment,
-        DATABASE_URL: db.url,
-        DATA_DIR: mkdtempSync(join(tmpdir(), 'hris-bench-worker-')),
-        ENCRYPTION_KEY: encryptionKey.toString('base64'),
-        DYNAMICS_CA_FILE: sandbox.facts.caCertPath,
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    const exited = once(worker, 'exit');
+    const gateway = startDocumentedWorker(db.url, sandbox, encryptionKey);
     try {
-      let run: { status: string; seconds: number; error: string | null; stats: Record<string, object> };
-      for (;;) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        if (worker.exitCode !== null) throw new Error(`worker exited with ${worker.exitCode}`);
-        const { rows } = await db.pool.query<typeof run>(
-          `SELECT status, extract(epoch FROM finished_at - started_at)::float AS seconds, error, stats
-           FROM sync_runs WHERE linked_account_id = $1 AND kind = 'full' AND finished_at IS NOT NULL`,
-          [accountId],
-        );
-        if (rows[0]) {
-          run = rows[0];
-          break;
-        }
-      }
-      const syncing = syncingProcess(worker.pid as number);
-      const memory = memoryOf(syncing);
-      const launcher = syncing === worker.pid ? undefined : memoryOf(worker.pid as number);
+      const run = await waitForRun(db, accountId, 'full', gateway.worker);
+      const memory = gateway.memory();
       if (run.status !== 'succeeded') throw new Error(`${shape}: full sync ${run.status}: ${run.error}`);
       const counts = await db.pool.query<{ rows: number }>(
         `SELECT (${[...Object.values(MODELS).map((model) => model.table), 'provider_records']
@@ -107,13 +62,18 @@ async function measureShape(shape: string) {
         rows,
         rowsPerSecond: Math.round(rows / run.seconds),
         workersPerSecond: Math.round(WORKERS / run.seconds),
-        peakRssMb: memory.peakMb,
-        launcherRssMb: launcher?.peakMb,
+        peakRssMb: memory.syncing.peakMb,
+        launcherRssMb: memory.launcher?.peakMb,
         sources: Object.fromEntries(sources.rows.map((row) => [row.model, row.source])),
+        perModelMs: Object.fromEntries(
+          Object.entries(run.stats).map(([model, stats]) => [
+            model,
+            { fetchStore: stats.fetchStoreMs, derive: stats.deriveMs },
+          ]),
+        ),
       };
     } finally {
-      worker.kill('SIGTERM');
-      await exited;
+      await gateway.stop();
     }
   } finally {
     await db.close();
