@@ -19,11 +19,13 @@ import { availableParallelism, loadavg } from 'node:os';
 import { DynamicsConnection } from '../src/providers/dynamics/connection.js';
 import { SyncEngine } from '../src/sync/engine.js';
 import {
+  cpuSeconds,
   credentialsOf,
   dynamicsDependencies,
   type FinishedRun,
   linkAccount,
   openBenchDatabase,
+  postgresPid,
   startDocumentedWorker,
   startSandboxProcess,
   waitForRun,
@@ -66,18 +68,56 @@ if (warmup.status !== 'succeeded') {
 
 // Steps 2 and 3: the worker's scheduler runs the next two incremental syncs.
 const loadAtWorkerStart = load();
-const gateway = startDocumentedWorker(db.url, sandbox, encryptionKey, { SYNC_INTERVAL_MINUTES: '0.25' });
-let first: FinishedRun;
-let repeat: FinishedRun;
+// BENCH_PROFILE=dir: the worker writes CPU profiles (--cpu-prof) there; its heap limit is still its own.
+const gateway = startDocumentedWorker(
+  db.url,
+  sandbox,
+  encryptionKey,
+  { SYNC_INTERVAL_MINUTES: '0.25' },
+  process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [],
+);
+const postgres = postgresPid(db.url);
+/** CPU seconds of the syncing worker, PostgreSQL and the sandbox (F&O's side) while a run goes. */
+function cpuNow() {
+  const worker = gateway.memory().syncingPid;
+  return {
+    worker: cpuSeconds(worker),
+    postgres: postgres ? cpuSeconds(postgres) : 0,
+    sandbox: cpuSeconds(sandbox.child.pid as number),
+  };
+}
+async function measuredRun(nth: number) {
+  // Sampled when the run starts (not when the worker does: its start-up is not the sync's work).
+  for (;;) {
+    const { rows } = await db.pool.query(
+      `SELECT 1 FROM sync_runs WHERE linked_account_id = $1 AND kind = 'incremental' AND status <> 'queued'
+       ORDER BY started_at OFFSET $2 LIMIT 1`,
+      [accountId, nth - 1],
+    );
+    if (rows[0]) break;
+    if (gateway.worker.exitCode !== null)
+      throw new Error(`the worker exited with ${gateway.worker.exitCode}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const before = cpuNow();
+  const run = await waitForRun(db, accountId, 'incremental', gateway.worker, nth);
+  const after = cpuNow();
+  if (run.status !== 'succeeded') throw new Error(`DMF sync ${nth} failed: ${run.error}`);
+  const cpu = Object.fromEntries(
+    Object.entries(after).map(([name, seconds]) => [
+      name,
+      Number((seconds - before[name as keyof typeof before]).toFixed(1)),
+    ]),
+  );
+  return { run, cpuSeconds: cpu, loadAtEnd: load() };
+}
+let first: Awaited<ReturnType<typeof measuredRun>>;
+let repeat: Awaited<ReturnType<typeof measuredRun>>;
 let memory: ReturnType<typeof gateway.memory>;
 try {
-  first = await waitForRun(db, accountId, 'incremental', gateway.worker, 1);
-  if (first.status !== 'succeeded') throw new Error(`first DMF load failed: ${first.error}`);
-  const loadBeforeRepeat = load();
-  repeat = await waitForRun(db, accountId, 'incremental', gateway.worker, 2);
-  if (repeat.status !== 'succeeded') throw new Error(`repeated DMF sync failed: ${repeat.error}`);
+  first = await measuredRun(1);
+  repeat = await measuredRun(2);
   memory = gateway.memory();
-  console.error(`load average before the repeat: ${loadBeforeRepeat.join(' ')}`);
 } finally {
   await gateway.stop();
 }
@@ -96,7 +136,7 @@ const covered = await count(
 const unresolved = (run: FinishedRun, model: string) =>
   (run.stats[model] as { unresolved?: number } | undefined)?.unresolved ?? 0;
 const repeatChanges = (['dependents', 'benefit_enrollments'] as const).reduce(
-  (sum, model) => sum + (repeat.stats[model]?.created ?? 0) + (repeat.stats[model]?.updated ?? 0),
+  (sum, model) => sum + (repeat.run.stats[model]?.created ?? 0) + (repeat.run.stats[model]?.updated ?? 0),
   0,
 );
 const timings = (run: FinishedRun) =>
@@ -115,20 +155,25 @@ console.log(
       coveredBeneficiaries: covered,
       coverageLinks: links,
       unresolved: {
-        dependents: unresolved(first, 'dependents'),
-        enrollments: unresolved(first, 'benefit_enrollments'),
+        dependents: unresolved(first.run, 'dependents'),
+        enrollments: unresolved(first.run, 'benefit_enrollments'),
       },
-      seconds: Number(first.seconds.toFixed(1)),
-      rowsPerSecond: Math.round(rows / first.seconds),
-      repeatSeconds: Number(repeat.seconds.toFixed(1)),
-      repeatRowsPerSecond: Math.round(rows / repeat.seconds),
+      seconds: Number(first.run.seconds.toFixed(1)),
+      rowsPerSecond: Math.round(rows / first.run.seconds),
+      repeatSeconds: Number(repeat.run.seconds.toFixed(1)),
+      repeatRowsPerSecond: Math.round(rows / repeat.run.seconds),
       repeatChanges,
-      firstLoadMs: timings(first),
-      repeatMs: timings(repeat),
+      firstLoad: { ms: timings(first.run), cpuSeconds: first.cpuSeconds },
+      repeat: { ms: timings(repeat.run), cpuSeconds: repeat.cpuSeconds },
       workerPeakRssMb: memory.syncing.peakMb,
       launcherPeakRssMb: memory.launcher?.peakMb,
       cpus: availableParallelism(),
-      loadavg: { start: loadAtStart, workerStart: loadAtWorkerStart, end: load() },
+      loadavg: {
+        start: loadAtStart,
+        workerStart: loadAtWorkerStart,
+        firstLoadEnd: first.loadAtEnd,
+        repeatEnd: repeat.loadAtEnd,
+      },
     },
     null,
     2,

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -187,9 +187,12 @@ export function startDocumentedWorker(
   sandbox: SandboxProcess,
   encryptionKey: Buffer,
   env: Record<string, string> = {},
+  /** Only to profile it (e.g. --cpu-prof): the relaunched child inherits them. */
+  profilingFlags: string[] = [],
 ) {
   const { NODE_OPTIONS: _flags, ...environment } = process.env;
-  const worker = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--role', 'worker'], {
+  const command = [...profilingFlags, '--import', 'tsx', 'src/server.ts', '--role', 'worker'];
+  const worker = spawn(process.execPath, command, {
     env: {
       ...environment,
       DATABASE_URL: databaseUrl,
@@ -208,7 +211,11 @@ export function startDocumentedWorker(
     memory() {
       const pid = worker.pid as number;
       const syncing = syncingProcess(pid);
-      return { syncing: memoryOf(syncing), launcher: syncing === pid ? undefined : memoryOf(pid) };
+      return {
+        syncingPid: syncing,
+        syncing: memoryOf(syncing),
+        launcher: syncing === pid ? undefined : memoryOf(pid),
+      };
     },
     async stop() {
       if (worker.exitCode === null) worker.kill('SIGTERM');
@@ -265,4 +272,56 @@ export async function waitForRun(
     if (worker.exitCode !== null) throw new Error(`the worker exited with ${worker.exitCode}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/**
+ * CPU seconds used so far by a process and its live children, plus its reaped children (a
+ * postmaster reaps its backends, so this covers a PostgreSQL server's work): a measure of where
+ * the time goes that does not depend on how busy the machine is.
+ */
+export function cpuSeconds(pid: number): number {
+  const ticks = (id: number, withReaped: boolean) => {
+    try {
+      const stat = readFileSync(`/proc/${id}/stat`, 'utf8');
+      const fields = stat
+        .slice(stat.lastIndexOf(')') + 2)
+        .split(' ')
+        .map(Number);
+      // utime, stime, cutime, cstime are fields 14-17 of stat, i.e. 11-14 after the name.
+      const own = (fields[11] ?? 0) + (fields[12] ?? 0);
+      return withReaped ? own + (fields[13] ?? 0) + (fields[14] ?? 0) : own;
+    } catch {
+      return 0;
+    }
+  };
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    children = [];
+  }
+  const total = ticks(pid, true) + children.reduce((sum, child) => sum + ticks(child, false), 0);
+  return total / 100; // USER_HZ
+}
+
+/** The pid of the PostgreSQL server listening on the port of `databaseUrl` (an embedded one). */
+export function postgresPid(databaseUrl: string): number | undefined {
+  const port = new URL(databaseUrl).port;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (
+        command[0]?.endsWith('/postgres') &&
+        command.includes('-p') &&
+        command[command.indexOf('-p') + 1] === port
+      )
+        return Number(entry);
+    } catch {}
+  }
+  return undefined;
 }
