@@ -8,6 +8,7 @@ import {
   type SyncPage,
 } from '../providers/types.js';
 import { MODELS, type ModelName } from '../unified/models.js';
+import { supervisedPid } from '../util/heap-limit.js';
 import {
   type Changes,
   type CursorState,
@@ -107,7 +108,8 @@ export class RunLostError extends Error {
 }
 
 /** host:pid of this process, recorded on the runs it holds. */
-export const WORKER_NAME = `${hostname()}:${process.pid}`;
+// The launcher's pid when a worker relaunched itself with its heap limit (util/heap-limit.ts).
+export const WORKER_NAME = `${hostname()}:${supervisedPid()}`;
 
 /** One run's working state, shared by its streams. */
 interface RunState {

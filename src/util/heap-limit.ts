@@ -9,8 +9,20 @@ import { spawn } from 'node:child_process';
  * once if this process is killed (even with SIGKILL, through the IPC channel closing).
  */
 
-/** Set in the child's environment: it is the relaunched process and must not relaunch again. */
+/**
+ * Set in the child's environment to the launcher's pid: the child is the relaunched process and
+ * must not relaunch again.
+ */
 const RELAUNCHED = 'HRIS_HEAP_LIMIT_RELAUNCHED';
+
+/**
+ * The pid operators and supervisors know this process by: the launcher's when this is its relaunched
+ * child (killing the launcher ends the child), else its own. Names the process in sync runs.
+ */
+export function supervisedPid(): number {
+  const launcher = Number(process.env[RELAUNCHED]);
+  return launcher > 0 && launcher === process.ppid ? launcher : process.pid;
+}
 
 /** True when the operator already chose a heap limit (a node flag or NODE_OPTIONS). */
 export function heapLimitGiven(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
@@ -41,7 +53,10 @@ export async function relaunchWithHeapLimit(limitMb: number): Promise<never> {
   const child = spawn(
     process.execPath,
     [...process.execArgv, `--max-old-space-size=${limitMb}`, ...process.argv.slice(1)],
-    { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: { ...process.env, [RELAUNCHED]: '1' } },
+    {
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, [RELAUNCHED]: String(process.pid) },
+    },
   );
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => child.kill(signal));
