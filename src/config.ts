@@ -39,6 +39,8 @@ const configSchema = z.object({
   ENCRYPTION_KEY: z.string().min(1).optional(),
   /** What this process does: serve the API, run syncs, or both. */
   ROLE: z.enum(['api', 'worker', 'all']).default('all'),
+  /** V8 heap limit (MB) a `worker` process sets itself when started without one; 0 leaves V8's default. */
+  WORKER_HEAP_MB: z.coerce.number().int().min(0).max(65_536).default(160),
   /** Minutes between incremental syncs of each connected account. */
   SYNC_INTERVAL_MINUTES: z.coerce.number().min(0.25).max(1440).default(5),
   /** Hours between full (reconciling) syncs of each connected account. */

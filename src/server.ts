@@ -1,16 +1,15 @@
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig, publicUrl } from './config.js';
-import { openDatabase } from './db/database.js';
-import { createServices } from './services.js';
+import { followParentLifetime, needsHeapLimit, relaunchWithHeapLimit } from './util/heap-limit.js';
 
 /**
  * Process entry: configuration → database (embedded by default) → services → app → listen, and a
  * graceful shutdown on SIGINT/SIGTERM: stop accepting, finish in-flight requests and syncs, close
  * the pool, then stop the embedded PostgreSQL if this was the last process using it.
  *
- * --role api|worker|all (or ROLE): serve the API, run syncs, or both.
+ * --role api|worker|all (or ROLE): serve the API, run syncs, or both. A worker without a heap limit
+ * starts itself again with WORKER_HEAP_MB (util/heap-limit.ts), before loading the rest of the gateway.
  */
 function readConfig(): Config {
   const { values } = parseArgs({ options: { role: { type: 'string' } }, strict: true });
@@ -27,7 +26,17 @@ function readConfig(): Config {
 
 async function main(): Promise<void> {
   const config = readConfig();
+  if (config.ROLE === 'worker' && needsHeapLimit(config.WORKER_HEAP_MB)) {
+    await relaunchWithHeapLimit(config.WORKER_HEAP_MB);
+  }
+  followParentLifetime();
   const startedAt = performance.now();
+  // Loaded here, not at the top: a worker that relaunches itself never loads them twice.
+  const [{ buildApp }, { openDatabase }, { createServices }] = await Promise.all([
+    import('./app.js'),
+    import('./db/database.js'),
+    import('./services.js'),
+  ]);
   const db = await openDatabase(config, (message) => console.error(`[database] ${message}`));
   let app: FastifyInstance | undefined;
   // Services log through the app's logger once it exists (the same pino instance and redaction).

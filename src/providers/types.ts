@@ -116,8 +116,13 @@ export interface ModelAvailability {
 /** SQL run after the streams, in the sync transaction, returning the ids of rows it changed. */
 /** What a sync run changed, so a derivation can do only the work those changes call for. */
 export interface DerivationScope {
-  /** Some source was read in full this run (first sync, reconciliation): derive everything. */
-  full: boolean;
+  /**
+   * Source tables read in full this run (first sync, reconciliation, a snapshot source): derive
+   * everything that depends on them, since a full read may change what is stored without counting
+   * as a change (remote_data only). Per source, so a snapshot-only F&O source read every sync does
+   * not make the Dataverse derivations rewrite the whole account.
+   */
+  fullSources: ReadonlySet<string>;
   /** Source tables with any created, updated or deleted row in this run. */
   changedSources: ReadonlySet<string>;
   /** Our ids of the records created or updated in this run, per model. */
@@ -136,6 +141,13 @@ export interface Derivation {
     client: pg.PoolClient,
     linkedAccountId: string,
   ): Promise<{ count: number; first: InvalidRow[] }>;
+  /**
+   * The same references as SQL expressions, one per column of `model`'s table, over an incoming row
+   * `r` (with `$1` = the account): an initial load stores them as it inserts its pages, so run()
+   * finds nothing left to rewrite when the referenced rows were already stored (see
+   * insertInitialRecords). run() stays the authority: it fixes whatever was not resolvable yet.
+   */
+  resolveOnInsert?: Record<string, string>;
 }
 
 export interface SyncPlan {

@@ -9,6 +9,7 @@ import {
   type SyncPage,
 } from '../providers/types.js';
 import { MODELS, type ModelName } from '../unified/models.js';
+import { supervisedPid } from '../util/heap-limit.js';
 import {
   type Changes,
   type CursorState,
@@ -108,7 +109,8 @@ export class RunLostError extends Error {
 }
 
 /** host:pid of this process, recorded on the runs it holds. */
-export const WORKER_NAME = `${hostname()}:${process.pid}`;
+// The launcher's pid when a worker relaunched itself with its heap limit (util/heap-limit.ts).
+export const WORKER_NAME = `${hostname()}:${supervisedPid()}`;
 
 /** One run's working state, shared by its streams. */
 interface RunState {
@@ -117,7 +119,9 @@ interface RunState {
   lost: boolean;
   options: RunSyncOptions;
   stats: Partial<Record<ModelName, ModelStats>>;
-  scope: { full: boolean; changedSources: Set<string>; changedRecords: Map<ModelName, string[]> };
+  scope: { fullSources: Set<string>; changedSources: Set<string>; changedRecords: Map<ModelName, string[]> };
+  /** Per model, the columns its derivations resolve as an initial load inserts (resolveOnInsert). */
+  resolveOnInsert: Map<ModelName, Record<string, string>>;
 }
 
 export class SyncEngine {
@@ -143,7 +147,8 @@ export class SyncEngine {
       lost: false,
       options,
       stats,
-      scope: { full: false, changedSources: new Set(), changedRecords: new Map() },
+      scope: { fullSources: new Set(), changedSources: new Set(), changedRecords: new Map() },
+      resolveOnInsert: new Map(),
     };
     // The heartbeat keeps the lease while the run waits on the source (Retry-After, slow pages).
     const heartbeat = setInterval(() => {
@@ -156,6 +161,11 @@ export class SyncEngine {
     heartbeat.unref();
     try {
       const plan = await connection.plan();
+      for (const derivation of plan.derivations) {
+        if (!derivation.resolveOnInsert) continue;
+        const columns = state.resolveOnInsert.get(derivation.model) ?? {};
+        state.resolveOnInsert.set(derivation.model, { ...columns, ...derivation.resolveOnInsert });
+      }
       await this.recordSources(linkedAccountId, plan.models);
       for (const model of plan.models) {
         if (model.source !== 'unavailable') stats[model.model] = emptyStats(model.source);
@@ -326,7 +336,7 @@ export class SyncEngine {
         startFullLoad(client, linkedAccountId, stream.sourceTable, stream.target),
       );
     if (!cursor || (cursor.phase === 'full' && cursor.cursor === null)) cursor = await startOver();
-    if (cursor.phase === 'full') state.scope.full = true;
+    if (cursor.phase === 'full') state.scope.fullSources.add(stream.sourceTable);
     const progress: SyncProgress = {
       model: stream.target,
       sourceTable: stream.sourceTable,
@@ -353,7 +363,7 @@ export class SyncEngine {
         );
         cursor = await startOver();
         // Read in full: derivations must see it (a column gone changes remote_data only).
-        state.scope.full = true;
+        state.scope.fullSources.add(stream.sourceTable);
       }
     }
     // After a full load the table's statistics are stale (possibly empty before it): refresh them so
@@ -391,7 +401,14 @@ export class SyncEngine {
       // An initial load bulk-inserts and needs no seen-set: nothing stored before it can be stale.
       const bulk = initialLoad && page.phase === 'full';
       const inserted = bulk
-        ? await insertInitialRecords(client, linkedAccountId, target, stream.sourceTable, page.records)
+        ? await insertInitialRecords(
+            client,
+            linkedAccountId,
+            target,
+            stream.sourceTable,
+            page.records,
+            target === 'auxiliary' ? {} : state.resolveOnInsert.get(target),
+          )
         : undefined;
       if (page.phase === 'full' && !initialLoad) {
         const remoteIds = page.records.map((record) => record.remoteId);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { upsertRows } from '../db/bulk-upsert.js';
 import { copyRows } from '../db/copy-rows.js';
+import { quote } from '../db/sql-text.js';
 import type { MappedRecord, StoredCursor } from '../providers/types.js';
 import { COMMON_COLUMNS, COVERAGE_TABLE, MODELS, type ModelName, type PgType } from '../unified/models.js';
 import { recordId } from '../unified/record-id.js';
@@ -324,6 +325,8 @@ export async function startFullLoad(
 /**
  * A page of an initial load: rows are new, so COPY them (the fast path). A row the source sent
  * twice would violate the unique key: the savepoint lets the caller fall back to the upsert.
+ * `resolved`: columns computed in SQL as the rows go in (Derivation.resolveOnInsert), so a
+ * reference is written with its row rather than by rewriting every row after the load.
  */
 export async function insertInitialRecords(
   client: pg.PoolClient,
@@ -331,6 +334,7 @@ export async function insertInitialRecords(
   target: ModelName | 'auxiliary',
   sourceTable: string,
   records: MappedRecord[],
+  resolved: Record<string, string> = {},
 ): Promise<Changes | undefined> {
   const changes = noChanges();
   if (records.length === 0) return changes;
@@ -345,7 +349,8 @@ export async function insertInitialRecords(
       );
     } else {
       const { columns, rows } = toUnifiedRows(linkedAccountId, target, records);
-      await copyRows(client, MODELS[target].table, columns, rows);
+      if (Object.keys(resolved).length === 0) await copyRows(client, MODELS[target].table, columns, rows);
+      else await copyResolving(client, linkedAccountId, MODELS[target].table, columns, rows, resolved);
       changes.created.push(...rows.map((row) => row.id));
       if (target === 'benefit_enrollments') await replaceCoverage(client, linkedAccountId, records);
     }
@@ -356,6 +361,41 @@ export async function insertInitialRecords(
     await client.query('ROLLBACK TO SAVEPOINT initial_page');
     return undefined;
   }
+}
+
+/**
+ * COPY into a staging table of the transaction (no indexes, no WAL), then one INSERT ... SELECT that
+ * adds the resolved columns: each row reaches the indexed table once, with its references. An
+ * UPDATE afterwards would write every row and every index entry a second time.
+ */
+async function copyResolving(
+  client: pg.PoolClient,
+  linkedAccountId: string,
+  table: string,
+  columns: Record<string, PgType>,
+  rows: Record<string, unknown>[],
+  resolved: Record<string, string>,
+): Promise<void> {
+  const staging = quote(`staged_${table}`);
+  const copied = Object.keys(columns).filter((name) => !(name in resolved));
+  await client.query(
+    `CREATE TEMP TABLE ${staging} (${copied.map((name) => `${quote(name)} ${columns[name]}`).join(', ')}) ON COMMIT DROP`,
+  );
+  await copyRows(
+    client,
+    `staged_${table}`,
+    Object.fromEntries(copied.map((name) => [name, columns[name] as PgType])),
+    rows,
+  );
+  const names = [...copied, ...Object.keys(resolved)].map(quote).join(', ');
+  const values = [
+    ...copied.map((name) => `r.${quote(name)}`),
+    ...Object.values(resolved).map((sql) => `(${sql})`),
+  ];
+  await client.query(`INSERT INTO ${quote(table)} (${names}) SELECT ${values.join(', ')} FROM ${staging} r`, [
+    linkedAccountId,
+  ]);
+  await client.query(`DROP TABLE ${staging}`);
 }
 
 export async function recordChangeEvents(

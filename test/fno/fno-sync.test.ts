@@ -224,6 +224,40 @@ describe('F&O fallback: dependents, enrollments and coverage', () => {
     expect(fromDmf).toEqual(fromOData);
   });
 
+  it('an initial DMF load after the Dataverse side stores each row once, its references resolved as it goes in', async () => {
+    const { account: linked } = await createTestTenant(db, `Resolve ${Math.random()}`);
+    const connect = (sources: DynamicsCredentials['sources']) =>
+      new DynamicsConnection(linked.id, { ...sandboxCredentials(tenant, 'secret', true), sources }, deps);
+    const dataverseOnly = await engine.run({
+      linkedAccountId: linked.id,
+      connection: connect({ dependents: 'dataverse', benefit_enrollments: 'dataverse' }),
+      kind: 'full',
+      trigger: 'test',
+    });
+    expect(dataverseOnly.status).toBe('succeeded');
+    const result = await engine.run({
+      linkedAccountId: linked.id,
+      connection: connect({ dependents: 'dmf', benefit_enrollments: 'dmf' }),
+      kind: 'incremental',
+      trigger: 'test',
+    });
+    expect(result.status).toBe('succeeded');
+    expect(await rows(linked.id, 'dependents', DEPENDENT_COLUMNS)).toEqual(expectedDependents(linked.id));
+    expect(await rows(linked.id, 'benefit_enrollments', ENROLLMENT_COLUMNS)).toEqual(
+      expectedEnrollments(linked.id),
+    );
+    // Employees and plans were stored first, so the derivations found no reference left to write:
+    // no row was rewritten (nor reported updated) after its insert.
+    const stored = async (table: string) =>
+      (await db.pool.query(`SELECT id FROM ${table} WHERE linked_account_id = $1`, [linked.id])).rows.length;
+    expect(result.stats.dependents).toMatchObject({ created: await stored('dependents'), updated: 0 });
+    const enrollments = result.stats.benefit_enrollments;
+    expect(enrollments?.created).toBe(await stored('benefit_enrollments'));
+    // Only the coverage links (a table of their own, read from another data file) still touch enrollments.
+    const linkedEnrollments = new Set((await coverage(linked.id)).map((link) => link.split('>')[0])).size;
+    expect(enrollments?.updated).toBe(linkedEnrollments);
+  });
+
   it('a repeated snapshot changes nothing; changed and removed F&O rows are updated and deleted', async () => {
     const again = await dmf.sync();
     expect(again.status).toBe('succeeded');

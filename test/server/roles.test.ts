@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -44,6 +44,20 @@ async function waitFor(lines: string[], pattern: RegExp, timeoutMs = 30_000): Pr
   }
 }
 
+/** Child processes of `pid` running the gateway (a worker's relaunch with its heap limit). */
+function serverChildren(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter((child) => {
+      try {
+        return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('src/server.ts');
+      } catch {
+        return false;
+      }
+    });
+}
+
 async function stop(child: ChildProcess): Promise<number | null> {
   child.kill('SIGTERM');
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -54,6 +68,34 @@ describe('--role', () => {
     const { child, lines } = startServer('worker');
     await waitFor(lines, /sync worker ready/);
     expect(lines.some((line) => line.includes('Server listening'))).toBe(false);
+    expect(await stop(child)).toBe(0);
+  });
+
+  it('worker: caps its own heap (WORKER_HEAP_MB) in a child that dies with it, even on SIGKILL', async () => {
+    const { child, lines } = startServer('worker', { WORKER_HEAP_MB: '150', NODE_OPTIONS: '' });
+    await waitFor(lines, /sync worker ready/);
+    const [syncing] = serverChildren(child.pid as number);
+    expect(readFileSync(`/proc/${syncing}/cmdline`, 'utf8').split('\0')).toContain(
+      '--max-old-space-size=150',
+    );
+    child.kill('SIGKILL');
+    const alive = () => {
+      try {
+        // A zombie (state Z) is dead, only not yet reaped by whoever adopted it.
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${syncing}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 5000;
+    while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(alive()).toBe(false);
+  });
+
+  it('worker: a heap limit given by the operator is kept, without a relaunch', async () => {
+    const { child, lines } = startServer('worker', { NODE_OPTIONS: '--max-old-space-size=200' });
+    await waitFor(lines, /sync worker ready/);
+    expect(serverChildren(child.pid as number)).toEqual([]);
     expect(await stop(child)).toBe(0);
   });
 

@@ -21,9 +21,9 @@ export interface DerivationSources {
   benefitTypes: string;
 }
 
-/** Whether any of these source tables changed in the run (or everything must be derived). */
+/** Whether any of these source tables changed in the run or was read in full. */
 function touched(scope: DerivationScope, sources: string[]): boolean {
-  return scope.full || sources.some((source) => scope.changedSources.has(source));
+  return sources.some((source) => scope.fullSources.has(source) || scope.changedSources.has(source));
 }
 
 async function ids(

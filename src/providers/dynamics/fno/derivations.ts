@@ -62,10 +62,20 @@ async function hashJoinedIds(client: Client, sql: string, params: unknown[]): Pr
 const FROM_FNO = `remote_data ? 'WorkerPersonnelNumber'`;
 const ENROLLMENT_FROM_FNO = `remote_data ? 'BenefitId'`;
 
+/**
+ * The employee of an incoming row `r` by its personnel number, as EMPLOYEES_BY_NUMBER picks it (a
+ * live employee first, then the most recently modified): a lookup on employees' (account, number)
+ * index, for resolveOnInsert.
+ */
+const employeeOf = (personnelNumber: string) => `SELECT e.id FROM employees e
+  WHERE e.linked_account_id = $1 AND e.employee_number = ${personnelNumber}
+  ORDER BY e.remote_was_deleted, e.modified_at DESC LIMIT 1`;
+
 function employeeLink(model: 'dependents'): Derivation {
   return {
     model,
     description: `${model.replace('_', ' ')}' employee, by personnel number`,
+    resolveOnInsert: { employee_id: employeeOf(`r.remote_data->>'WorkerPersonnelNumber'`) },
     run: (client, accountId) =>
       hashJoinedIds(
         client,
@@ -111,6 +121,13 @@ const enrollmentReferences: Derivation = {
   model: 'benefit_enrollments',
   description:
     "enrollment's employee (personnel number) and benefit plan (plan id = cdm_benefitplan.cdm_name)",
+  resolveOnInsert: {
+    employee_id: employeeOf(`r.remote_data->>'PersonnelNumber'`),
+    benefit_plan_id: `SELECT p.id FROM benefit_plans p
+      WHERE p.linked_account_id = $1
+        AND coalesce(p.remote_data->>'cdm_name', p.remote_data->>'Plan') = r.remote_data->>'BenefitPlanID'
+      ORDER BY p.remote_was_deleted, p.id LIMIT 1`,
+  },
   run: (client, accountId) =>
     hashJoinedIds(
       client,
@@ -204,6 +221,13 @@ function coverageLinks(coverageSource: string): Derivation {
 const employmentReferences: Derivation = {
   model: 'employments',
   description: "employment's employee (personnel number) and company (legal entity id)",
+  resolveOnInsert: {
+    employee_id: employeeOf(`r.remote_data->>'PersonnelNumber'`),
+    company_id: `SELECT c.id FROM companies c
+      WHERE c.linked_account_id = $1 AND c.company_code IS NOT NULL
+        AND lower(c.company_code) = lower(r.remote_data->>'LegalEntityId')
+      ORDER BY c.remote_was_deleted, c.id LIMIT 1`,
+  },
   run: (client, accountId) =>
     hashJoinedIds(
       client,
