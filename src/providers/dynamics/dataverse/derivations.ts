@@ -193,6 +193,16 @@ export const payrollEnrollmentReferences: Derivation = {
   model: 'benefit_enrollments',
   description:
     "enrollment's employee (mshr_personnelnumber) and plan (mshr_planid = cdm_benefitplan.cdm_name)",
+  // The same picks as run() below (a live row first), looked up on the accounts' indexes as an
+  // initial load inserts each page, so run() then finds nothing to rewrite.
+  resolveOnInsert: {
+    employee_id: `SELECT e.id FROM employees e
+      WHERE e.linked_account_id = $1 AND e.employee_number = r.remote_data->>'mshr_personnelnumber'
+      ORDER BY e.remote_was_deleted, e.modified_at DESC LIMIT 1`,
+    benefit_plan_id: `SELECT p.id FROM benefit_plans p
+      WHERE p.linked_account_id = $1 AND p.remote_data->>'cdm_name' = r.remote_data->>'mshr_planid'
+      ORDER BY p.remote_was_deleted, p.id LIMIT 1`,
+  },
   run: async (client, accountId) => {
     await client.query('SET LOCAL enable_nestloop = off');
     try {
