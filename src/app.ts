@@ -22,6 +22,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { refuseInvalidText } from './api/input-guard.js';
+import { registerJsonBodyParser } from './api/json-body.js';
 import { healthRoutes } from './api/routes/health.js';
 import { webhookEventsDocument } from './api/routes/webhooks.js';
 import { v1Api } from './api/v1.js';
@@ -190,6 +191,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.decorate('keyring', deps.keyring);
   app.decorate('sync', deps.sync);
   app.decorate('providerCaCertPem', deps.caCertPem);
+  registerJsonBodyParser(app);
   app.setValidatorCompiler(validatorCompiler);
   // Responses are built by our own typed code; the zod response schemas document them (OpenAPI) and
   // tests check real responses against them. Validating every row again on the hot path would cost

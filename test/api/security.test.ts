@@ -268,6 +268,34 @@ describe('framework errors keep the error shape', () => {
     }
   });
 
+  it('refuses prototype-poisoning keys in a JSON body with a 400 naming the key, and an empty body', async () => {
+    const post = (payload: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/link-tokens',
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload,
+      });
+    for (const [payload, key] of [
+      ['{"organization_name":"x","nested":{"__proto__":{"admin":true}}}', '__proto__'],
+      ['{"constructor":{"prototype":{"admin":true}}}', 'constructor'],
+    ] as const) {
+      const response = await post(payload);
+      expect(response.statusCode, payload).toBe(400);
+      expect(response.json().error).toMatchObject({
+        code: 'invalid_request_body',
+        details: [{ field: key, message: 'refused key' }],
+      });
+    }
+    // A key merely named "constructor" is data like any other: refused only by the route's schema.
+    const plain = await post('{"constructor":"x"}');
+    expect(plain.json().error.code).toBe('invalid_request_body');
+    expect(plain.json().error.details).not.toContainEqual({ field: 'constructor', message: 'refused key' });
+    const empty = await post('');
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().error.code).toBe('bad_request');
+  });
+
   it('answers over-large headers from the HTTP parser in the same shape', async () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
