@@ -32,8 +32,9 @@ async function hashJoinedIds(client: Client, sql: string, params: unknown[]): Pr
  * - plans by plan id (F&O `BenefitPlanID`): a plan's id in Human Resources is the benefit plan's
  *   cdm_name when plans come from Dataverse (benefit types' and options' ids are their cdm_name in
  *   the dual-write mappings, docs/microsoft-wire.md), or `Plan` when plans come from F&O;
- * - companies by legal entity id (= companies.company_code, compared case-insensitively: F&O
- *   upper-cases data area ids);
+ * - companies by legal entity id (= companies.company_code, compared case-insensitively: the
+ *   same legal entity may be spelt in either case by the two sources, docs/fno-fallback.md keys
+ *   companies by the lower-cased DataArea);
  * - positions' departments by operating unit number (= departments.code, from either source).
  * An empty department or company is normal for those rows; a dependent or enrollment without its
  * worker or plan is reported.
