@@ -113,7 +113,6 @@ export interface ModelAvailability {
   reason: string;
 }
 
-/** SQL run after the streams, in the sync transaction, returning the ids of rows it changed. */
 /** What a sync run changed, so a derivation can do only the work those changes call for. */
 export interface DerivationScope {
   /**
@@ -129,6 +128,45 @@ export interface DerivationScope {
   changedRecords: ReadonlyMap<ModelName, readonly string[]>;
 }
 
+/**
+ * A reference a provider states as data: fill `field` (a uuid reference column of `model`, e.g.
+ * employee_id) with the id of the `target.model` row whose business key equals the value at
+ * `key` in the referencing row's remote_data. The sync layer turns one rule into the whole-account
+ * rebuild, the lookup as an initial load inserts and the unresolved-rows report
+ * (src/sync/references.ts), so the key cannot drift between them. Names are checked against the
+ * unified model specs (src/unified/models.ts) before any SQL is built.
+ */
+export interface ReferenceRule {
+  model: ModelName;
+  /** A reference field of `model` (its spec's `references`) pointing at `target.model`. */
+  field: string;
+  /**
+   * The rows the rule applies to: those whose remote_data has this key (e.g. 'BenefitId' for
+   * enrollments read from F&O). Other rows came from another source and are left alone.
+   */
+  appliesTo: { remoteDataKey: string };
+  /** The remote_data key of the referencing row holding the business key, e.g. 'PersonnelNumber'. */
+  key: string;
+  target: {
+    model: ModelName;
+    /** What the key matches: a text column of the target's model, or remote_data keys of the target row (the first present). */
+    by: { column: string } | { remoteData: readonly string[] };
+    /** Compare lower-cased (e.g. F&O legal entity ids against company codes). */
+    caseInsensitive?: boolean;
+  };
+  /**
+   * How a row whose reference stays unresolved is described, `{key}` standing for its business key,
+   * e.g. "worker {key} (personnel number) is not among the synced employees". Without it the
+   * rule's unresolved rows are not reported (an empty reference is normal for that source).
+   */
+  unresolved?: string;
+}
+
+/**
+ * SQL run after the streams, in the sync transaction, returning the ids of rows it changed: for the
+ * joins a ReferenceRule cannot state (validity windows, aggregates, several hops). Runs after the
+ * reference rules, so it can read the references they filled.
+ */
 export interface Derivation {
   model: ModelName;
   description: string;
@@ -153,6 +191,8 @@ export interface Derivation {
 export interface SyncPlan {
   models: ModelAvailability[];
   streams: SourceStream[];
+  /** References stated as data; the sync layer applies them first, in order. */
+  references?: ReferenceRule[];
   derivations: Derivation[];
 }
 

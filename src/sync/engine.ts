@@ -10,6 +10,7 @@ import {
 } from '../providers/types.js';
 import { MODELS, type ModelName } from '../unified/models.js';
 import { supervisedPid } from '../util/heap-limit.js';
+import { referenceDerivations } from './references.js';
 import {
   type Changes,
   type CursorState,
@@ -31,7 +32,8 @@ import {
  * The provider-agnostic sync engine. For each source stream of the provider's plan: resume from
  * the stored cursor (or start a full load), store every page in one transaction together with its
  * change events and the cursor to resume after it (so a crash loses or repeats nothing), reconcile
- * deletions at the end of a full load, then run the provider's derivations. Pages stream through:
+ * deletions at the end of a full load, then fill the references the provider states as rules
+ * (references.ts) and run its SQL derivations. Pages stream through:
  * memory stays bounded by one page per stream whatever the tenant's size.
  */
 
@@ -161,7 +163,10 @@ export class SyncEngine {
     heartbeat.unref();
     try {
       const plan = await connection.plan();
-      for (const derivation of plan.derivations) {
+      // The provider's reference rules become SQL here (references.ts), before its own SQL
+      // derivations, which may read what they fill (employees' company from employments).
+      const derivations = [...referenceDerivations(plan.references ?? []), ...plan.derivations];
+      for (const derivation of derivations) {
         if (!derivation.resolveOnInsert) continue;
         const columns = state.resolveOnInsert.get(derivation.model) ?? {};
         state.resolveOnInsert.set(derivation.model, { ...columns, ...derivation.resolveOnInsert });
@@ -187,7 +192,7 @@ export class SyncEngine {
       if (state.lost) throw new RunLostError(runId);
       await inTransaction(this.pool, async (client) => {
         await this.holdLease(state, client);
-        for (const derivation of plan.derivations) {
+        for (const derivation of derivations) {
           const started = performance.now();
           const changed = await derivation.run(client, linkedAccountId, state.scope);
           const derivedStats = stats[derivation.model];

@@ -305,14 +305,15 @@ export class DynamicsConnection implements ProviderConnection {
     const fromVirtualTable = models.some(
       (entry) => entry.model === 'benefit_enrollments' && entry.source.startsWith('dataverse:'),
     );
-    if (fromVirtualTable) derivations.push(payrollEnrollmentReferences);
+    const references = [...fno.references, ...(fromVirtualTable ? payrollEnrollmentReferences : [])];
     // Plans come from cdm_benefitplan or from F&O: a change to either re-derives the levels.
     const plansSource =
       streams.find((stream) => stream.target === 'benefit_plans')?.sourceTable ??
       source('cdm_benefitplan', 'cdm_benefitplans');
     const coverage = planCoverageLevels({ plans: plansSource });
-    // F&O references first: employees' dates derive from employments, which F&O rows name by number.
-    return { models, streams, derivations: [...fno.derivations, ...derivations, coverage] };
+    // The sync layer fills the references first: employees' dates derive from employments, which
+    // F&O rows name by number.
+    return { models, streams, references, derivations: [...fno.derivations, ...derivations, coverage] };
   }
 
   /** The live checks of the connect flow, each as it completes. */

@@ -1,10 +1,13 @@
-import type { Derivation, DerivationScope } from '../../types.js';
+import type { Derivation, DerivationScope, ReferenceRule } from '../../types.js';
 import { PLAN_TYPE_BY_NORMALISED_NAME } from '../option-sets.js';
 
 /**
  * Fields joined across Dataverse tables, filled after the tables are stored: an employee's current
  * position, department and title (position–worker assignments → positions → jobs), company and
  * dates (employments), a plan's type (its benefit type's id) and coverage levels (its enrollments).
+ * None of them is a plain key match (a validity window, an aggregate, a value copied from an
+ * auxiliary row through an enum table), so they stay SQL; the payroll enrollments' references are
+ * rules (payrollEnrollmentReferences).
  * Each statement only writes rows whose derived values differ, so modified_at moves only on real
  * change, and returns the ids it changed (for change events).
  *
@@ -186,53 +189,25 @@ export const planCoverageLevels = (sources: Pick<DerivationSources, 'plans'>): D
 
 /**
  * Enrollments from the payroll API's virtual table name their worker by personnel number and their
- * plan by plan id (= cdm_benefitplan.cdm_name, as for F&O enrollments): resolved here, in one
- * statement, with hash joins (jsonb join keys mislead the planner into nested loops).
+ * plan by plan id (= cdm_benefitplan.cdm_name, as for F&O enrollments): references stated as data,
+ * resolved by the sync layer (src/sync/references.ts).
  */
-export const payrollEnrollmentReferences: Derivation = {
-  model: 'benefit_enrollments',
-  description:
-    "enrollment's employee (mshr_personnelnumber) and plan (mshr_planid = cdm_benefitplan.cdm_name)",
-  // The same picks as run() below (a live row first), looked up on the accounts' indexes as an
-  // initial load inserts each page, so run() then finds nothing to rewrite.
-  resolveOnInsert: {
-    employee_id: `SELECT e.id FROM employees e
-      WHERE e.linked_account_id = $1 AND e.employee_number = r.remote_data->>'mshr_personnelnumber'
-      ORDER BY e.remote_was_deleted, e.modified_at DESC LIMIT 1`,
-    benefit_plan_id: `SELECT p.id FROM benefit_plans p
-      WHERE p.linked_account_id = $1 AND p.remote_data->>'cdm_name' = r.remote_data->>'mshr_planid'
-      ORDER BY p.remote_was_deleted, p.id LIMIT 1`,
+export const payrollEnrollmentReferences: ReferenceRule[] = [
+  {
+    model: 'benefit_enrollments',
+    field: 'employee_id',
+    appliesTo: { remoteDataKey: 'mshr_personnelnumber' },
+    key: 'mshr_personnelnumber',
+    target: { model: 'employees', by: { column: 'employee_number' } },
   },
-  run: async (client, accountId) => {
-    await client.query('SET LOCAL enable_nestloop = off');
-    try {
-      return await ids(
-        client,
-        `WITH employee AS MATERIALIZED (
-           SELECT DISTINCT ON (employee_number) employee_number, id FROM employees
-           WHERE linked_account_id = $1 AND employee_number IS NOT NULL
-           ORDER BY employee_number, remote_was_deleted, modified_at DESC
-         ), plan AS MATERIALIZED (
-           SELECT DISTINCT ON (remote_data->>'cdm_name') remote_data->>'cdm_name' AS plan_id, id FROM benefit_plans
-           WHERE linked_account_id = $1 AND remote_data ? 'cdm_name'
-           ORDER BY remote_data->>'cdm_name', remote_was_deleted, id
-         ), target AS (
-           SELECT r.id, e.id AS employee_id, p.id AS plan_id
-           FROM benefit_enrollments r
-           LEFT JOIN employee e ON e.employee_number = r.remote_data->>'mshr_personnelnumber'
-           LEFT JOIN plan p ON p.plan_id = r.remote_data->>'mshr_planid'
-           WHERE r.linked_account_id = $1 AND r.remote_data ? 'mshr_personnelnumber')
-         UPDATE benefit_enrollments r SET employee_id = t.employee_id, benefit_plan_id = t.plan_id, modified_at = now()
-         FROM target t
-         WHERE r.id = t.id AND (r.employee_id, r.benefit_plan_id) IS DISTINCT FROM (t.employee_id, t.plan_id)
-         RETURNING r.id`,
-        [accountId],
-      );
-    } finally {
-      await client.query('SET LOCAL enable_nestloop = on');
-    }
+  {
+    model: 'benefit_enrollments',
+    field: 'benefit_plan_id',
+    appliesTo: { remoteDataKey: 'mshr_personnelnumber' },
+    key: 'mshr_planid',
+    target: { model: 'benefit_plans', by: { remoteData: ['cdm_name'] } },
   },
-};
+];
 
 /**
  * In order: positions before employees (employees copy the position's title). Positions or plans

@@ -1,40 +1,6 @@
-import type { Derivation, InvalidRow } from '../../types.js';
+import type { Derivation, ReferenceRule } from '../../types.js';
 
 type Client = Parameters<Derivation['run']>[0];
-
-/** How many unresolved rows are listed with their keys (all are counted). */
-const LISTED = 20;
-
-async function unresolvedRows(
-  client: Client,
-  sql: string,
-  params: unknown[],
-  reason: (row: Record<string, string | null>) => string,
-): Promise<{ count: number; first: InvalidRow[] }> {
-  const { rows } = await client.query<Record<string, string | null> & { remote_id: string; total: number }>(
-    `SELECT *, count(*) OVER ()::int AS total FROM (${sql}) u ORDER BY remote_id LIMIT ${LISTED}`,
-    params,
-  );
-  return {
-    count: rows[0]?.total ?? 0,
-    first: rows.map((row): InvalidRow => ({ key: row.remote_id, reason: reason(row) })),
-  };
-}
-
-/**
- * References F&O rows make by business key, resolved in SQL after the streams are stored:
- * - workers by personnel number (F&O `WorkerPersonnelNumber` / `PersonnelNumber` = Dataverse
- *   `cdm_workernumber` = employees.employee_number), for dependents and enrollments;
- * - plans by plan id (F&O `BenefitPlanID` = Dataverse `cdm_benefitplan.cdm_name` = F&O plan `Plan`);
- * - coverage links from the covered-dependent rows kept in provider_records: the enrollment is
- *   `{PersonnelNumber}:{BenefitId}:{EnrollmentStart}`, the dependent `{PersonnelNumber}:{ChildPartyId}`;
- * - positions' departments by operating unit number, and employees' position, department, title,
- *   company and dates from the position's worker assignment and the employments.
- * Rebuilding links here rather than in the stream keeps memory bounded (no map of 300k links) and
- * the result exact whatever page each row arrived on. Statements write only rows whose value
- * differs, so modified_at moves on real change only, and return the ids they changed.
- * References that stay unresolved are reported (unresolved()), never dropped silently.
- */
 
 async function ids(client: Client, sql: string, params: unknown[]): Promise<string[]> {
   const { rows } = await client.query<{ id: string }>(sql, params);
@@ -57,120 +23,95 @@ async function hashJoinedIds(client: Client, sql: string, params: unknown[]): Pr
   }
 }
 
-// Rows that came from F&O carry the worker's personnel number in remote_data (dependents) or the
-// benefit id (enrollments).
-const FROM_FNO = `remote_data ? 'WorkerPersonnelNumber'`;
-const ENROLLMENT_FROM_FNO = `remote_data ? 'BenefitId'`;
+/**
+ * References F&O rows make by plain business key, stated as data (the sync layer writes their SQL,
+ * src/sync/references.ts, docs/providers.md): each rule applies to the rows carrying an F&O field
+ * (rows of the same model from Dataverse are left alone).
+ * - workers by personnel number (F&O `WorkerPersonnelNumber` / `PersonnelNumber` = Dataverse
+ *   `cdm_workernumber` = employees.employee_number), for employments, dependents and enrollments;
+ * - plans by plan id (F&O `BenefitPlanID`): a plan's id in Human Resources is the benefit plan's
+ *   cdm_name when plans come from Dataverse (benefit types' and options' ids are their cdm_name in
+ *   the dual-write mappings, docs/microsoft-wire.md), or `Plan` when plans come from F&O;
+ * - companies by legal entity id (= companies.company_code, compared case-insensitively: the
+ *   same legal entity may be spelt in either case by the two sources, docs/fno-fallback.md keys
+ *   companies by the lower-cased DataArea);
+ * - positions' departments by operating unit number (= departments.code, from either source).
+ * An empty department or company is normal for those rows; a dependent or enrollment without its
+ * worker or plan is reported.
+ */
+const WORKER_NOT_SYNCED = 'worker {key} (personnel number) is not among the synced employees';
+
+const employmentRules: ReferenceRule[] = [
+  {
+    model: 'employments',
+    field: 'employee_id',
+    appliesTo: { remoteDataKey: 'LegalEntityId' },
+    key: 'PersonnelNumber',
+    target: { model: 'employees', by: { column: 'employee_number' } },
+  },
+  {
+    model: 'employments',
+    field: 'company_id',
+    appliesTo: { remoteDataKey: 'LegalEntityId' },
+    key: 'LegalEntityId',
+    target: { model: 'companies', by: { column: 'company_code' }, caseInsensitive: true },
+  },
+];
+
+const positionRules: ReferenceRule[] = [
+  {
+    model: 'job_positions',
+    field: 'department_id',
+    appliesTo: { remoteDataKey: 'PositionId' },
+    key: 'DepartmentNumber',
+    target: { model: 'departments', by: { column: 'code' } },
+  },
+];
+
+const dependentRules: ReferenceRule[] = [
+  {
+    model: 'dependents',
+    field: 'employee_id',
+    appliesTo: { remoteDataKey: 'WorkerPersonnelNumber' },
+    key: 'WorkerPersonnelNumber',
+    target: { model: 'employees', by: { column: 'employee_number' } },
+    unresolved: 'worker {key} (personnel number) is not among the employees synced from Dataverse',
+  },
+];
+
+const enrollmentRules: ReferenceRule[] = [
+  {
+    model: 'benefit_enrollments',
+    field: 'employee_id',
+    appliesTo: { remoteDataKey: 'BenefitId' },
+    key: 'PersonnelNumber',
+    target: { model: 'employees', by: { column: 'employee_number' } },
+    unresolved: WORKER_NOT_SYNCED,
+  },
+  {
+    model: 'benefit_enrollments',
+    field: 'benefit_plan_id',
+    appliesTo: { remoteDataKey: 'BenefitId' },
+    key: 'BenefitPlanID',
+    target: { model: 'benefit_plans', by: { remoteData: ['cdm_name', 'Plan'] } },
+    unresolved: 'benefit plan {key} is not among the synced plans (cdm_benefitplan.cdm_name or F&O Plan)',
+  },
+];
 
 /**
- * The employee of an incoming row `r` by its personnel number, as EMPLOYEES_BY_NUMBER picks it (a
- * live employee first, then the most recently modified): a lookup on employees' (account, number)
- * index, for resolveOnInsert.
+ * The joins below are not a key match, so they stay SQL: coverage links (a link table rebuilt from
+ * auxiliary rows naming both ends), employees' fields from the assignment valid now and aggregates
+ * over employments, and managers two hops away through the position hierarchy.
+ * Rebuilding them here rather than in the stream keeps memory bounded (no map of 300k links) and
+ * the result exact whatever page each row arrived on. Statements write only rows whose value
+ * differs, so modified_at moves on real change only, and return the ids they changed.
  */
-const employeeOf = (personnelNumber: string) => `SELECT e.id FROM employees e
-  WHERE e.linked_account_id = $1 AND e.employee_number = ${personnelNumber}
-  ORDER BY e.remote_was_deleted, e.modified_at DESC LIMIT 1`;
 
-function employeeLink(model: 'dependents'): Derivation {
-  return {
-    model,
-    description: `${model.replace('_', ' ')}' employee, by personnel number`,
-    resolveOnInsert: { employee_id: employeeOf(`r.remote_data->>'WorkerPersonnelNumber'`) },
-    run: (client, accountId) =>
-      hashJoinedIds(
-        client,
-        `WITH employee AS (
-           SELECT DISTINCT ON (employee_number) employee_number, id
-           FROM employees WHERE linked_account_id = $1 AND employee_number IS NOT NULL
-           ORDER BY employee_number, remote_was_deleted, modified_at DESC
-         ), target AS (
-           SELECT r.id, e.id AS employee_id
-           FROM ${model} r LEFT JOIN employee e ON e.employee_number = r.remote_data->>'WorkerPersonnelNumber'
-           WHERE r.linked_account_id = $1 AND r.${FROM_FNO})
-         UPDATE ${model} r SET employee_id = t.employee_id, modified_at = now()
-         FROM target t
-         WHERE r.id = t.id AND r.employee_id IS DISTINCT FROM t.employee_id
-         RETURNING r.id`,
-        [accountId],
-      ),
-    unresolved: (client, accountId) =>
-      unresolvedRows(
-        client,
-        `SELECT remote_id, remote_data->>'WorkerPersonnelNumber' AS worker FROM ${model}
-         WHERE linked_account_id = $1 AND ${FROM_FNO} AND employee_id IS NULL AND NOT remote_was_deleted`,
-        [accountId],
-        (row) =>
-          `worker ${row.worker} (personnel number) is not among the employees synced from Dataverse; stored without employee_id`,
-      ),
-  };
-}
+const ENROLLMENT_FROM_FNO = `remote_data ? 'BenefitId'`;
 
 const EMPLOYEES_BY_NUMBER = `SELECT DISTINCT ON (employee_number) employee_number, id
   FROM employees WHERE linked_account_id = $1 AND employee_number IS NOT NULL
   ORDER BY employee_number, remote_was_deleted, modified_at DESC`;
-
-/**
- * An enrollment's employee (by personnel number) and plan (by plan id), in one
- * statement so each enrollment row is rewritten at most once. A plan's id in Human Resources is the
- * cdm_name of its cdm_benefitplan row (as benefit types' and options' ids are their cdm_name in the
- * dual-write mappings, docs/microsoft-wire.md), or `Plan` when plans come from F&O; neither has a
- * published company, so plans match by id alone, a live plan winning over a deleted one.
- * Plain hash joins: a correlated lookup per enrollment costs seconds per 100k rows.
- */
-const enrollmentReferences: Derivation = {
-  model: 'benefit_enrollments',
-  description:
-    "enrollment's employee (personnel number) and benefit plan (plan id = cdm_benefitplan.cdm_name)",
-  resolveOnInsert: {
-    employee_id: employeeOf(`r.remote_data->>'PersonnelNumber'`),
-    benefit_plan_id: `SELECT p.id FROM benefit_plans p
-      WHERE p.linked_account_id = $1
-        AND coalesce(p.remote_data->>'cdm_name', p.remote_data->>'Plan') = r.remote_data->>'BenefitPlanID'
-      ORDER BY p.remote_was_deleted, p.id LIMIT 1`,
-  },
-  run: (client, accountId) =>
-    hashJoinedIds(
-      client,
-      `WITH employee AS MATERIALIZED (${EMPLOYEES_BY_NUMBER}),
-       plan AS MATERIALIZED (
-         SELECT DISTINCT ON (plan_id) plan_id, id
-         FROM (SELECT coalesce(p.remote_data->>'cdm_name', p.remote_data->>'Plan') AS plan_id, p.id,
-                      p.remote_was_deleted
-               FROM benefit_plans p WHERE p.linked_account_id = $1) named
-         WHERE plan_id IS NOT NULL
-         ORDER BY plan_id, remote_was_deleted, id
-       ), target AS (
-         SELECT r.id, e.id AS employee_id, pl.id AS plan_id
-         FROM benefit_enrollments r
-         LEFT JOIN employee e ON e.employee_number = r.remote_data->>'PersonnelNumber'
-         LEFT JOIN plan pl ON pl.plan_id = r.remote_data->>'BenefitPlanID'
-         WHERE r.linked_account_id = $1 AND r.${ENROLLMENT_FROM_FNO})
-       UPDATE benefit_enrollments r SET employee_id = t.employee_id, benefit_plan_id = t.plan_id, modified_at = now()
-       FROM target t
-       WHERE r.id = t.id AND (r.employee_id, r.benefit_plan_id) IS DISTINCT FROM (t.employee_id, t.plan_id)
-       RETURNING r.id`,
-      [accountId],
-    ),
-  unresolved: (client, accountId) =>
-    unresolvedRows(
-      client,
-      `SELECT remote_id, remote_data->>'PersonnelNumber' AS worker, remote_data->>'BenefitPlanID' AS plan,
-              (employee_id IS NULL)::text AS no_employee, (benefit_plan_id IS NULL)::text AS no_plan
-       FROM benefit_enrollments
-       WHERE linked_account_id = $1 AND ${ENROLLMENT_FROM_FNO} AND (employee_id IS NULL OR benefit_plan_id IS NULL)
-         AND NOT remote_was_deleted`,
-      [accountId],
-      (row) =>
-        `${[
-          row.no_employee === 'true' &&
-            `worker ${row.worker} (personnel number) is not among the synced employees`,
-          row.no_plan === 'true' &&
-            `benefit plan ${row.plan ?? '(none)'} is not among the synced plans (cdm_benefitplan.cdm_name or F&O Plan)`,
-        ]
-          .filter(Boolean)
-          .join('; ')}; stored without the reference`,
-    ),
-};
 
 /** Coverage links of F&O enrollments = their covered dependents that are (live) dependents. */
 function coverageLinks(coverageSource: string): Derivation {
@@ -216,62 +157,6 @@ function coverageLinks(coverageSource: string): Derivation {
       ),
   };
 }
-
-/** F&O employments' employee (personnel number) and company (legal entity id = company code). */
-const employmentReferences: Derivation = {
-  model: 'employments',
-  description: "employment's employee (personnel number) and company (legal entity id)",
-  resolveOnInsert: {
-    employee_id: employeeOf(`r.remote_data->>'PersonnelNumber'`),
-    company_id: `SELECT c.id FROM companies c
-      WHERE c.linked_account_id = $1 AND c.company_code IS NOT NULL
-        AND lower(c.company_code) = lower(r.remote_data->>'LegalEntityId')
-      ORDER BY c.remote_was_deleted, c.id LIMIT 1`,
-  },
-  run: (client, accountId) =>
-    hashJoinedIds(
-      client,
-      `WITH employee AS MATERIALIZED (${EMPLOYEES_BY_NUMBER}),
-       company AS MATERIALIZED (
-         SELECT DISTINCT ON (lower(company_code)) lower(company_code) AS code, id FROM companies
-         WHERE linked_account_id = $1 AND company_code IS NOT NULL
-         ORDER BY lower(company_code), remote_was_deleted, id
-       ), target AS (
-         SELECT r.id, e.id AS employee_id, c.id AS company_id
-         FROM employments r
-         LEFT JOIN employee e ON e.employee_number = r.remote_data->>'PersonnelNumber'
-         LEFT JOIN company c ON c.code = lower(r.remote_data->>'LegalEntityId')
-         WHERE r.linked_account_id = $1 AND r.remote_data ? 'LegalEntityId')
-       UPDATE employments r SET employee_id = t.employee_id, company_id = t.company_id, modified_at = now()
-       FROM target t
-       WHERE r.id = t.id AND (r.employee_id, r.company_id) IS DISTINCT FROM (t.employee_id, t.company_id)
-       RETURNING r.id`,
-      [accountId],
-    ),
-};
-
-/** F&O positions' department, by operating unit number (= departments.code, from either source). */
-const positionDepartments: Derivation = {
-  model: 'job_positions',
-  description: "position's department (operating unit number)",
-  run: (client, accountId) =>
-    hashJoinedIds(
-      client,
-      `WITH department AS MATERIALIZED (
-         SELECT DISTINCT ON (code) code, id FROM departments
-         WHERE linked_account_id = $1 AND code IS NOT NULL
-         ORDER BY code, remote_was_deleted, id
-       ), target AS (
-         SELECT p.id, d.id AS department_id
-         FROM job_positions p LEFT JOIN department d ON d.code = p.remote_data->>'DepartmentNumber'
-         WHERE p.linked_account_id = $1 AND p.remote_data ? 'PositionId')
-       UPDATE job_positions p SET department_id = t.department_id, modified_at = now()
-       FROM target t
-       WHERE p.id = t.id AND p.department_id IS DISTINCT FROM t.department_id
-       RETURNING p.id`,
-      [accountId],
-    ),
-};
 
 /**
  * Employees' current position, department and title when positions come from F&O: the position
@@ -375,7 +260,7 @@ function employeeManagers(hierarchySource: string): Derivation {
   };
 }
 
-export function fnoDerivations(options: {
+export interface FnoSources {
   employments?: boolean;
   /** Job positions come from F&O: their departments, and employees' positions, derive from them. */
   positions?: boolean;
@@ -385,15 +270,23 @@ export function fnoDerivations(options: {
   coverageSource?: string | undefined;
   /** provider_records source table of the position hierarchy, when employees' managers come from it. */
   hierarchySource?: string | undefined;
-}): Derivation[] {
+}
+
+/** The references F&O rows make by business key, for the models F&O serves. */
+export function fnoReferenceRules(options: FnoSources): ReferenceRule[] {
+  return [
+    ...(options.employments ? employmentRules : []),
+    ...(options.positions ? positionRules : []),
+    ...(options.dependents ? dependentRules : []),
+    ...(options.enrollments ? enrollmentRules : []),
+  ];
+}
+
+/** The joins that stay SQL, in order (run after the reference rules, whose results they read). */
+export function fnoDerivations(options: FnoSources): Derivation[] {
   const derivations: Derivation[] = [];
-  if (options.employments) derivations.push(employmentReferences);
-  if (options.positions) derivations.push(positionDepartments, employeeFieldsFromPositions);
+  if (options.positions) derivations.push(employeeFieldsFromPositions);
   if (options.hierarchySource) derivations.push(employeeManagers(options.hierarchySource));
-  if (options.dependents) derivations.push(employeeLink('dependents'));
-  if (options.enrollments) {
-    derivations.push(enrollmentReferences);
-    if (options.coverageSource) derivations.push(coverageLinks(options.coverageSource));
-  }
+  if (options.enrollments && options.coverageSource) derivations.push(coverageLinks(options.coverageSource));
   return derivations;
 }

@@ -1,8 +1,8 @@
 import type { ModelName } from '../../../unified/models.js';
-import type { Derivation, ModelAvailability, SourceStream, SyncPage } from '../../types.js';
+import type { Derivation, ModelAvailability, ReferenceRule, SourceStream, SyncPage } from '../../types.js';
 import { diagnose } from '../diagnose.js';
 import { FNO_MODELS, type FnoEntity, fnoEntitiesFor } from './catalog.js';
-import { fnoDerivations } from './derivations.js';
+import { type FnoSources, fnoDerivations, fnoReferenceRules } from './derivations.js';
 import { type DmfSettings, SharedDmfExport } from './dmf.js';
 import { FnoError, type FnoHttp } from './fno-http.js';
 import { type FnoEntitySetInfo, findEntitySet, parseFnoMetadata } from './metadata.js';
@@ -27,6 +27,7 @@ export interface FallbackRequest {
 export interface FallbackPlan {
   models: ModelAvailability[];
   streams: SourceStream[];
+  references: ReferenceRule[];
   derivations: Derivation[];
   dispose(): Promise<void>;
 }
@@ -56,7 +57,13 @@ export async function planFnoFallback(options: {
   dmfPageSize: number;
 }): Promise<FallbackPlan> {
   const { http, requests } = options;
-  const plan: FallbackPlan = { models: [], streams: [], derivations: [], dispose: async () => {} };
+  const plan: FallbackPlan = {
+    models: [],
+    streams: [],
+    references: [],
+    derivations: [],
+    dispose: async () => {},
+  };
   if (requests.length === 0) return plan;
   let metadata: FnoEntitySetInfo[] | undefined;
   let metadataError: unknown;
@@ -178,7 +185,7 @@ export async function planFnoFallback(options: {
   }
   const fromFno = (model: ModelName) =>
     plan.models.some((entry) => entry.model === model && entry.source !== 'unavailable');
-  plan.derivations = fnoDerivations({
+  const sources: FnoSources = {
     employments: fromFno('employments'),
     positions: fromFno('job_positions'),
     dependents: fromFno('dependents'),
@@ -186,6 +193,8 @@ export async function planFnoFallback(options: {
     coverageSource: auxiliarySources.get('covered-dependents'),
     // Managers through the position hierarchy only when both employees and positions are F&O's.
     hierarchySource: fromFno('employees') ? auxiliarySources.get('position-hierarchies') : undefined,
-  });
+  };
+  plan.references = fnoReferenceRules(sources);
+  plan.derivations = fnoDerivations(sources);
   return plan;
 }

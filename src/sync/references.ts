@@ -1,0 +1,239 @@
+import type pg from 'pg';
+import { quote } from '../db/sql-text.js';
+import type { Derivation, InvalidRow, ReferenceRule } from '../providers/types.js';
+import { MODELS, type ModelName } from '../unified/models.js';
+
+/**
+ * Reference rules (ReferenceRule, src/providers/types.ts) turned into SQL. One statement of a join
+ * gives three things, so the business key cannot drift between them:
+ * - run: the whole-account rebuild, one UPDATE per model and source (all its rules at once, so a
+ *   row gets one new version), each referenced set MATERIALIZED as DISTINCT ON (key) with a live
+ *   row winning over a deleted one, then the latest modified; hash joins; only rows whose value
+ *   differs written, so modified_at moves on real change only; the changed ids returned.
+ * - resolveOnInsert: the same lookup per incoming row, for an initial load's INSERT ... SELECT
+ *   (insertInitialRecords in store.ts), on the same tie-break.
+ * - unresolved: the rows left without their reference, counted, the first listed with their key.
+ * Every name comes from the rule and is checked here first: model, field and column names against
+ * the unified model specs (then quoted as identifiers), remote_data keys against a field-name
+ * pattern that admits no quote, backslash or space (then written as string literals). Nothing else
+ * reaches the SQL text; the account is a parameter ($1).
+ */
+
+/** How many unresolved rows are listed with their keys (all are counted). */
+const LISTED = 20;
+
+/** A provider's field name, e.g. PersonnelNumber, _cdm_jobid_value, mshr_planid. */
+const REMOTE_DATA_KEY = /^[A-Za-z_][A-Za-z0-9_.@-]{0,127}$/;
+
+/** A remote_data key as a SQL string literal, refused unless it is a plain field name. */
+function keyLiteral(key: string, rule: ReferenceRule): string {
+  if (!REMOTE_DATA_KEY.test(key)) {
+    throw new Error(`reference rule ${rule.model}.${rule.field}: '${key}' is not a remote_data field name`);
+  }
+  // The pattern admits no quote; doubling keeps the literal safe should it ever be widened.
+  return `'${key.replaceAll("'", "''")}'`;
+}
+
+/** A rule checked against the model specs, with the SQL fragments it contributes. */
+interface CompiledRule {
+  rule: ReferenceRule;
+  /** The referencing column, quoted. */
+  field: string;
+  targetTable: string;
+  /** The target row's business key, over alias `t`. */
+  targetKey: string;
+  /** The referencing row's business key, over alias `r`. */
+  rowKey: string;
+  /** The referencing row's raw key (for the report), over alias `r`. */
+  rawKey: string;
+}
+
+function compile(rule: ReferenceRule): CompiledRule {
+  const spec = MODELS[rule.model];
+  const target = MODELS[rule.target.model];
+  if (!spec || !target)
+    throw new Error(`reference rule: unknown model ${rule.model} or ${rule.target.model}`);
+  const reference = spec.references.find((candidate) => candidate.field === rule.field);
+  if (!reference || reference.model !== rule.target.model) {
+    throw new Error(`reference rule: ${rule.model}.${rule.field} is not a reference to ${rule.target.model}`);
+  }
+  let targetKey: string;
+  if ('column' in rule.target.by) {
+    const column = rule.target.by.column;
+    if (target.columns[column] !== 'text') {
+      throw new Error(
+        `reference rule ${rule.model}.${rule.field}: ${rule.target.model} has no text column ${column}`,
+      );
+    }
+    targetKey = `t.${quote(column)}`;
+  } else {
+    const keys = rule.target.by.remoteData.map((key) => `t.remote_data->>${keyLiteral(key, rule)}`);
+    if (keys.length === 0)
+      throw new Error(`reference rule ${rule.model}.${rule.field}: no remote_data key to match`);
+    targetKey = keys.length === 1 ? (keys[0] as string) : `coalesce(${keys.join(', ')})`;
+  }
+  const rawKey = `r.remote_data->>${keyLiteral(rule.key, rule)}`;
+  const lower = (sql: string) => (rule.target.caseInsensitive ? `lower(${sql})` : sql);
+  keyLiteral(rule.appliesTo.remoteDataKey, rule);
+  return {
+    rule,
+    field: quote(rule.field),
+    targetTable: quote(target.table),
+    targetKey: lower(targetKey),
+    rowKey: lower(rawKey),
+    rawKey,
+  };
+}
+
+/** The lookup of one incoming row `r`'s reference (resolveOnInsert); `$1` is the account. */
+function lookupOnInsert(compiled: CompiledRule): string {
+  return `SELECT t.id FROM ${compiled.targetTable} t
+    WHERE t.linked_account_id = $1 AND ${compiled.targetKey} = ${compiled.rowKey}
+    ORDER BY t.remote_was_deleted, t.modified_at DESC, t.id LIMIT 1`;
+}
+
+/**
+ * Each model's lookups on insert, one expression per field, the rows of each source looking up by
+ * their own key (`CASE WHEN r.remote_data ? 'BenefitId' THEN (...) END`), carried by the model's
+ * first group: the engine merges resolveOnInsert per model, so two groups filling the same field
+ * must not each bring an expression of their own.
+ */
+function lookupsOnInsert(groups: CompiledRule[][]): Map<CompiledRule[], Record<string, string>> {
+  const byModel = new Map<ModelName, { carrier: CompiledRule[]; cases: Map<string, string[]> }>();
+  for (const members of groups) {
+    for (const compiled of members) {
+      const { rule } = compiled;
+      const entry = byModel.get(rule.model) ?? { carrier: members, cases: new Map<string, string[]>() };
+      byModel.set(rule.model, entry);
+      const when = `WHEN r.remote_data ? ${keyLiteral(rule.appliesTo.remoteDataKey, rule)} THEN (${lookupOnInsert(compiled)})`;
+      entry.cases.set(rule.field, [...(entry.cases.get(rule.field) ?? []), when]);
+    }
+  }
+  return new Map(
+    [...byModel.values()].map(({ carrier, cases }) => [
+      carrier,
+      Object.fromEntries([...cases].map(([field, whens]) => [field, `CASE ${whens.join(' ')} END`])),
+    ]),
+  );
+}
+
+/** The referenced rows by business key, one per key, as lookupOnInsert picks them. */
+function referencedSet(compiled: CompiledRule, name: string): string {
+  return `${name} AS MATERIALIZED (
+    SELECT DISTINCT ON (${compiled.targetKey}) ${compiled.targetKey} AS key, t.id
+    FROM ${compiled.targetTable} t
+    WHERE t.linked_account_id = $1 AND ${compiled.targetKey} IS NOT NULL
+    ORDER BY ${compiled.targetKey}, t.remote_was_deleted, t.modified_at DESC, t.id)`;
+}
+
+/** The rebuild of every rule of one model and source, as one UPDATE returning the changed ids. */
+function rebuildStatement(model: ModelName, appliesTo: string, rules: CompiledRule[]): string {
+  const table = quote(MODELS[model].table);
+  const sets = rules.map((compiled, index) => referencedSet(compiled, `ref${index}`));
+  const joins = rules.map(
+    (compiled, index) => `LEFT JOIN ref${index} ON ref${index}.key = ${compiled.rowKey}`,
+  );
+  const values = rules.map((_, index) => `ref${index}.id AS v${index}`);
+  const fields = rules.map((compiled) => `r.${compiled.field}`);
+  const derived = rules.map((_, index) => `t.v${index}`);
+  return `WITH ${sets.join(',\n')},
+    target AS (
+      SELECT r.id, ${values.join(', ')}
+      FROM ${table} r ${joins.join(' ')}
+      WHERE r.linked_account_id = $1 AND r.remote_data ? ${appliesTo})
+    UPDATE ${table} r
+    SET ${rules.map((compiled, index) => `${compiled.field} = t.v${index}`).join(', ')}, modified_at = now()
+    FROM target t
+    WHERE r.id = t.id AND (${fields.join(', ')}) IS DISTINCT FROM (${derived.join(', ')})
+    RETURNING r.id`;
+}
+
+/** Live rows of one model and source that a reported rule left without its reference. */
+function unresolvedStatement(model: ModelName, appliesTo: string, rules: CompiledRule[]): string {
+  const table = quote(MODELS[model].table);
+  const columns = rules.map(
+    (compiled, index) =>
+      `${compiled.rawKey} AS key${index}, (r.${compiled.field} IS NULL) AS missing${index}`,
+  );
+  const missing = rules.map((compiled) => `r.${compiled.field} IS NULL`).join(' OR ');
+  return `SELECT r.remote_id, ${columns.join(', ')}, count(*) OVER ()::int AS total
+    FROM ${table} r
+    WHERE r.linked_account_id = $1 AND r.remote_data ? ${appliesTo} AND NOT r.remote_was_deleted AND (${missing})
+    ORDER BY r.remote_id LIMIT ${LISTED}`;
+}
+
+type UnresolvedRow = { remote_id: string; total: number } & Record<string, string | boolean | null>;
+
+function describeUnresolved(row: UnresolvedRow, rules: CompiledRule[]): string {
+  const missing = rules.flatMap((compiled, index) =>
+    row[`missing${index}`] === true ? [{ compiled, index }] : [],
+  );
+  const reasons = missing.map(({ compiled, index }) =>
+    (compiled.rule.unresolved as string).replaceAll('{key}', String(row[`key${index}`] ?? '(none)')),
+  );
+  const fields = missing.map(({ compiled }) => compiled.rule.field).join(' and ');
+  return `${reasons.join('; ')}; stored without ${fields}`;
+}
+
+/**
+ * Runs a whole-account statement with nested loops off: its joins go through jsonb expressions
+ * (remote_data->>'...'), whose selectivity Postgres can only guess; it then picks nested loops
+ * (rows × rows: hours at 300k rows). SET LOCAL lasts until the transaction ends, so it is switched
+ * back on right after.
+ */
+async function hashJoinedIds(client: pg.PoolClient, sql: string, params: unknown[]): Promise<string[]> {
+  await client.query('SET LOCAL enable_nestloop = off');
+  try {
+    const { rows } = await client.query<{ id: string }>(sql, params);
+    return rows.map((row) => row.id);
+  } finally {
+    await client.query('SET LOCAL enable_nestloop = on');
+  }
+}
+
+/**
+ * The rules as derivations the engine runs like the providers' SQL ones: one per model and source
+ * (rules grouped in the order they come, by the model and the remote_data key they apply to), each
+ * with its rebuild, its lookups on insert and, when a rule of the group describes its unresolved
+ * rows, their report. Throws on a rule naming anything the model specs do not have.
+ */
+export function referenceDerivations(rules: readonly ReferenceRule[]): Derivation[] {
+  const groups = new Map<string, CompiledRule[]>();
+  for (const rule of rules) {
+    const compiled = compile(rule);
+    const group = `${rule.model}\u0000${rule.appliesTo.remoteDataKey}`;
+    const members = groups.get(group) ?? [];
+    if (members.some((member) => member.rule.field === rule.field)) {
+      throw new Error(`reference rule: ${rule.model}.${rule.field} is stated twice for the same rows`);
+    }
+    groups.set(group, [...members, compiled]);
+  }
+  const onInsert = lookupsOnInsert([...groups.values()]);
+  return [...groups.values()].map((members): Derivation => {
+    const first = (members[0] as CompiledRule).rule;
+    const model = first.model;
+    const appliesTo = keyLiteral(first.appliesTo.remoteDataKey, first);
+    const rebuild = rebuildStatement(model, appliesTo, members);
+    const reported = members.filter((compiled) => compiled.rule.unresolved);
+    const report = reported.length > 0 ? unresolvedStatement(model, appliesTo, reported) : undefined;
+    return {
+      model,
+      description: `${model} with ${first.appliesTo.remoteDataKey}: ${members
+        .map(({ rule }) => `${rule.field} by ${rule.key}`)
+        .join(', ')}`,
+      ...(onInsert.get(members) && { resolveOnInsert: onInsert.get(members) }),
+      run: (client, accountId) => hashJoinedIds(client, rebuild, [accountId]),
+      ...(report && {
+        unresolved: async (client: pg.PoolClient, accountId: string) => {
+          const { rows } = await client.query<UnresolvedRow>(report, [accountId]);
+          return {
+            count: rows[0]?.total ?? 0,
+            first: rows.map(
+              (row): InvalidRow => ({ key: row.remote_id, reason: describeUnresolved(row, reported) }),
+            ),
+          };
+        },
+      }),
+    };
+  });
+}
