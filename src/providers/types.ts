@@ -160,6 +160,11 @@ export interface ReferenceRule {
    * rule's unresolved rows are not reported (an empty reference is normal for that source).
    */
   unresolved?: string;
+  /**
+   * False: resolve only in the rebuild after the streams, not as an initial load inserts. For a
+   * target key without an index (a per-row lookup then scans the target table for every row).
+   */
+  lookupOnInsert?: boolean;
 }
 
 /**

@@ -103,6 +103,7 @@ function lookupsOnInsert(groups: CompiledRule[][]): Map<CompiledRule[], Record<s
   for (const members of groups) {
     for (const compiled of members) {
       const { rule } = compiled;
+      if (rule.lookupOnInsert === false) continue;
       const entry = byModel.get(rule.model) ?? { carrier: members, cases: new Map<string, string[]>() };
       byModel.set(rule.model, entry);
       const when = `WHEN r.remote_data ? ${keyLiteral(rule.appliesTo.remoteDataKey, rule)} THEN (${lookupOnInsert(compiled)})`;

@@ -65,6 +65,9 @@ const positionRules: ReferenceRule[] = [
     appliesTo: { remoteDataKey: 'PositionId' },
     key: 'DepartmentNumber',
     target: { model: 'departments', by: { column: 'code' } },
+    // departments.code has no index: a lookup per inserted position tripled the F&O-only shape's
+    // position load at 100k (docs/PERFORMANCE.md, "Tenant shapes"); the rebuild's hash join is cheap.
+    lookupOnInsert: false,
   },
 ];
 
