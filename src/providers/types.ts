@@ -168,9 +168,69 @@ export interface ReferenceRule {
 }
 
 /**
+ * Values a provider states as data: fill text or enum columns of `model`'s rows from the auxiliary
+ * row (provider_records, kept raw by a stream with target "auxiliary") whose remote id is the value
+ * at `auxiliary.remoteDataKey` in the row's remote_data, e.g. a position's job_title from the
+ * cdm_jobs row its `_cdm_jobid_value` names. The sync layer turns a rule into one whole-account
+ * UPDATE (src/sync/auxiliary-values.ts), after checking every name against the unified model specs
+ * (src/unified/models.ts) and every value-table entry against the column's enum.
+ */
+export interface AuxiliaryValueRule {
+  model: ModelName;
+  /**
+   * The rows the rule applies to: those whose remote_data has this key (as ReferenceRule's
+   * appliesTo). Absent: every row of the model in the account, so a source of the model that does
+   * not name an auxiliary row gets NULL; state it only when one source serves the model.
+   */
+  appliesTo?: { remoteDataKey: string };
+  auxiliary: {
+    /** provider_records.source_table of the auxiliary rows, e.g. "dataverse:cdm_jobs". */
+    sourceTable: string;
+    /** The row's remote_data key holding the auxiliary row's remote_id, e.g. '_cdm_jobid_value'. */
+    remoteDataKey: string;
+  };
+  /**
+   * The columns filled, at least one, all in one statement (one new row version per changed row).
+   * A row without its auxiliary row gets NULL in every column.
+   */
+  columns: readonly AuxiliaryValue[];
+  /**
+   * Source tables whose full read or change in a run (DerivationScope.fullSources, changedSources)
+   * requires the rule to run again; otherwise it is skipped. Must include `auxiliary.sourceTable`;
+   * add the model's own source (a changed row may name another auxiliary row).
+   */
+  rerunWhen: readonly string[];
+}
+
+/** One column an AuxiliaryValueRule fills from a key of the auxiliary row's data. */
+export interface AuxiliaryValue {
+  /** A text column of the model, or an enum column when `through` is given. */
+  column: string;
+  /** The key of the auxiliary row's data (provider_records.data) read, e.g. 'cdm_name'. */
+  from: string;
+  /** Absent: the text as-is. Given: the value mapped to the column's enum through this table. */
+  through?: ValueTable;
+}
+
+/** How a source's text becomes an enum value (AuxiliaryValue.through). */
+export interface ValueTable {
+  /**
+   * How the text is normalised before it is looked up: 'alphanumeric-lowercase' lower-cases it
+   * and drops everything but a-z and 0-9 ("Flexible spending account" → "flexiblespendingaccount");
+   * 'none' looks it up as it is. Every key of `values` must already be in that form (else it could
+   * never match).
+   */
+  normalise: 'alphanumeric-lowercase' | 'none';
+  /** Normalised text → a value of the column's enum. */
+  values: Readonly<Record<string, string>>;
+  /** The enum value for text not in `values` (or absent) when the auxiliary row exists. */
+  default: string;
+}
+
+/**
  * SQL run after the streams, in the sync transaction, returning the ids of rows it changed: for the
- * joins a ReferenceRule cannot state (validity windows, aggregates, several hops). Runs after the
- * reference rules, so it can read the references they filled.
+ * joins a ReferenceRule or AuxiliaryValueRule cannot state (validity windows, aggregates, several
+ * hops). Runs after the rules, so it can read the references and values they filled.
  */
 export interface Derivation {
   model: ModelName;
@@ -198,6 +258,9 @@ export interface SyncPlan {
   streams: SourceStream[];
   /** References stated as data; the sync layer applies them first, in order. */
   references?: ReferenceRule[];
+  /** Values copied from auxiliary rows, stated as data; applied after the references, in order. */
+  values?: AuxiliaryValueRule[];
+  /** Run last, in order: they may read what the rules filled (employees copy positions' titles). */
   derivations: Derivation[];
 }
 

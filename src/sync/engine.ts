@@ -10,6 +10,7 @@ import {
 } from '../providers/types.js';
 import { MODELS, type ModelName } from '../unified/models.js';
 import { supervisedPid } from '../util/heap-limit.js';
+import { auxiliaryValueDerivations } from './auxiliary-values.js';
 import { referenceDerivations } from './references.js';
 import {
   type Changes,
@@ -32,9 +33,9 @@ import {
  * The provider-agnostic sync engine. For each source stream of the provider's plan: resume from
  * the stored cursor (or start a full load), store every page in one transaction together with its
  * change events and the cursor to resume after it (so a crash loses or repeats nothing), reconcile
- * deletions at the end of a full load, then fill the references the provider states as rules
- * (references.ts) and run its SQL derivations. Pages stream through:
- * memory stays bounded by one page per stream whatever the tenant's size.
+ * deletions at the end of a full load, then fill the references and copied values the provider
+ * states as rules (references.ts, auxiliary-values.ts) and run its SQL derivations. Pages stream
+ * through: memory stays bounded by one page per stream whatever the tenant's size.
  */
 
 export type SyncKind = 'full' | 'incremental';
@@ -163,9 +164,14 @@ export class SyncEngine {
     heartbeat.unref();
     try {
       const plan = await connection.plan();
-      // The provider's reference rules become SQL here (references.ts), before its own SQL
-      // derivations, which may read what they fill (employees' company from employments).
-      const derivations = [...referenceDerivations(plan.references ?? []), ...plan.derivations];
+      // The provider's rules become SQL here, references (references.ts) then copied values
+      // (auxiliary-values.ts), before its own SQL derivations, which may read what they fill
+      // (employees' company from employments, their title from their position).
+      const derivations = [
+        ...referenceDerivations(plan.references ?? []),
+        ...auxiliaryValueDerivations(plan.values ?? []),
+        ...plan.derivations,
+      ];
       for (const derivation of derivations) {
         if (!derivation.resolveOnInsert) continue;
         const columns = state.resolveOnInsert.get(derivation.model) ?? {};

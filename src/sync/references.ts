@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { quote } from '../db/sql-text.js';
+import { quote, stringLiteral } from '../db/sql-text.js';
 import type { Derivation, InvalidRow, ReferenceRule } from '../providers/types.js';
 import { MODELS, type ModelName } from '../unified/models.js';
 
@@ -23,15 +23,24 @@ import { MODELS, type ModelName } from '../unified/models.js';
 const LISTED = 20;
 
 /** A provider's field name, e.g. PersonnelNumber, _cdm_jobid_value, mshr_planid. */
-const REMOTE_DATA_KEY = /^[A-Za-z_][A-Za-z0-9_.@-]{0,127}$/;
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_.@-]{0,127}$/;
 
-/** A remote_data key as a SQL string literal, refused unless it is a plain field name. */
+/**
+ * A provider's field name (a remote_data key, or a key of an auxiliary row's data) as a SQL string
+ * literal, refused unless it is a plain field name; `context` names the rule for the error.
+ */
+export function fieldNameLiteral(
+  name: string,
+  context: string,
+  kind: 'remote_data' | 'data' = 'remote_data',
+): string {
+  if (!FIELD_NAME.test(name)) throw new Error(`${context}: '${name}' is not a ${kind} field name`);
+  // The pattern admits no quote; stringLiteral keeps the literal safe should it ever be widened.
+  return stringLiteral(name);
+}
+
 function keyLiteral(key: string, rule: ReferenceRule): string {
-  if (!REMOTE_DATA_KEY.test(key)) {
-    throw new Error(`reference rule ${rule.model}.${rule.field}: '${key}' is not a remote_data field name`);
-  }
-  // The pattern admits no quote; doubling keeps the literal safe should it ever be widened.
-  return `'${key.replaceAll("'", "''")}'`;
+  return fieldNameLiteral(key, `reference rule ${rule.model}.${rule.field}`);
 }
 
 /** A rule checked against the model specs, with the SQL fragments it contributes. */

@@ -18,6 +18,7 @@ import { credentialsExpireAt, type DynamicsCredentials } from './credentials.js'
 import { DATAVERSE_MODEL_TABLES, DATAVERSE_TABLES } from './dataverse/catalog.js';
 import {
   dataverseDerivations,
+  dataverseValueRules,
   payrollEnrollmentReferences,
   planCoverageLevels,
 } from './dataverse/derivations.js';
@@ -289,17 +290,17 @@ export class DynamicsConnection implements ProviderConnection {
     }
     const source = (logicalName: string, fallback: string) =>
       `dataverse:${definitions.get(logicalName)?.entitySetName ?? fallback}`;
-    const derivations = dataverseDerivations(
-      {
-        employments: source('cdm_employment', 'cdm_employments'),
-        positions: source('cdm_jobposition', 'cdm_jobpositions'),
-        plans: source('cdm_benefitplan', 'cdm_benefitplans'),
-        jobs: source('cdm_job', 'cdm_jobs'),
-        assignments: source('cdm_positionworkerassignmentmap', 'cdm_positionworkerassignmentmaps'),
-        benefitTypes: source('cdm_benefittype', 'cdm_benefittypes'),
-      },
-      { positions: !fromFno.has('job_positions'), plans: !fromFno.has('benefit_plans') },
-    );
+    const dataverseSources = {
+      employments: source('cdm_employment', 'cdm_employments'),
+      positions: source('cdm_jobposition', 'cdm_jobpositions'),
+      plans: source('cdm_benefitplan', 'cdm_benefitplans'),
+      jobs: source('cdm_job', 'cdm_jobs'),
+      assignments: source('cdm_positionworkerassignmentmap', 'cdm_positionworkerassignmentmaps'),
+      benefitTypes: source('cdm_benefittype', 'cdm_benefittypes'),
+    };
+    const fromDataverse = { positions: !fromFno.has('job_positions'), plans: !fromFno.has('benefit_plans') };
+    const values = dataverseValueRules(dataverseSources, fromDataverse);
+    const derivations = dataverseDerivations(dataverseSources, fromDataverse);
     streams.push(...fno.streams);
     // Enrollments from the payroll API's virtual table name their worker and plan by business key.
     const fromVirtualTable = models.some(
@@ -311,9 +312,15 @@ export class DynamicsConnection implements ProviderConnection {
       streams.find((stream) => stream.target === 'benefit_plans')?.sourceTable ??
       source('cdm_benefitplan', 'cdm_benefitplans');
     const coverage = planCoverageLevels({ plans: plansSource });
-    // The sync layer fills the references first: employees' dates derive from employments, which
-    // F&O rows name by number.
-    return { models, streams, references, derivations: [...fno.derivations, ...derivations, coverage] };
+    // The sync layer fills the references first (employees' dates derive from employments, which
+    // F&O rows name by number), then the copied values (employees copy their position's title).
+    return {
+      models,
+      streams,
+      references,
+      values,
+      derivations: [...fno.derivations, ...derivations, coverage],
+    };
   }
 
   /** The live checks of the connect flow, each as it completes. */

@@ -1,13 +1,13 @@
-import type { Derivation, DerivationScope, ReferenceRule } from '../../types.js';
+import type { AuxiliaryValueRule, Derivation, DerivationScope, ReferenceRule } from '../../types.js';
 import { PLAN_TYPE_BY_NORMALISED_NAME } from '../option-sets.js';
 
 /**
  * Fields joined across Dataverse tables, filled after the tables are stored: an employee's current
  * position, department and title (position–worker assignments → positions → jobs), company and
- * dates (employments), a plan's type (its benefit type's id) and coverage levels (its enrollments).
- * None of them is a plain key match (a validity window, an aggregate, a value copied from an
- * auxiliary row through an enum table), so they stay SQL; the payroll enrollments' references are
- * rules (payrollEnrollmentReferences).
+ * dates (employments), and a plan's coverage levels (its enrollments). None of them is a plain key
+ * match (a validity window, an aggregate), so they stay SQL. What is data: the payroll
+ * enrollments' references (payrollEnrollmentReferences) and the values copied from an auxiliary
+ * row, positions' titles and plans' types (dataverseValueRules).
  * Each statement only writes rows whose derived values differ, so modified_at moves only on real
  * change, and returns the ids it changed (for change events).
  *
@@ -37,29 +37,6 @@ async function ids(
   const { rows } = await client.query<{ id: string }>(sql, params);
   return rows.map((row) => row.id);
 }
-
-const positionTitles = (sources: DerivationSources): Derivation => ({
-  model: 'job_positions',
-  description: "position's job title (cdm_job.cdm_name)",
-  run: async (client, accountId, scope) =>
-    !touched(scope, [sources.jobs, sources.positions])
-      ? []
-      : ids(
-          client,
-          `WITH target AS (
-         SELECT p.id, j.data->>'cdm_name' AS job_title
-         FROM job_positions p
-         LEFT JOIN provider_records j
-           ON j.linked_account_id = p.linked_account_id AND j.source_table = $2
-          AND j.remote_id = p.remote_data->>'_cdm_jobid_value'
-         WHERE p.linked_account_id = $1)
-       UPDATE job_positions p SET job_title = t.job_title, modified_at = now()
-       FROM target t
-       WHERE p.id = t.id AND p.job_title IS DISTINCT FROM t.job_title
-       RETURNING p.id`,
-          [accountId, sources.jobs],
-        ),
-});
 
 /**
  * Everything an employee takes from other tables, in one statement (one new row version per
@@ -124,38 +101,6 @@ const employeeFields = (sources: DerivationSources): Derivation => ({
   },
 });
 
-// A benefit type's cdm_name is its id in Human Resources (e.g. "Dental"), named after the published
-// plan types (option-sets.ts); ids an organisation made up map to OTHER, the id kept as plan_type_raw.
-const PLAN_TYPE_BY_NAME = `CASE regexp_replace(lower(t.data->>'cdm_name'), '[^a-z0-9]', '', 'g')
-  ${Object.entries(PLAN_TYPE_BY_NORMALISED_NAME)
-    .map(([name, type]) => `WHEN '${name}' THEN '${type}'`)
-    .join(' ')} ELSE 'OTHER' END`;
-
-const planTypes = (sources: DerivationSources): Derivation => ({
-  model: 'benefit_plans',
-  description: "plan type from the plan's benefit type",
-  run: async (client, accountId, scope) =>
-    !touched(scope, [sources.plans, sources.benefitTypes])
-      ? []
-      : ids(
-          client,
-          `WITH target AS (
-         SELECT p.id,
-                CASE WHEN t.remote_id IS NULL THEN NULL ELSE (${PLAN_TYPE_BY_NAME})::plan_type END AS plan_type,
-                t.data->>'cdm_name' AS plan_type_raw
-         FROM benefit_plans p
-         LEFT JOIN provider_records t
-           ON t.linked_account_id = p.linked_account_id AND t.source_table = $2
-          AND t.remote_id = p.remote_data->>'_cdm_benefittypeid_value'
-         WHERE p.linked_account_id = $1)
-       UPDATE benefit_plans p SET plan_type = t.plan_type, plan_type_raw = t.plan_type_raw, modified_at = now()
-       FROM target t
-       WHERE p.id = t.id AND (p.plan_type, p.plan_type_raw) IS DISTINCT FROM (t.plan_type, t.plan_type_raw)
-       RETURNING p.id`,
-          [accountId, sources.benefitTypes],
-        ),
-});
-
 /**
  * Coverage levels a plan offers, as its enrollments show them (run after the F&O derivations, which
  * link enrollments to plans): no publication links a
@@ -210,16 +155,52 @@ export const payrollEnrollmentReferences: ReferenceRule[] = [
 ];
 
 /**
- * In order: positions before employees (employees copy the position's title). Positions or plans
- * that come from F&O instead (fno/derivations.ts derives theirs) are left out: these statements
- * would empty what F&O rows carry.
+ * Values copied from auxiliary rows, stated as data (applied by src/sync/auxiliary-values.ts, before
+ * the derivations: employees copy the position's title):
+ * - a position's job title: its job's cdm_name (cdm_jobs row named by _cdm_jobid_value);
+ * - a plan's type: its benefit type's cdm_name, which is the type's id in Human Resources (e.g.
+ *   "Dental"), looked up normalised among the published plan types (option-sets.ts); ids an
+ *   organisation made up map to OTHER, the id itself kept as plan_type_raw.
+ * Positions or plans that come from F&O instead (its mappers give theirs) are left out: these
+ * rules apply to every row of the model and would empty what F&O rows carry.
+ */
+export function dataverseValueRules(
+  sources: DerivationSources,
+  fromDataverse: { positions: boolean; plans: boolean } = { positions: true, plans: true },
+): AuxiliaryValueRule[] {
+  const positionTitles: AuxiliaryValueRule = {
+    model: 'job_positions',
+    auxiliary: { sourceTable: sources.jobs, remoteDataKey: '_cdm_jobid_value' },
+    columns: [{ column: 'job_title', from: 'cdm_name' }],
+    rerunWhen: [sources.jobs, sources.positions],
+  };
+  const planTypes: AuxiliaryValueRule = {
+    model: 'benefit_plans',
+    auxiliary: { sourceTable: sources.benefitTypes, remoteDataKey: '_cdm_benefittypeid_value' },
+    columns: [
+      {
+        column: 'plan_type',
+        from: 'cdm_name',
+        through: {
+          normalise: 'alphanumeric-lowercase',
+          values: PLAN_TYPE_BY_NORMALISED_NAME,
+          default: 'OTHER',
+        },
+      },
+      { column: 'plan_type_raw', from: 'cdm_name' },
+    ],
+    rerunWhen: [sources.plans, sources.benefitTypes],
+  };
+  return [...(fromDataverse.positions ? [positionTitles] : []), ...(fromDataverse.plans ? [planTypes] : [])];
+}
+
+/**
+ * Employees' fields from positions and employments, when positions come from Dataverse (F&O
+ * positions: fno/derivations.ts derives them instead). Runs after dataverseValueRules' titles.
  */
 export function dataverseDerivations(
   sources: DerivationSources,
-  fromDataverse: { positions: boolean; plans: boolean } = { positions: true, plans: true },
+  fromDataverse: { positions: boolean } = { positions: true },
 ): Derivation[] {
-  return [
-    ...(fromDataverse.positions ? [positionTitles(sources), employeeFields(sources)] : []),
-    ...(fromDataverse.plans ? [planTypes(sources)] : []),
-  ];
+  return fromDataverse.positions ? [employeeFields(sources)] : [];
 }
