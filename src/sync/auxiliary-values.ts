@@ -25,10 +25,10 @@ import { fieldNameLiteral } from './references.js';
  */
 
 /**
- * A source table as providers name them, e.g. "dataverse:cdm_jobs", "dmf:<group>/<entity>",
- * "bamboohr:reports/custom": no quote, backslash or control character.
+ * A source table as providers name them, e.g. "dataverse:cdm_jobs", "dmf:HR export/<entity>" (a
+ * configured group name: spaces, slashes): anything but a quote, a backslash or a control character.
  */
-const SOURCE_TABLE = /^[A-Za-z][A-Za-z0-9_.:@/ -]{0,199}$/;
+const SOURCE_TABLE = /^[^\p{Cc}'\\]{1,200}$/u;
 
 /** Each normalisation as SQL over a text expression, and in TypeScript to check a table's keys. */
 const NORMALISE: Record<ValueTable['normalise'], { sql(text: string): string; of(text: string): string }> = {
