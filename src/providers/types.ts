@@ -193,11 +193,36 @@ export interface Derivation {
   resolveOnInsert?: Record<string, string>;
 }
 
+/**
+ * Links stated as data: the dependents an enrollment covers (the unified model's one link table,
+ * COVERAGE_TABLE), from auxiliary rows that name both ends by remote id. The sync layer owns the SQL
+ * (src/sync/links.ts): the rebuild of the links of the rule's enrollments after the streams, and,
+ * in an initial load, the links of each enrollment page inserted with the page, so a new
+ * enrollment is stored once, links included, instead of being rewritten by the rebuild. For the
+ * latter the engine stores the rule's auxiliary rows and the dependents before the enrollments
+ * (docs/providers.md).
+ */
+export interface LinkRule {
+  model: 'benefit_enrollments';
+  linked: 'dependents';
+  /** The enrollments the rule applies to: those whose remote_data has this key (as ReferenceRule's). */
+  appliesTo: { remoteDataKey: string };
+  /**
+   * provider_records.source_table of the auxiliary rows naming both ends. Each row's ref_id is the
+   * enrollment's remote id (indexed, so a page's links are looked up, not scanned for).
+   */
+  source: string;
+  /** The auxiliary row's data key holding the covered dependent's remote id. */
+  linkedKey: string;
+}
+
 export interface SyncPlan {
   models: ModelAvailability[];
   streams: SourceStream[];
   /** References stated as data; the sync layer applies them first, in order. */
   references?: ReferenceRule[];
+  /** Links stated as data; the sync layer rebuilds them after the references. */
+  links?: LinkRule[];
   derivations: Derivation[];
 }
 

@@ -10,6 +10,8 @@ import {
 } from '../providers/types.js';
 import { MODELS, type ModelName } from '../unified/models.js';
 import { supervisedPid } from '../util/heap-limit.js';
+import { type CompiledLink, compileLink } from './links.js';
+import { readAhead } from './read-ahead.js';
 import { referenceDerivations } from './references.js';
 import {
   type Changes,
@@ -27,6 +29,7 @@ import {
   upsertAuxiliary,
   upsertRecords,
 } from './store.js';
+import { runStreamsInOrder } from './stream-order.js';
 
 /**
  * The provider-agnostic sync engine. For each source stream of the provider's plan: resume from
@@ -124,6 +127,8 @@ interface RunState {
   scope: { fullSources: Set<string>; changedSources: Set<string>; changedRecords: Map<ModelName, string[]> };
   /** Per model, the columns its derivations resolve as an initial load inserts (resolveOnInsert). */
   resolveOnInsert: Map<ModelName, Record<string, string>>;
+  /** Per model, its link rules, whose links an initial load inserts with each page. */
+  linksOnInsert: Map<ModelName, CompiledLink[]>;
 }
 
 export class SyncEngine {
@@ -151,6 +156,7 @@ export class SyncEngine {
       stats,
       scope: { fullSources: new Set(), changedSources: new Set(), changedRecords: new Map() },
       resolveOnInsert: new Map(),
+      linksOnInsert: new Map(),
     };
     // The heartbeat keeps the lease while the run waits on the source (Retry-After, slow pages).
     const heartbeat = setInterval(() => {
@@ -163,9 +169,17 @@ export class SyncEngine {
     heartbeat.unref();
     try {
       const plan = await connection.plan();
-      // The provider's reference rules become SQL here (references.ts), before its own SQL
-      // derivations, which may read what they fill (employees' company from employments).
-      const derivations = [...referenceDerivations(plan.references ?? []), ...plan.derivations];
+      // The provider's reference and link rules become SQL here (references.ts, links.ts), before
+      // its own SQL derivations, which may read what they fill (employees' company from employments).
+      const links = (plan.links ?? []).map(compileLink);
+      for (const link of links) {
+        state.linksOnInsert.set(link.rule.model, [...(state.linksOnInsert.get(link.rule.model) ?? []), link]);
+      }
+      const derivations = [
+        ...referenceDerivations(plan.references ?? []),
+        ...links.map((link) => link.rebuild),
+        ...plan.derivations,
+      ];
       for (const derivation of derivations) {
         if (!derivation.resolveOnInsert) continue;
         const columns = state.resolveOnInsert.get(derivation.model) ?? {};
@@ -175,20 +189,21 @@ export class SyncEngine {
       for (const model of plan.models) {
         if (model.source !== 'unavailable') stats[model.model] = emptyStats(model.source);
       }
-      const queue = [...plan.streams];
-      const worker = async () => {
-        for (let stream = queue.shift(); stream; stream = queue.shift()) {
+      // Two tables at a time keep both the source and PostgreSQL busy; more only adds pages in flight
+      // (memory) without speed on a small machine (docs/PERFORMANCE.md).
+      await runStreamsInOrder(
+        plan.streams,
+        options.streamConcurrency ?? 2,
+        await this.linkPrerequisites(linkedAccountId, plan.streams, links),
+        async (stream) => {
           try {
             await this.syncStream(state, stream);
           } catch (error) {
             errors.push({ sourceTable: stream.sourceTable, error });
             options.log?.warn({ err: error, sourceTable: stream.sourceTable }, 'sync of a source failed');
           }
-        }
-      };
-      // Two tables at a time keep both the source and PostgreSQL busy; more only adds pages in flight
-      // (memory) without speed on a small machine (docs/PERFORMANCE.md).
-      await Promise.all(Array.from({ length: Math.max(1, options.streamConcurrency ?? 2) }, worker));
+        },
+      );
       if (state.lost) throw new RunLostError(runId);
       await inTransaction(this.pool, async (client) => {
         await this.holdLease(state, client);
@@ -258,6 +273,32 @@ export class SyncEngine {
       ]);
     }
     return { runId, status, stats, errors, ...(firstError !== undefined ? { error: firstError } : {}) };
+  }
+
+  /**
+   * For each stream about to make an initial load of a model with link rules: the streams of the
+   * rules' link rows and linked model, which it waits for, so its pages can insert their links
+   * (links.ts). Any other load links in the rebuild and waits for nothing.
+   */
+  private async linkPrerequisites(
+    linkedAccountId: string,
+    streams: readonly SourceStream[],
+    links: readonly CompiledLink[],
+  ): Promise<Map<string, Set<string>>> {
+    const prerequisites = new Map<string, Set<string>>();
+    for (const stream of streams) {
+      const rules = links.filter((link) => link.rule.model === stream.target).map((link) => link.rule);
+      if (rules.length === 0) continue;
+      const cursor = await loadCursor(this.pool, linkedAccountId, stream.sourceTable);
+      if (cursor && !cursor.initialLoad) continue;
+      const before = streams.filter(
+        (other) =>
+          other !== stream &&
+          rules.some((rule) => other.sourceTable === rule.source || other.target === rule.linked),
+      );
+      prerequisites.set(stream.sourceTable, new Set(before.map((other) => other.sourceTable)));
+    }
+    return prerequisites;
   }
 
   /** Extends the run's lease; false when the run is no longer running (declared dead, taken over). */
@@ -352,7 +393,7 @@ export class SyncEngine {
     for (let attempt = 0; ; attempt++) {
       try {
         const cursorState: CursorState = cursor;
-        for await (const page of stream.pages(cursorState.cursor ? cursorState : null)) {
+        for await (const page of readAhead(stream.pages(cursorState.cursor ? cursorState : null))) {
           await this.storePage(state, stream, page, cursorState.initialLoad);
           progress.pages++;
           progress.records += page.records.length + page.deletedRemoteIds.length;
@@ -413,6 +454,7 @@ export class SyncEngine {
             stream.sourceTable,
             page.records,
             target === 'auxiliary' ? {} : state.resolveOnInsert.get(target),
+            target === 'auxiliary' ? [] : state.linksOnInsert.get(target),
           )
         : undefined;
       if (page.phase === 'full' && !initialLoad) {

@@ -23,7 +23,7 @@ import { MODELS, type ModelName } from '../unified/models.js';
 const LISTED = 20;
 
 /** A provider's field name, e.g. PersonnelNumber, _cdm_jobid_value, mshr_planid. */
-const REMOTE_DATA_KEY = /^[A-Za-z_][A-Za-z0-9_.@-]{0,127}$/;
+export const REMOTE_DATA_KEY = /^[A-Za-z_][A-Za-z0-9_.@-]{0,127}$/;
 
 /** A remote_data key as a SQL string literal, refused unless it is a plain field name. */
 function keyLiteral(key: string, rule: ReferenceRule): string {
@@ -182,7 +182,11 @@ function describeUnresolved(row: UnresolvedRow, rules: CompiledRule[]): string {
  * (rows × rows: hours at 300k rows). SET LOCAL lasts until the transaction ends, so it is switched
  * back on right after.
  */
-async function hashJoinedIds(client: pg.PoolClient, sql: string, params: unknown[]): Promise<string[]> {
+export async function hashJoinedIds(
+  client: pg.PoolClient,
+  sql: string,
+  params: unknown[],
+): Promise<string[]> {
   await client.query('SET LOCAL enable_nestloop = off');
   try {
     const { rows } = await client.query<{ id: string }>(sql, params);

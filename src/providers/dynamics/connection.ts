@@ -313,7 +313,13 @@ export class DynamicsConnection implements ProviderConnection {
     const coverage = planCoverageLevels({ plans: plansSource });
     // The sync layer fills the references first: employees' dates derive from employments, which
     // F&O rows name by number.
-    return { models, streams, references, derivations: [...fno.derivations, ...derivations, coverage] };
+    return {
+      models,
+      streams,
+      references,
+      links: fno.links,
+      derivations: [...fno.derivations, ...derivations, coverage],
+    };
   }
 
   /** The live checks of the connect flow, each as it completes. */
