@@ -197,10 +197,10 @@ export interface Derivation {
  * Links stated as data: the dependents an enrollment covers (the unified model's one link table,
  * COVERAGE_TABLE), from auxiliary rows that name both ends by remote id. The sync layer owns the SQL
  * (src/sync/links.ts): the rebuild of the links of the rule's enrollments after the streams, and,
- * in an initial load, the links of each enrollment page inserted with the page, so a new
- * enrollment is stored once, links included, instead of being rewritten by the rebuild. For the
- * latter the engine stores the rule's auxiliary rows and the dependents before the enrollments
- * (docs/providers.md).
+ * in an initial load of the auxiliary rows, the links they name inserted with each of their pages,
+ * both ends' ids derived from the remote ids. The engine then stores the enrollments after those
+ * rows, so a new enrollment is stored once, links in place, instead of being rewritten by the
+ * rebuild (docs/providers.md).
  */
 export interface LinkRule {
   model: 'benefit_enrollments';
@@ -209,7 +209,7 @@ export interface LinkRule {
   appliesTo: { remoteDataKey: string };
   /**
    * provider_records.source_table of the auxiliary rows naming both ends. Each row's ref_id is the
-   * enrollment's remote id (indexed, so a page's links are looked up, not scanned for).
+   * enrollment's remote id.
    */
   source: string;
   /** The auxiliary row's data key holding the covered dependent's remote id. */

@@ -127,8 +127,8 @@ interface RunState {
   scope: { fullSources: Set<string>; changedSources: Set<string>; changedRecords: Map<ModelName, string[]> };
   /** Per model, the columns its derivations resolve as an initial load inserts (resolveOnInsert). */
   resolveOnInsert: Map<ModelName, Record<string, string>>;
-  /** Per model, its link rules, whose links an initial load inserts with each page. */
-  linksOnInsert: Map<ModelName, CompiledLink[]>;
+  /** Per source table of link rows, its link rules: an initial load of it inserts the links with each page. */
+  linkSources: Map<string, CompiledLink[]>;
 }
 
 export class SyncEngine {
@@ -156,7 +156,7 @@ export class SyncEngine {
       stats,
       scope: { fullSources: new Set(), changedSources: new Set(), changedRecords: new Map() },
       resolveOnInsert: new Map(),
-      linksOnInsert: new Map(),
+      linkSources: new Map(),
     };
     // The heartbeat keeps the lease while the run waits on the source (Retry-After, slow pages).
     const heartbeat = setInterval(() => {
@@ -173,7 +173,7 @@ export class SyncEngine {
       // its own SQL derivations, which may read what they fill (employees' company from employments).
       const links = (plan.links ?? []).map(compileLink);
       for (const link of links) {
-        state.linksOnInsert.set(link.rule.model, [...(state.linksOnInsert.get(link.rule.model) ?? []), link]);
+        state.linkSources.set(link.rule.source, [...(state.linkSources.get(link.rule.source) ?? []), link]);
       }
       const derivations = [
         ...referenceDerivations(plan.references ?? []),
@@ -276,9 +276,33 @@ export class SyncEngine {
   }
 
   /**
-   * For each stream about to make an initial load of a model with link rules: the streams of the
-   * rules' link rows and linked model, which it waits for, so its pages can insert their links
-   * (links.ts). Any other load links in the rebuild and waits for nothing.
+   * An initial load of link rows inserts the links they name with each page (links.ts); the
+   * enrollments they link to that are stored already have changed (their modified_at moved) and get
+   * a change event. So that none is stored before its links, the streams of the rule's model wait
+   * for such a load to finish (linkPrerequisites).
+   */
+  private async insertLinks(
+    state: RunState,
+    client: pg.PoolClient,
+    sourceTable: string,
+    linkRows: SyncPage['records'],
+  ): Promise<void> {
+    const { linkedAccountId } = state.options;
+    for (const link of state.linkSources.get(sourceTable) ?? []) {
+      const updated = await link.insertLinks(client, linkedAccountId, linkRows);
+      const { model } = link.rule;
+      state.scope.changedSources.add(sourceTable);
+      if (updated.length === 0) continue;
+      await recordChangeEvents(client, linkedAccountId, model, { ...noChanges(), updated }, state.runId);
+      state.scope.changedRecords.set(model, [...(state.scope.changedRecords.get(model) ?? []), ...updated]);
+      const stats = state.stats[model];
+      if (stats) stats.updated += updated.length;
+    }
+  }
+
+  /**
+   * Streams of a link rule's model wait for the rule's link rows when those make an initial load
+   * (their links then go in before any enrollment, see insertLinks); otherwise nobody waits.
    */
   private async linkPrerequisites(
     linkedAccountId: string,
@@ -286,17 +310,18 @@ export class SyncEngine {
     links: readonly CompiledLink[],
   ): Promise<Map<string, Set<string>>> {
     const prerequisites = new Map<string, Set<string>>();
-    for (const stream of streams) {
-      const rules = links.filter((link) => link.rule.model === stream.target).map((link) => link.rule);
-      if (rules.length === 0) continue;
-      const cursor = await loadCursor(this.pool, linkedAccountId, stream.sourceTable);
+    for (const link of links) {
+      const source = streams.find((stream) => stream.sourceTable === link.rule.source);
+      if (!source) continue;
+      const cursor = await loadCursor(this.pool, linkedAccountId, source.sourceTable);
       if (cursor && !cursor.initialLoad) continue;
-      const before = streams.filter(
-        (other) =>
-          other !== stream &&
-          rules.some((rule) => other.sourceTable === rule.source || other.target === rule.linked),
-      );
-      prerequisites.set(stream.sourceTable, new Set(before.map((other) => other.sourceTable)));
+      for (const stream of streams) {
+        if (stream.target !== link.rule.model) continue;
+        prerequisites.set(
+          stream.sourceTable,
+          new Set([...(prerequisites.get(stream.sourceTable) ?? []), source.sourceTable]),
+        );
+      }
     }
     return prerequisites;
   }
@@ -454,7 +479,6 @@ export class SyncEngine {
             stream.sourceTable,
             page.records,
             target === 'auxiliary' ? {} : state.resolveOnInsert.get(target),
-            target === 'auxiliary' ? [] : state.linksOnInsert.get(target),
           )
         : undefined;
       if (page.phase === 'full' && !initialLoad) {
@@ -472,6 +496,7 @@ export class SyncEngine {
           page.deletedRemoteIds,
         );
         if (upserted + removed > 0) scope.changedSources.add(stream.sourceTable);
+        if (inserted) await this.insertLinks(state, client, stream.sourceTable, page.records);
         if (fullLoadEnds && !initialLoad)
           await reconcile(client, linkedAccountId, stream.sourceTable, target);
       } else {

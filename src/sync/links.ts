@@ -2,12 +2,13 @@ import type pg from 'pg';
 import { quote } from '../db/sql-text.js';
 import type { Derivation, LinkRule, MappedRecord } from '../providers/types.js';
 import { COVERAGE_TABLE, MODELS } from '../unified/models.js';
+import { recordId } from '../unified/record-id.js';
 import { hashJoinedIds, REMOTE_DATA_KEY } from './references.js';
 
 /**
  * Link rules (LinkRule, src/providers/types.ts) turned into SQL: the rebuild of the coverage links
- * of the rule's enrollments after the streams, and the links of an initial load's enrollment page
- * inserted with the page. Names are checked before any SQL is built (remote_data and data keys
+ * of the rule's enrollments after the streams, and the links of an initial load of link rows
+ * inserted with each page of them. Names are checked before any SQL is built (remote_data and data keys
  * against the field-name pattern of references.ts, then written as string literals); the account
  * and the source table are parameters.
  */
@@ -17,16 +18,16 @@ export interface CompiledLink {
   /** The whole-account rebuild, as a derivation the engine runs after the references. */
   rebuild: Derivation;
   /**
-   * Inserts the links of an initial load's enrollment page (records of any source: only those the
-   * rule applies to are linked). Links to dependents not stored yet are left to the rebuild.
+   * Inserts the links named by a page of an initial load of the rule's link rows, both ends' ids
+   * derived from their remote ids (recordId: no lookup, and no need for either row to be stored
+   * yet). Returns the enrollments already stored that gained a link: their modified_at has moved,
+   * and they need a change event. Enrollments stored later arrive with their links in place.
    */
-  insertPage(
+  insertLinks(
     client: pg.PoolClient,
     linkedAccountId: string,
-    records: readonly MappedRecord[],
-    /** Our id of each record, as stored (recordId), in the same order. */
-    ids: readonly string[],
-  ): Promise<void>;
+    linkRows: readonly MappedRecord[],
+  ): Promise<string[]>;
 }
 
 function literal(key: string, rule: LinkRule): string {
@@ -77,14 +78,16 @@ export function compileLink(rule: LinkRule): CompiledLink {
     UPDATE ${owners} e SET modified_at = now() FROM changed
     WHERE e.id = changed.id AND e.modified_at IS DISTINCT FROM now()::timestamptz(3)
     RETURNING e.id`;
-  // The page's enrollments by remote id and our id (computed, not looked up); their link rows by
-  // ref_id (indexed), their dependents by remote id (unique index).
-  const pageSql = `INSERT INTO ${COVERAGE_TABLE} (linked_account_id, benefit_enrollment_id, dependent_id)
-    SELECT DISTINCT $1::uuid, o.id, d.id
-    FROM unnest($3::text[], $4::uuid[]) AS o(remote_id, id)
-    JOIN provider_records p ON p.linked_account_id = $1 AND p.source_table = $2 AND p.ref_id = o.remote_id
-    ${linkedRow}
-    ON CONFLICT DO NOTHING`;
+  // Links to dependents not stored (or deleted) are removed by the rebuild after the streams.
+  const linkSql = `WITH added AS (
+      INSERT INTO ${COVERAGE_TABLE} (linked_account_id, benefit_enrollment_id, dependent_id)
+      SELECT DISTINCT $1::uuid, l.owner_id, l.linked_id FROM unnest($2::uuid[], $3::uuid[]) AS l(owner_id, linked_id)
+      ON CONFLICT DO NOTHING
+      RETURNING benefit_enrollment_id AS id
+    )
+    UPDATE ${owners} e SET modified_at = now() FROM (SELECT DISTINCT id FROM added) a
+    WHERE e.id = a.id AND e.modified_at IS DISTINCT FROM now()::timestamptz(3)
+    RETURNING e.id`;
   return {
     rule,
     rebuild: {
@@ -92,16 +95,18 @@ export function compileLink(rule: LinkRule): CompiledLink {
       description: `${rule.linked} covered by each ${rule.model} (${rule.source})`,
       run: (client, accountId) => hashJoinedIds(client, rebuildSql, [accountId, rule.source]),
     },
-    async insertPage(client, linkedAccountId, records, ids) {
-      const remoteIds: string[] = [];
+    async insertLinks(client, linkedAccountId, linkRows) {
       const owners: string[] = [];
-      records.forEach((record, index) => {
-        if (!(rule.appliesTo.remoteDataKey in record.remoteData)) return;
-        remoteIds.push(record.remoteId);
-        owners.push(ids[index] as string);
-      });
-      if (remoteIds.length === 0) return;
-      await client.query(pageSql, [linkedAccountId, rule.source, remoteIds, owners]);
+      const linkedIds: string[] = [];
+      for (const row of linkRows) {
+        const linkedRemoteId = row.remoteData[rule.linkedKey];
+        if (!row.refId || typeof linkedRemoteId !== 'string' || linkedRemoteId === '') continue;
+        owners.push(recordId(linkedAccountId, rule.model, row.refId));
+        linkedIds.push(recordId(linkedAccountId, rule.linked, linkedRemoteId));
+      }
+      if (owners.length === 0) return [];
+      const { rows } = await client.query<{ id: string }>(linkSql, [linkedAccountId, owners, linkedIds]);
+      return rows.map((row) => row.id);
     },
   };
 }

@@ -5,7 +5,6 @@ import { quote } from '../db/sql-text.js';
 import type { MappedRecord, StoredCursor } from '../providers/types.js';
 import { COMMON_COLUMNS, COVERAGE_TABLE, MODELS, type ModelName, type PgType } from '../unified/models.js';
 import { recordId } from '../unified/record-id.js';
-import type { CompiledLink } from './links.js';
 
 /**
  * The sync engine's writes, each inside the caller's transaction: upserts of mapped records,
@@ -327,8 +326,7 @@ export async function startFullLoad(
  * A page of an initial load: rows are new, so COPY them (the fast path). A row the source sent
  * twice would violate the unique key: the savepoint lets the caller fall back to the upsert.
  * `resolved`: columns computed in SQL as the rows go in (Derivation.resolveOnInsert), so a
- * reference is written with its row rather than by rewriting every row after the load; `links`:
- * the link rules of the target, whose links go in with the page (links.ts) for the same reason.
+ * reference is written with its row rather than by rewriting every row after the load.
  */
 export async function insertInitialRecords(
   client: pg.PoolClient,
@@ -337,7 +335,6 @@ export async function insertInitialRecords(
   sourceTable: string,
   records: MappedRecord[],
   resolved: Record<string, string> = {},
-  links: readonly CompiledLink[] = [],
 ): Promise<Changes | undefined> {
   const changes = noChanges();
   if (records.length === 0) return changes;
@@ -354,10 +351,8 @@ export async function insertInitialRecords(
       const { columns, rows } = toUnifiedRows(linkedAccountId, target, records);
       if (Object.keys(resolved).length === 0) await copyRows(client, MODELS[target].table, columns, rows);
       else await copyResolving(client, linkedAccountId, MODELS[target].table, columns, rows, resolved);
-      const ids = rows.map((row) => row.id);
-      changes.created.push(...ids);
+      changes.created.push(...rows.map((row) => row.id));
       if (target === 'benefit_enrollments') await replaceCoverage(client, linkedAccountId, records);
-      for (const link of links) await link.insertPage(client, linkedAccountId, records, ids);
     }
     await client.query('RELEASE SAVEPOINT initial_page');
     return changes;
