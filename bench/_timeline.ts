@@ -12,6 +12,7 @@ const deps = dynamicsDependencies(sandbox);
 const engine = new SyncEngine(db.pool);
 await engine.run({ linkedAccountId: accountId, connection: new DynamicsConnection(accountId, { ...credentialsOf(sandbox, true), sources: { dependents: 'dataverse', benefit_enrollments: 'dataverse' } }, deps), kind: 'full', trigger: 'bench' });
 const pg = postgresPid(db.url);
+if (process.env.BENCH_DATABASE_URL) await db.pool.query("SELECT pg_stat_statements_reset()");
 const t0 = performance.now();
 const cpu0 = { me: process.cpuUsage(), pg: pg ? cpuSeconds(pg) : 0 };
 const first = new Map<string, number>();

@@ -90,6 +90,9 @@ export interface SyncResult {
 
 const MAX_INVALID_KEPT = 20;
 
+/** Pages of one stream stored at once, where their order does not matter (syncStream). */
+const PAGES_IN_FLIGHT = 2;
+
 /**
  * A running sync's liveness: the process renews the run's lease every `renewSeconds` and with every
  * stored page; a run whose lease lapsed is taken for dead (its process was killed or froze) and is
@@ -418,12 +421,35 @@ export class SyncEngine {
     for (let attempt = 0; ; attempt++) {
       try {
         const cursorState: CursorState = cursor;
-        for await (const page of readAhead(stream.pages(cursorState.cursor ? cursorState : null))) {
-          await this.storePage(state, stream, page, cursorState.initialLoad);
+        const stored = (page: SyncPage) => {
           progress.pages++;
           progress.records += page.records.length + page.deletedRemoteIds.length;
           options.onProgress?.({ ...progress });
+        };
+        // Pages stored side by side (below), oldest first; each a transaction of its own.
+        const inFlight: Promise<void>[] = [];
+        for await (const page of readAhead(stream.pages(cursorState.cursor ? cursorState : null))) {
+          // An initial load of a snapshot source (pages without a cursor: nothing to resume from,
+          // rows known to be new) stores its pages two at a time, as their order does not matter: a
+          // single large stream then keeps two PostgreSQL backends busy instead of one. Its last
+          // page, which ends the load, waits for all before it; any other page is stored in order.
+          const unordered =
+            cursorState.initialLoad && page.phase === 'full' && page.nextCursor === null && !page.last;
+          if (!unordered) {
+            await Promise.all(inFlight.splice(0));
+            await this.storePage(state, stream, page, cursorState.initialLoad);
+            stored(page);
+            continue;
+          }
+          if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
+          const storing = this.storePage(state, stream, page, cursorState.initialLoad).then(() =>
+            stored(page),
+          );
+          // Its failure surfaces when it is awaited; until then it must not count as unhandled.
+          storing.catch(() => undefined);
+          inFlight.push(storing);
         }
+        await Promise.all(inFlight.splice(0));
         break;
       } catch (error) {
         if (!(error instanceof CursorExpiredError) || attempt > 0) throw error;
