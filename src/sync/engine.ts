@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { inTransaction } from '../db/transaction.js';
 import {
   CursorExpiredError,
+  type Derivation,
   type ProviderConnection,
   type SourceStream,
   type SyncPage,
@@ -132,6 +133,10 @@ interface RunState {
   resolveOnInsert: Map<ModelName, Record<string, string>>;
   /** Per source table of link rows, its link rules: an initial load of it inserts the links with each page. */
   linkSources: Map<string, CompiledLink[]>;
+  /** Link-row sources whose load in this run inserted the links of every page (links.ts, prune). */
+  linkedInLoad: Set<string>;
+  /** Link-row sources with a page stored in this run without inserting its links. */
+  unlinkedPages: Set<string>;
 }
 
 export class SyncEngine {
@@ -160,6 +165,8 @@ export class SyncEngine {
       scope: { fullSources: new Set(), changedSources: new Set(), changedRecords: new Map() },
       resolveOnInsert: new Map(),
       linkSources: new Map(),
+      linkedInLoad: new Set(),
+      unlinkedPages: new Set(),
     };
     // The heartbeat keeps the lease while the run waits on the source (Retry-After, slow pages).
     const heartbeat = setInterval(() => {
@@ -180,7 +187,17 @@ export class SyncEngine {
       }
       const derivations = [
         ...referenceDerivations(plan.references ?? []),
-        ...links.map((link) => link.rebuild),
+        ...links.map(
+          (link): Derivation => ({
+            ...link.rebuild,
+            run: (client, accountId, scope) =>
+              (state.linkedInLoad.has(link.rule.source) ? link.prune : link.rebuild).run(
+                client,
+                accountId,
+                scope,
+              ),
+          }),
+        ),
         ...plan.derivations,
       ];
       for (const derivation of derivations) {
@@ -213,8 +230,13 @@ export class SyncEngine {
         for (const derivation of derivations) {
           const started = performance.now();
           const changed = await derivation.run(client, linkedAccountId, state.scope);
+          const ms = Math.round(performance.now() - started);
           const derivedStats = stats[derivation.model];
-          if (derivedStats) derivedStats.deriveMs += Math.round(performance.now() - started);
+          if (derivedStats) derivedStats.deriveMs += ms;
+          options.log?.info(
+            { model: derivation.model, derivation: derivation.description, ms, changed: changed.length },
+            'derivation done',
+          );
           const unresolved = await derivation.unresolved?.(client, linkedAccountId);
           if (unresolved && unresolved.count > 0) {
             // Stored but unlinked rows: counted and logged with their keys, never silent.
@@ -470,6 +492,13 @@ export class SyncEngine {
         `ANALYZE ${stream.target === 'auxiliary' ? 'provider_records' : MODELS[stream.target].table}`,
       );
     }
+    if (
+      cursor.initialLoad &&
+      state.linkSources.has(stream.sourceTable) &&
+      !state.unlinkedPages.has(stream.sourceTable)
+    ) {
+      state.linkedInLoad.add(stream.sourceTable);
+    }
     const modelStats = stream.target === 'auxiliary' ? undefined : state.stats[stream.target];
     if (modelStats) modelStats.fetchStoreMs += Math.round(performance.now() - started);
     progress.done = true;
@@ -523,6 +552,7 @@ export class SyncEngine {
         );
         if (upserted + removed > 0) scope.changedSources.add(stream.sourceTable);
         if (inserted) await this.insertLinks(state, client, stream.sourceTable, page.records);
+        else state.unlinkedPages.add(stream.sourceTable);
         if (fullLoadEnds && !initialLoad)
           await reconcile(client, linkedAccountId, stream.sourceTable, target);
       } else {

@@ -18,6 +18,14 @@ export interface CompiledLink {
   /** The whole-account rebuild, as a derivation the engine runs after the references. */
   rebuild: Derivation;
   /**
+   * What is left to do after the rule's link rows were loaded in full through insertLinks in this
+   * run (an initial load that stored every page in bulk): every link they name is there, so only
+   * links to dependents that are not (or no longer) stored, and links of enrollments that never
+   * arrived, are removed. The same result as the rebuild for a fraction of its cost: no link row is
+   * read from provider_records again.
+   */
+  prune: Derivation;
+  /**
    * Inserts the links named by a page of an initial load of the rule's link rows, both ends' ids
    * derived from their remote ids (recordId: no lookup, and no need for either row to be stored
    * yet). Returns the enrollments already stored that gained a link: their modified_at has moved,
@@ -88,11 +96,31 @@ export function compileLink(rule: LinkRule): CompiledLink {
     UPDATE ${owners} e SET modified_at = now() FROM (SELECT DISTINCT id FROM added) a
     WHERE e.id = a.id AND e.modified_at IS DISTINCT FROM now()::timestamptz(3)
     RETURNING e.id`;
+  const pruneSql = `WITH gone AS (
+      SELECT c.benefit_enrollment_id, c.dependent_id
+      FROM ${COVERAGE_TABLE} c
+      LEFT JOIN ${owners} e ON e.id = c.benefit_enrollment_id
+      LEFT JOIN ${linked} d ON d.id = c.dependent_id AND NOT d.remote_was_deleted
+      WHERE c.linked_account_id = $1 AND (e.id IS NULL OR (d.id IS NULL AND e.remote_data ? ${appliesTo}))
+    ), removed AS (
+      DELETE FROM ${COVERAGE_TABLE} c USING gone g
+      WHERE c.benefit_enrollment_id = g.benefit_enrollment_id AND c.dependent_id = g.dependent_id
+      RETURNING c.benefit_enrollment_id AS id
+    )
+    UPDATE ${owners} e SET modified_at = now() FROM (SELECT DISTINCT id FROM removed) r
+    WHERE e.id = r.id AND e.modified_at IS DISTINCT FROM now()::timestamptz(3)
+    RETURNING e.id`;
+  const description = `${rule.linked} covered by each ${rule.model} (${rule.source})`;
   return {
     rule,
+    prune: {
+      model: rule.model,
+      description: `${description}: links to rows not stored removed`,
+      run: (client, accountId) => hashJoinedIds(client, pruneSql, [accountId]),
+    },
     rebuild: {
       model: rule.model,
-      description: `${rule.linked} covered by each ${rule.model} (${rule.source})`,
+      description,
       run: (client, accountId) => hashJoinedIds(client, rebuildSql, [accountId, rule.source]),
     },
     async insertLinks(client, linkedAccountId, linkRows) {

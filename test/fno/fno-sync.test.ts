@@ -436,4 +436,35 @@ describe('F&O failures in a sync', () => {
     expect(state?.source).toBe('unavailable');
     expect(state?.source_reason).toMatch(/no F&O environment URL/);
   });
+
+  it('an initial load links enrollments as their link rows arrive, and drops links to dependents it never stored', async () => {
+    // Covered-dependent rows whose personal contact is gone: their links are inserted with the
+    // link rows (both ends' ids derive from remote ids), then removed after the streams.
+    const removedContacts = tenant.controls.deleteFnoRecords('WorkerPersonalContactPersons', { count: 6 });
+    expect(removedContacts).toHaveLength(6);
+    const { account: fresh } = await createTestTenant(db, `Prune ${Math.random()}`);
+    const result = await engine.run({
+      linkedAccountId: fresh.id,
+      connection: new DynamicsConnection(
+        fresh.id,
+        {
+          ...sandboxCredentials(tenant, 'secret', true),
+          sources: { dependents: 'dmf', benefit_enrollments: 'dmf' },
+        },
+        deps,
+      ),
+      kind: 'full',
+      trigger: 'test',
+    });
+    expect(result.status).toBe('succeeded');
+    expect(await coverage(fresh.id)).toEqual(expectedCoverage());
+    const { rows: dangling } = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM benefit_enrollment_dependents c
+       LEFT JOIN dependents d ON d.id = c.dependent_id AND NOT d.remote_was_deleted
+       LEFT JOIN benefit_enrollments e ON e.id = c.benefit_enrollment_id
+       WHERE c.linked_account_id = $1 AND (d.id IS NULL OR e.id IS NULL)`,
+      [fresh.id],
+    );
+    expect(dangling[0]?.n).toBe(0);
+  });
 });

@@ -258,7 +258,7 @@ export class DynamicsConnection implements ProviderConnection {
       requests: fallback,
       dmf: this.dmfSettings,
       pageSize: Math.max(this.deps.pageSize, 1000),
-      dmfPageSize: 5000,
+      dmfPageSize: 2500,
     });
     this.disposeFallback = fno.dispose;
     const models: ModelAvailability[] = MODEL_NAMES.map(
