@@ -253,6 +253,29 @@ export interface Derivation {
   resolveOnInsert?: Record<string, string>;
 }
 
+/**
+ * Links stated as data: the dependents an enrollment covers (the unified model's one link table,
+ * COVERAGE_TABLE), from auxiliary rows that name both ends by remote id. The sync layer owns the SQL
+ * (src/sync/links.ts): the rebuild of the links of the rule's enrollments after the streams, and,
+ * in an initial load of the auxiliary rows, the links they name inserted with each of their pages,
+ * both ends' ids derived from the remote ids. The engine then stores the enrollments after those
+ * rows, so a new enrollment is stored once, links in place, instead of being rewritten by the
+ * rebuild (docs/providers.md).
+ */
+export interface LinkRule {
+  model: 'benefit_enrollments';
+  linked: 'dependents';
+  /** The enrollments the rule applies to: those whose remote_data has this key (as ReferenceRule's). */
+  appliesTo: { remoteDataKey: string };
+  /**
+   * provider_records.source_table of the auxiliary rows naming both ends. Each row's ref_id is the
+   * enrollment's remote id.
+   */
+  source: string;
+  /** The auxiliary row's data key holding the covered dependent's remote id. */
+  linkedKey: string;
+}
+
 export interface SyncPlan {
   models: ModelAvailability[];
   streams: SourceStream[];
@@ -260,6 +283,8 @@ export interface SyncPlan {
   references?: ReferenceRule[];
   /** Values copied from auxiliary rows, stated as data; applied after the references, in order. */
   values?: AuxiliaryValueRule[];
+  /** Links stated as data; the sync layer rebuilds them after the references. */
+  links?: LinkRule[];
   /** Run last, in order: they may read what the rules filled (employees copy positions' titles). */
   derivations: Derivation[];
 }

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { inTransaction } from '../db/transaction.js';
 import {
   CursorExpiredError,
+  type Derivation,
   type ProviderConnection,
   type SourceStream,
   type SyncPage,
@@ -11,6 +12,8 @@ import {
 import { MODELS, type ModelName } from '../unified/models.js';
 import { supervisedPid } from '../util/heap-limit.js';
 import { auxiliaryValueDerivations } from './auxiliary-values.js';
+import { type CompiledLink, compileLink } from './links.js';
+import { readAhead } from './read-ahead.js';
 import { referenceDerivations } from './references.js';
 import {
   type Changes,
@@ -28,6 +31,7 @@ import {
   upsertAuxiliary,
   upsertRecords,
 } from './store.js';
+import { runStreamsInOrder } from './stream-order.js';
 
 /**
  * The provider-agnostic sync engine. For each source stream of the provider's plan: resume from
@@ -88,6 +92,9 @@ export interface SyncResult {
 
 const MAX_INVALID_KEPT = 20;
 
+/** Pages of one stream stored at once, where their order does not matter (syncStream). */
+const PAGES_IN_FLIGHT = 2;
+
 /**
  * A running sync's liveness: the process renews the run's lease every `renewSeconds` and with every
  * stored page; a run whose lease lapsed is taken for dead (its process was killed or froze) and is
@@ -125,6 +132,12 @@ interface RunState {
   scope: { fullSources: Set<string>; changedSources: Set<string>; changedRecords: Map<ModelName, string[]> };
   /** Per model, the columns its derivations resolve as an initial load inserts (resolveOnInsert). */
   resolveOnInsert: Map<ModelName, Record<string, string>>;
+  /** Per source table of link rows, its link rules: an initial load of it inserts the links with each page. */
+  linkSources: Map<string, CompiledLink[]>;
+  /** Link-row sources whose load in this run inserted the links of every page (links.ts, prune). */
+  linkedInLoad: Set<string>;
+  /** Link-row sources with a page stored in this run without inserting its links. */
+  unlinkedPages: Set<string>;
 }
 
 export class SyncEngine {
@@ -152,6 +165,9 @@ export class SyncEngine {
       stats,
       scope: { fullSources: new Set(), changedSources: new Set(), changedRecords: new Map() },
       resolveOnInsert: new Map(),
+      linkSources: new Map(),
+      linkedInLoad: new Set(),
+      unlinkedPages: new Set(),
     };
     // The heartbeat keeps the lease while the run waits on the source (Retry-After, slow pages).
     const heartbeat = setInterval(() => {
@@ -164,11 +180,26 @@ export class SyncEngine {
     heartbeat.unref();
     try {
       const plan = await connection.plan();
-      // The provider's rules become SQL here, references (references.ts) then copied values
-      // (auxiliary-values.ts), before its own SQL derivations, which may read what they fill
-      // (employees' company from employments, their title from their position).
+      // The provider's rules become SQL here: references (references.ts), links (links.ts), then
+      // copied values (auxiliary-values.ts), before its own SQL derivations, which may read what
+      // they fill (employees' company from employments, their title from their position).
+      const links = (plan.links ?? []).map(compileLink);
+      for (const link of links) {
+        state.linkSources.set(link.rule.source, [...(state.linkSources.get(link.rule.source) ?? []), link]);
+      }
       const derivations = [
         ...referenceDerivations(plan.references ?? []),
+        ...links.map(
+          (link): Derivation => ({
+            ...link.rebuild,
+            run: (client, accountId, scope) =>
+              (state.linkedInLoad.has(link.rule.source) ? link.prune : link.rebuild).run(
+                client,
+                accountId,
+                scope,
+              ),
+          }),
+        ),
         ...auxiliaryValueDerivations(plan.values ?? []),
         ...plan.derivations,
       ];
@@ -181,28 +212,34 @@ export class SyncEngine {
       for (const model of plan.models) {
         if (model.source !== 'unavailable') stats[model.model] = emptyStats(model.source);
       }
-      const queue = [...plan.streams];
-      const worker = async () => {
-        for (let stream = queue.shift(); stream; stream = queue.shift()) {
+      // Two tables at a time keep both the source and PostgreSQL busy; more only adds pages in flight
+      // (memory) without speed on a small machine (docs/PERFORMANCE.md).
+      await runStreamsInOrder(
+        plan.streams,
+        options.streamConcurrency ?? 2,
+        await this.linkPrerequisites(linkedAccountId, plan.streams, links),
+        async (stream) => {
           try {
             await this.syncStream(state, stream);
           } catch (error) {
             errors.push({ sourceTable: stream.sourceTable, error });
             options.log?.warn({ err: error, sourceTable: stream.sourceTable }, 'sync of a source failed');
           }
-        }
-      };
-      // Two tables at a time keep both the source and PostgreSQL busy; more only adds pages in flight
-      // (memory) without speed on a small machine (docs/PERFORMANCE.md).
-      await Promise.all(Array.from({ length: Math.max(1, options.streamConcurrency ?? 2) }, worker));
+        },
+      );
       if (state.lost) throw new RunLostError(runId);
       await inTransaction(this.pool, async (client) => {
         await this.holdLease(state, client);
         for (const derivation of derivations) {
           const started = performance.now();
           const changed = await derivation.run(client, linkedAccountId, state.scope);
+          const ms = Math.round(performance.now() - started);
           const derivedStats = stats[derivation.model];
-          if (derivedStats) derivedStats.deriveMs += Math.round(performance.now() - started);
+          if (derivedStats) derivedStats.deriveMs += ms;
+          options.log?.info(
+            { model: derivation.model, derivation: derivation.description, ms, changed: changed.length },
+            'derivation done',
+          );
           const unresolved = await derivation.unresolved?.(client, linkedAccountId);
           if (unresolved && unresolved.count > 0) {
             // Stored but unlinked rows: counted and logged with their keys, never silent.
@@ -264,6 +301,57 @@ export class SyncEngine {
       ]);
     }
     return { runId, status, stats, errors, ...(firstError !== undefined ? { error: firstError } : {}) };
+  }
+
+  /**
+   * An initial load of link rows inserts the links they name with each page (links.ts); the
+   * enrollments they link to that are stored already have changed (their modified_at moved) and get
+   * a change event. So that none is stored before its links, the streams of the rule's model wait
+   * for such a load to finish (linkPrerequisites).
+   */
+  private async insertLinks(
+    state: RunState,
+    client: pg.PoolClient,
+    sourceTable: string,
+    linkRows: SyncPage['records'],
+  ): Promise<void> {
+    const { linkedAccountId } = state.options;
+    for (const link of state.linkSources.get(sourceTable) ?? []) {
+      const updated = await link.insertLinks(client, linkedAccountId, linkRows);
+      const { model } = link.rule;
+      state.scope.changedSources.add(sourceTable);
+      if (updated.length === 0) continue;
+      await recordChangeEvents(client, linkedAccountId, model, { ...noChanges(), updated }, state.runId);
+      state.scope.changedRecords.set(model, [...(state.scope.changedRecords.get(model) ?? []), ...updated]);
+      const stats = state.stats[model];
+      if (stats) stats.updated += updated.length;
+    }
+  }
+
+  /**
+   * Streams of a link rule's model wait for the rule's link rows when those make an initial load
+   * (their links then go in before any enrollment, see insertLinks); otherwise nobody waits.
+   */
+  private async linkPrerequisites(
+    linkedAccountId: string,
+    streams: readonly SourceStream[],
+    links: readonly CompiledLink[],
+  ): Promise<Map<string, Set<string>>> {
+    const prerequisites = new Map<string, Set<string>>();
+    for (const link of links) {
+      const source = streams.find((stream) => stream.sourceTable === link.rule.source);
+      if (!source) continue;
+      const cursor = await loadCursor(this.pool, linkedAccountId, source.sourceTable);
+      if (cursor && !cursor.initialLoad) continue;
+      for (const stream of streams) {
+        if (stream.target !== link.rule.model) continue;
+        prerequisites.set(
+          stream.sourceTable,
+          new Set([...(prerequisites.get(stream.sourceTable) ?? []), source.sourceTable]),
+        );
+      }
+    }
+    return prerequisites;
   }
 
   /** Extends the run's lease; false when the run is no longer running (declared dead, taken over). */
@@ -358,12 +446,35 @@ export class SyncEngine {
     for (let attempt = 0; ; attempt++) {
       try {
         const cursorState: CursorState = cursor;
-        for await (const page of stream.pages(cursorState.cursor ? cursorState : null)) {
-          await this.storePage(state, stream, page, cursorState.initialLoad);
+        const stored = (page: SyncPage) => {
           progress.pages++;
           progress.records += page.records.length + page.deletedRemoteIds.length;
           options.onProgress?.({ ...progress });
+        };
+        // Pages stored side by side (below), oldest first; each a transaction of its own.
+        const inFlight: Promise<void>[] = [];
+        for await (const page of readAhead(stream.pages(cursorState.cursor ? cursorState : null))) {
+          // An initial load of a snapshot source (pages without a cursor: nothing to resume from,
+          // rows known to be new) stores its pages two at a time, as their order does not matter: a
+          // single large stream then keeps two PostgreSQL backends busy instead of one. Its last
+          // page, which ends the load, waits for all before it; any other page is stored in order.
+          const unordered =
+            cursorState.initialLoad && page.phase === 'full' && page.nextCursor === null && !page.last;
+          if (!unordered) {
+            await Promise.all(inFlight.splice(0));
+            await this.storePage(state, stream, page, cursorState.initialLoad);
+            stored(page);
+            continue;
+          }
+          if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
+          const storing = this.storePage(state, stream, page, cursorState.initialLoad).then(() =>
+            stored(page),
+          );
+          // Its failure surfaces when it is awaited; until then it must not count as unhandled.
+          storing.catch(() => undefined);
+          inFlight.push(storing);
         }
+        await Promise.all(inFlight.splice(0));
         break;
       } catch (error) {
         if (!(error instanceof CursorExpiredError) || attempt > 0) throw error;
@@ -383,6 +494,13 @@ export class SyncEngine {
       await this.pool.query(
         `ANALYZE ${stream.target === 'auxiliary' ? 'provider_records' : MODELS[stream.target].table}`,
       );
+    }
+    if (
+      cursor.initialLoad &&
+      state.linkSources.has(stream.sourceTable) &&
+      !state.unlinkedPages.has(stream.sourceTable)
+    ) {
+      state.linkedInLoad.add(stream.sourceTable);
     }
     const modelStats = stream.target === 'auxiliary' ? undefined : state.stats[stream.target];
     if (modelStats) modelStats.fetchStoreMs += Math.round(performance.now() - started);
@@ -436,6 +554,8 @@ export class SyncEngine {
           page.deletedRemoteIds,
         );
         if (upserted + removed > 0) scope.changedSources.add(stream.sourceTable);
+        if (inserted) await this.insertLinks(state, client, stream.sourceTable, page.records);
+        else state.unlinkedPages.add(stream.sourceTable);
         if (fullLoadEnds && !initialLoad)
           await reconcile(client, linkedAccountId, stream.sourceTable, target);
       } else {

@@ -191,7 +191,11 @@ function describeUnresolved(row: UnresolvedRow, rules: CompiledRule[]): string {
  * (rows × rows: hours at 300k rows). SET LOCAL lasts until the transaction ends, so it is switched
  * back on right after.
  */
-async function hashJoinedIds(client: pg.PoolClient, sql: string, params: unknown[]): Promise<string[]> {
+export async function hashJoinedIds(
+  client: pg.PoolClient,
+  sql: string,
+  params: unknown[],
+): Promise<string[]> {
   await client.query('SET LOCAL enable_nestloop = off');
   try {
     const { rows } = await client.query<{ id: string }>(sql, params);

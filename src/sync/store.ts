@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { upsertRows } from '../db/bulk-upsert.js';
-import { copyRows } from '../db/copy-rows.js';
+import { copyRows, copyRowsBy } from '../db/copy-rows.js';
 import { quote } from '../db/sql-text.js';
 import type { MappedRecord, StoredCursor } from '../providers/types.js';
 import { COMMON_COLUMNS, COVERAGE_TABLE, MODELS, type ModelName, type PgType } from '../unified/models.js';
@@ -47,9 +47,16 @@ function writtenColumns(model: ModelName, fieldNames: string[]): Record<string, 
   return columns;
 }
 
+/** The model fields a page's mapper produced. */
+function fieldNamesOf(records: readonly MappedRecord[]): string[] {
+  const names = new Set<string>();
+  for (const record of records) for (const name in record.fields) names.add(name);
+  return [...names];
+}
+
 /** Mapped records as rows of the model's table, with the columns a stream writes. */
 export function toUnifiedRows(linkedAccountId: string, model: ModelName, records: MappedRecord[]) {
-  const fieldNames = [...new Set(records.flatMap((record) => Object.keys(record.fields)))];
+  const fieldNames = fieldNamesOf(records);
   const rows = records.map((record) => ({
     ...record.fields,
     id: recordId(linkedAccountId, model, record.remoteId),
@@ -348,10 +355,15 @@ export async function insertInitialRecords(
         providerRecordRows(linkedAccountId, sourceTable, records),
       );
     } else {
-      const { columns, rows } = toUnifiedRows(linkedAccountId, target, records);
-      if (Object.keys(resolved).length === 0) await copyRows(client, MODELS[target].table, columns, rows);
-      else await copyResolving(client, linkedAccountId, MODELS[target].table, columns, rows, resolved);
-      changes.created.push(...rows.map((row) => row.id));
+      const columns = writtenColumns(target, fieldNamesOf(records));
+      const ids = records.map((record) => recordId(linkedAccountId, target, record.remoteId));
+      const table = MODELS[target].table;
+      if (Object.keys(resolved).length === 0) {
+        await copyRowsBy(client, table, columns, records, recordReaders(linkedAccountId, ids, columns));
+      } else {
+        await copyResolving(client, linkedAccountId, table, columns, records, ids, resolved);
+      }
+      changes.created.push(...ids);
       if (target === 'benefit_enrollments') await replaceCoverage(client, linkedAccountId, records);
     }
     await client.query('RELEASE SAVEPOINT initial_page');
@@ -373,7 +385,8 @@ async function copyResolving(
   linkedAccountId: string,
   table: string,
   columns: Record<string, PgType>,
-  rows: Record<string, unknown>[],
+  records: MappedRecord[],
+  ids: string[],
   resolved: Record<string, string>,
 ): Promise<void> {
   const staging = quote(`staged_${table}`);
@@ -381,11 +394,13 @@ async function copyResolving(
   await client.query(
     `CREATE TEMP TABLE ${staging} (${copied.map((name) => `${quote(name)} ${columns[name]}`).join(', ')}) ON COMMIT DROP`,
   );
-  await copyRows(
+  const copiedColumns = Object.fromEntries(copied.map((name) => [name, columns[name] as PgType]));
+  await copyRowsBy(
     client,
     `staged_${table}`,
-    Object.fromEntries(copied.map((name) => [name, columns[name] as PgType])),
-    rows,
+    copiedColumns,
+    records,
+    recordReaders(linkedAccountId, ids, copiedColumns),
   );
   const names = [...copied, ...Object.keys(resolved)].map(quote).join(', ');
   const values = [
@@ -396,6 +411,40 @@ async function copyResolving(
     linkedAccountId,
   ]);
   await client.query(`DROP TABLE ${staging}`);
+}
+
+/**
+ * How each column of a new row is read from its mapped record (`ids` = the records' ids, in order),
+ * as toUnifiedRows would have built it, without building the row.
+ */
+function recordReaders(
+  linkedAccountId: string,
+  ids: readonly string[],
+  columns: Record<string, PgType>,
+): ((record: MappedRecord, index: number) => unknown)[] {
+  return Object.keys(columns).map((name) => {
+    switch (name) {
+      case 'id':
+        return (_record, index) => ids[index];
+      case 'linked_account_id':
+        return () => linkedAccountId;
+      case 'remote_id':
+        return (record) => record.remoteId;
+      case 'remote_data':
+        return (record) => record.remoteData;
+      case 'remote_created_at':
+        return (record) => record.remoteCreatedAt;
+      case 'remote_modified_at':
+        return (record) => record.remoteModifiedAt;
+      // A row seen again after a deletion is alive again (as in toUnifiedRows).
+      case 'remote_was_deleted':
+        return () => false;
+      case 'remote_deleted_at':
+        return () => null;
+      default:
+        return (record) => (record.fields as Record<string, unknown>)[name];
+    }
+  });
 }
 
 export async function recordChangeEvents(

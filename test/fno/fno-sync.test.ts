@@ -253,9 +253,10 @@ describe('F&O fallback: dependents, enrollments and coverage', () => {
     expect(result.stats.dependents).toMatchObject({ created: await stored('dependents'), updated: 0 });
     const enrollments = result.stats.benefit_enrollments;
     expect(enrollments?.created).toBe(await stored('benefit_enrollments'));
-    // Only the coverage links (a table of their own, read from another data file) still touch enrollments.
-    const linkedEnrollments = new Set((await coverage(linked.id)).map((link) => link.split('>')[0])).size;
-    expect(enrollments?.updated).toBe(linkedEnrollments);
+    // Coverage links (a table of their own, from another data file) went in with each enrollment
+    // page, their dependents and link rows having been stored first: no enrollment was rewritten.
+    expect(enrollments?.updated).toBe(0);
+    expect(await coverage(linked.id)).toEqual(expectedCoverage());
   });
 
   it('a repeated snapshot changes nothing; changed and removed F&O rows are updated and deleted', async () => {
@@ -434,5 +435,36 @@ describe('F&O failures in a sync', () => {
     const state = (await sources(plain.id)).get('dependents');
     expect(state?.source).toBe('unavailable');
     expect(state?.source_reason).toMatch(/no F&O environment URL/);
+  });
+
+  it('an initial load links enrollments as their link rows arrive, and drops links to dependents it never stored', async () => {
+    // Covered-dependent rows whose personal contact is gone: their links are inserted with the
+    // link rows (both ends' ids derive from remote ids), then removed after the streams.
+    const removedContacts = tenant.controls.deleteFnoRecords('WorkerPersonalContactPersons', { count: 6 });
+    expect(removedContacts).toHaveLength(6);
+    const { account: fresh } = await createTestTenant(db, `Prune ${Math.random()}`);
+    const result = await engine.run({
+      linkedAccountId: fresh.id,
+      connection: new DynamicsConnection(
+        fresh.id,
+        {
+          ...sandboxCredentials(tenant, 'secret', true),
+          sources: { dependents: 'dmf', benefit_enrollments: 'dmf' },
+        },
+        deps,
+      ),
+      kind: 'full',
+      trigger: 'test',
+    });
+    expect(result.status).toBe('succeeded');
+    expect(await coverage(fresh.id)).toEqual(expectedCoverage());
+    const { rows: dangling } = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM benefit_enrollment_dependents c
+       LEFT JOIN dependents d ON d.id = c.dependent_id AND NOT d.remote_was_deleted
+       LEFT JOIN benefit_enrollments e ON e.id = c.benefit_enrollment_id
+       WHERE c.linked_account_id = $1 AND (d.id IS NULL OR e.id IS NULL)`,
+      [fresh.id],
+    );
+    expect(dangling[0]?.n).toBe(0);
   });
 });

@@ -259,7 +259,7 @@ export class DynamicsConnection implements ProviderConnection {
       requests: fallback,
       dmf: this.dmfSettings,
       pageSize: Math.max(this.deps.pageSize, 1000),
-      dmfPageSize: 5000,
+      dmfPageSize: 2500,
     });
     this.disposeFallback = fno.dispose;
     const models: ModelAvailability[] = MODEL_NAMES.map(
@@ -319,6 +319,7 @@ export class DynamicsConnection implements ProviderConnection {
       streams,
       references,
       values,
+      links: fno.links,
       derivations: [...fno.derivations, ...derivations, coverage],
     };
   }

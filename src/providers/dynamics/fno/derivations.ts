@@ -1,4 +1,4 @@
-import type { Derivation, ReferenceRule } from '../../types.js';
+import type { Derivation, LinkRule, ReferenceRule } from '../../types.js';
 
 type Client = Parameters<Derivation['run']>[0];
 
@@ -102,64 +102,16 @@ const enrollmentRules: ReferenceRule[] = [
 ];
 
 /**
- * The joins below are not a key match, so they stay SQL: coverage links (a link table rebuilt from
- * auxiliary rows naming both ends), employees' fields from the assignment valid now and aggregates
- * over employments, and managers two hops away through the position hierarchy.
- * Rebuilding them here rather than in the stream keeps memory bounded (no map of 300k links) and
- * the result exact whatever page each row arrived on. Statements write only rows whose value
- * differs, so modified_at moves on real change only, and return the ids they changed.
+ * The joins below are not a key match, so they stay SQL: employees' fields from the assignment valid
+ * now and aggregates over employments, and managers two hops away through the position hierarchy.
+ * Rebuilding them here rather than in the stream keeps the result exact whatever page each row
+ * arrived on. Statements write only rows whose value differs, so modified_at moves on real change
+ * only, and return the ids they changed. (Coverage links are data: fnoLinkRules.)
  */
-
-const ENROLLMENT_FROM_FNO = `remote_data ? 'BenefitId'`;
 
 const EMPLOYEES_BY_NUMBER = `SELECT DISTINCT ON (employee_number) employee_number, id
   FROM employees WHERE linked_account_id = $1 AND employee_number IS NOT NULL
   ORDER BY employee_number, remote_was_deleted, modified_at DESC`;
-
-/** Coverage links of F&O enrollments = their covered dependents that are (live) dependents. */
-function coverageLinks(coverageSource: string): Derivation {
-  return {
-    model: 'benefit_enrollments',
-    description: 'dependents covered by each enrollment (covered dependent relationships)',
-    run: (client, accountId) =>
-      hashJoinedIds(
-        client,
-        `WITH scope AS (
-           SELECT id, remote_id, remote_data->>'PersonnelNumber' AS worker
-           FROM benefit_enrollments WHERE linked_account_id = $1 AND ${ENROLLMENT_FROM_FNO}
-         ), wanted AS (
-           SELECT DISTINCT s.id AS benefit_enrollment_id, d.id AS dependent_id
-           FROM provider_records p
-           JOIN scope s ON s.remote_id = p.data->>'enrollment_remote_id'
-           JOIN dependents d ON d.linked_account_id = $1 AND d.remote_id = s.worker || ':' || (p.data->>'ChildPartyId')
-                            AND NOT d.remote_was_deleted
-           WHERE p.linked_account_id = $1 AND p.source_table = $2
-         ), removed AS (
-           -- An anti-join (hashable), not NOT EXISTS against the CTE, which would rescan it per link.
-           DELETE FROM benefit_enrollment_dependents c
-           USING (SELECT c2.benefit_enrollment_id, c2.dependent_id
-                  FROM benefit_enrollment_dependents c2
-                  JOIN scope s ON s.id = c2.benefit_enrollment_id
-                  LEFT JOIN wanted w ON w.benefit_enrollment_id = c2.benefit_enrollment_id AND w.dependent_id = c2.dependent_id
-                  WHERE c2.linked_account_id = $1 AND w.benefit_enrollment_id IS NULL) gone
-           WHERE c.benefit_enrollment_id = gone.benefit_enrollment_id AND c.dependent_id = gone.dependent_id
-           RETURNING c.benefit_enrollment_id AS id
-         ), added AS (
-           INSERT INTO benefit_enrollment_dependents (linked_account_id, benefit_enrollment_id, dependent_id)
-           SELECT $1, w.benefit_enrollment_id, w.dependent_id FROM wanted w
-           ON CONFLICT DO NOTHING
-           RETURNING benefit_enrollment_id AS id
-         ), changed AS (SELECT id FROM removed UNION SELECT id FROM added)
-         -- Rows another derivation already touched in this transaction (modified_at = now(), stored at
-         -- millisecond precision like the column) are
-         -- not rewritten again; they already have their change event.
-         UPDATE benefit_enrollments e SET modified_at = now() FROM changed
-         WHERE e.id = changed.id AND e.modified_at IS DISTINCT FROM now()::timestamptz(3)
-         RETURNING e.id`,
-        [accountId, coverageSource],
-      ),
-  };
-}
 
 /**
  * Employees' current position, department and title when positions come from F&O: the position
@@ -285,11 +237,28 @@ export function fnoReferenceRules(options: FnoSources): ReferenceRule[] {
   ];
 }
 
+/**
+ * Coverage links of F&O enrollments: their covered dependent relationships
+ * (HcmCoveredDependentRelationshipEntity rows, ref_id = the enrollment's remote id, mappers.ts) to
+ * the worker's personal contacts stored as dependents.
+ */
+export function fnoLinkRules(options: FnoSources): LinkRule[] {
+  if (!options.enrollments || !options.coverageSource) return [];
+  return [
+    {
+      model: 'benefit_enrollments',
+      linked: 'dependents',
+      appliesTo: { remoteDataKey: 'BenefitId' },
+      source: options.coverageSource,
+      linkedKey: 'dependent_remote_id',
+    },
+  ];
+}
+
 /** The joins that stay SQL, in order (run after the reference rules, whose results they read). */
 export function fnoDerivations(options: FnoSources): Derivation[] {
   const derivations: Derivation[] = [];
   if (options.positions) derivations.push(employeeFieldsFromPositions);
   if (options.hierarchySource) derivations.push(employeeManagers(options.hierarchySource));
-  if (options.enrollments && options.coverageSource) derivations.push(coverageLinks(options.coverageSource));
   return derivations;
 }

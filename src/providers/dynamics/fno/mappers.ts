@@ -366,10 +366,12 @@ const coveredDependentRow = z.object({
 });
 
 /**
- * Kept as auxiliary rows (provider_records): a derivation rebuilds the coverage links from them in
- * SQL, so links never need the enrollment and its dependents on the same page, and memory stays
- * bounded (see derivations.ts). remote_data keeps the enrollment's key for the join; the dependent
- * is the worker's personal contact with that party number (dependentRemoteId).
+ * Kept as auxiliary rows (provider_records) naming both ends of a coverage link, which the sync
+ * layer builds from them (a LinkRule, derivations.ts), so links never need the enrollment and its
+ * dependents on the same page, and memory stays bounded. ref_id is the enrollment's remote id
+ * (indexed: an initial load looks the links of each enrollment page up by it); the data keeps it as
+ * enrollment_remote_id too, and the dependent's remote id: the worker's personal contact with that
+ * party number (dependentRemoteId).
  */
 export const mapCoveredDependent: FnoRowMapper<'auxiliary'> = (row) => {
   const parsed = coveredDependentRow.safeParse(row);
@@ -381,11 +383,18 @@ export const mapCoveredDependent: FnoRowMapper<'auxiliary'> = (row) => {
   }
   const link = parsed.data;
   const enrollment = enrollmentRemoteId(link.PersonnelNumber, link.BenefitId, link.EnrollmentStart);
-  return record<'auxiliary'>(
-    `${enrollment}:${link.ChildPartyId}`,
-    { ...row, enrollment_remote_id: enrollment },
-    {},
-  );
+  return {
+    ...record<'auxiliary'>(
+      `${enrollment}:${link.ChildPartyId}`,
+      {
+        ...row,
+        enrollment_remote_id: enrollment,
+        dependent_remote_id: dependentRemoteId(link.PersonnelNumber, link.ChildPartyId),
+      },
+      {},
+    ),
+    refId: enrollment,
+  };
 };
 
 // --- Legal entities (CompanyInfoEntity): companies, when Dataverse lacks cdm_company ---------------

@@ -1,8 +1,15 @@
 import type { ModelName } from '../../../unified/models.js';
-import type { Derivation, ModelAvailability, ReferenceRule, SourceStream, SyncPage } from '../../types.js';
+import type {
+  Derivation,
+  LinkRule,
+  ModelAvailability,
+  ReferenceRule,
+  SourceStream,
+  SyncPage,
+} from '../../types.js';
 import { diagnose } from '../diagnose.js';
 import { FNO_MODELS, type FnoEntity, fnoEntitiesFor } from './catalog.js';
-import { type FnoSources, fnoDerivations, fnoReferenceRules } from './derivations.js';
+import { type FnoSources, fnoDerivations, fnoLinkRules, fnoReferenceRules } from './derivations.js';
 import { type DmfSettings, SharedDmfExport } from './dmf.js';
 import { FnoError, type FnoHttp } from './fno-http.js';
 import { type FnoEntitySetInfo, findEntitySet, parseFnoMetadata } from './metadata.js';
@@ -28,6 +35,7 @@ export interface FallbackPlan {
   models: ModelAvailability[];
   streams: SourceStream[];
   references: ReferenceRule[];
+  links: LinkRule[];
   derivations: Derivation[];
   dispose(): Promise<void>;
 }
@@ -61,6 +69,7 @@ export async function planFnoFallback(options: {
     models: [],
     streams: [],
     references: [],
+    links: [],
     derivations: [],
     dispose: async () => {},
   };
@@ -195,6 +204,7 @@ export async function planFnoFallback(options: {
     hierarchySource: fromFno('employees') ? auxiliarySources.get('position-hierarchies') : undefined,
   };
   plan.references = fnoReferenceRules(sources);
+  plan.links = fnoLinkRules(sources);
   plan.derivations = fnoDerivations(sources);
   return plan;
 }
