@@ -118,6 +118,24 @@ export class RunLostError extends Error {
   }
 }
 
+/**
+ * The run row's locks (test/sync/lease-locks.test.ts). Each page's transaction holds the row FOR
+ * KEY SHARE: the run's streams store pages side by side, and the heartbeat's UPDATE (which changes
+ * no key, so takes FOR NO KEY UPDATE) never waits for them. With FOR SHARE it did: pages in flight
+ * almost all the time kept a renewal waiting for seconds (10 s over 3 renewals in a 100k load), long
+ * enough, on a busier machine, for the run to read as stalled. Whoever takes a run over (fails it
+ * to resume it) locks it FOR UPDATE first (`fence`), which waits for the pages in flight of its old
+ * holder; after that, their next `hold` finds the run no longer running.
+ */
+export const LEASE_SQL = {
+  hold: `SELECT 1 FROM sync_runs WHERE id = $1 AND status = 'running' FOR KEY SHARE`,
+  renew: `UPDATE sync_runs SET lease_expires_at = now() + make_interval(secs => $2)
+    WHERE id = $1 AND status = 'running'`,
+  /** The running runs of an account ($1), or one run ($2), locked before a takeover writes them. */
+  fence: `SELECT id FROM sync_runs
+    WHERE status IN ('queued', 'running') AND (linked_account_id = $1 OR id = $2) FOR UPDATE`,
+} as const;
+
 /** host:pid of this process, recorded on the runs it holds. */
 // The launcher's pid when a worker relaunched itself with its heap limit (util/heap-limit.ts).
 export const WORKER_NAME = `${hostname()}:${supervisedPid()}`;
@@ -356,25 +374,16 @@ export class SyncEngine {
 
   /** Extends the run's lease; false when the run is no longer running (declared dead, taken over). */
   private async renewLease(runId: string, client: pg.Pool | pg.PoolClient): Promise<boolean> {
-    const { rowCount } = await client.query(
-      `UPDATE sync_runs SET lease_expires_at = now() + make_interval(secs => $2)
-       WHERE id = $1 AND status = 'running'`,
-      [runId, this.lease.leaseSeconds],
-    );
+    const { rowCount } = await client.query(LEASE_SQL.renew, [runId, this.lease.leaseSeconds]);
     return rowCount === 1;
   }
 
   /**
-   * Fencing: a write of this run commits only while the run is still ours. The share lock lets the
-   * run's streams store pages side by side, and makes a takeover (an UPDATE of the row) wait for
-   * pages in flight; after it, every write of the old holder fails here.
+   * Fencing: a write of this run commits only while the run is still ours (LEASE_SQL.hold, in the
+   * page's transaction); after a takeover, every write of the old holder fails here.
    */
   private async holdLease(state: RunState, client: pg.PoolClient): Promise<void> {
-    const { rowCount } = state.lost
-      ? { rowCount: 0 }
-      : await client.query(`SELECT 1 FROM sync_runs WHERE id = $1 AND status = 'running' FOR SHARE`, [
-          state.runId,
-        ]);
+    const { rowCount } = state.lost ? { rowCount: 0 } : await client.query(LEASE_SQL.hold, [state.runId]);
     if (rowCount !== 1) {
       state.lost = true;
       throw new RunLostError(state.runId);

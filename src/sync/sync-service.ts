@@ -5,6 +5,7 @@ import { erasePublicTokenSecrets } from '../connect/public-tokens.js';
 import type { Keyring } from '../crypto/credentials.js';
 import type { Database } from '../db/database.js';
 import { startQueueInTurn } from '../db/job-queues.js';
+import { inTransaction } from '../db/transaction.js';
 import type { LinkedAccountStatus } from '../generated/prisma/enums.js';
 import {
   connectAccount,
@@ -15,6 +16,7 @@ import {
 } from '../providers/registry.js';
 import {
   DEFAULT_LEASE,
+  LEASE_SQL,
   type LeaseOptions,
   RunLostError,
   SyncEngine,
@@ -252,12 +254,15 @@ export class SyncService {
           continue;
         }
         try {
-          const failed = await client.query<{ worker: string | null }>(
-            `UPDATE sync_runs SET status = 'failed', finished_at = now(), lease_expires_at = NULL,
-               error = 'interrupted: its worker (' || coalesce(worker, 'unknown') || ') stopped renewing its lease; resumed by another run'
-             WHERE id = $1 AND status IN ('queued', 'running') RETURNING worker`,
-            [run.id],
-          );
+          const failed = await inTransaction(pool, async (fencing) => {
+            await fencing.query(LEASE_SQL.fence, [null, run.id]);
+            return fencing.query<{ worker: string | null }>(
+              `UPDATE sync_runs SET status = 'failed', finished_at = now(), lease_expires_at = NULL,
+                 error = 'interrupted: its worker (' || coalesce(worker, 'unknown') || ') stopped renewing its lease; resumed by another run'
+               WHERE id = $1 AND status IN ('queued', 'running') RETURNING worker`,
+              [run.id],
+            );
+          });
           const row = failed.rows[0];
           if (row) {
             reaped.push(run);
@@ -309,11 +314,14 @@ export class SyncService {
       if (!locked.rows[0]?.locked) return undefined;
       try {
         // Holding the lock, any run still marked running was cut short (a killed process).
-        await db.pool.query(
-          `UPDATE sync_runs SET status = 'failed', finished_at = now(), error = 'interrupted: the process running it stopped'
-           WHERE linked_account_id = $1 AND status = 'running'`,
-          [linkedAccountId],
-        );
+        await inTransaction(db.pool, async (fencing) => {
+          await fencing.query(LEASE_SQL.fence, [linkedAccountId, null]);
+          await fencing.query(
+            `UPDATE sync_runs SET status = 'failed', finished_at = now(), error = 'interrupted: the process running it stopped'
+             WHERE linked_account_id = $1 AND status = 'running'`,
+            [linkedAccountId],
+          );
+        });
         const progress = new Map<string, SyncProgress>();
         this.progress.set(linkedAccountId, progress);
         let result: SyncResult;
