@@ -4,7 +4,6 @@ import type pg from 'pg';
 import { inTransaction } from '../db/transaction.js';
 import {
   CursorExpiredError,
-  type Derivation,
   type ProviderConnection,
   type SourceStream,
   type SyncPage,
@@ -37,9 +36,10 @@ import { runStreamsInOrder } from './stream-order.js';
  * The provider-agnostic sync engine. For each source stream of the provider's plan: resume from
  * the stored cursor (or start a full load), store every page in one transaction together with its
  * change events and the cursor to resume after it (so a crash loses or repeats nothing), reconcile
- * deletions at the end of a full load, then fill the references and copied values the provider
- * states as rules (references.ts, auxiliary-values.ts) and run its SQL derivations. Pages stream
- * through: memory stays bounded by one page per stream whatever the tenant's size.
+ * deletions at the end of a full load, then fill the references, links and copied values the
+ * provider states as rules (references.ts, links.ts, auxiliary-values.ts) and run its SQL
+ * derivations. Pages stream through: memory stays bounded by a few pages per stream (one read
+ * ahead, two being stored at most) whatever the tenant's size.
  */
 
 export type SyncKind = 'full' | 'incremental';
@@ -207,17 +207,7 @@ export class SyncEngine {
       }
       const derivations = [
         ...referenceDerivations(plan.references ?? []),
-        ...links.map(
-          (link): Derivation => ({
-            ...link.rebuild,
-            run: (client, accountId, scope) =>
-              (state.linkedInLoad.has(link.rule.source) ? link.prune : link.rebuild).run(
-                client,
-                accountId,
-                scope,
-              ),
-          }),
-        ),
+        ...links.map((link) => link.derivation(state.linkedInLoad)),
         ...auxiliaryValueDerivations(plan.values ?? []),
         ...plan.derivations,
       ];
@@ -337,10 +327,11 @@ export class SyncEngine {
     for (const link of state.linkSources.get(sourceTable) ?? []) {
       const updated = await link.insertLinks(client, linkedAccountId, linkRows);
       const { model } = link.rule;
-      state.scope.changedSources.add(sourceTable);
       if (updated.length === 0) continue;
       await recordChangeEvents(client, linkedAccountId, model, { ...noChanges(), updated }, state.runId);
-      state.scope.changedRecords.set(model, [...(state.scope.changedRecords.get(model) ?? []), ...updated]);
+      const changed = state.scope.changedRecords.get(model) ?? [];
+      changed.push(...updated);
+      state.scope.changedRecords.set(model, changed);
       const stats = state.stats[model];
       if (stats) stats.updated += updated.length;
     }

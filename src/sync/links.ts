@@ -4,6 +4,7 @@ import type { Derivation, LinkRule, MappedRecord } from '../providers/types.js';
 import { COVERAGE_TABLE, MODELS } from '../unified/models.js';
 import { recordId } from '../unified/record-id.js';
 import { fieldNameLiteral, hashJoinedIds } from './references.js';
+import { touchEnrollmentsSql } from './store.js';
 
 /**
  * Link rules (LinkRule, src/providers/types.ts) turned into SQL: the rebuild of the coverage links
@@ -15,16 +16,15 @@ import { fieldNameLiteral, hashJoinedIds } from './references.js';
 
 export interface CompiledLink {
   rule: LinkRule;
-  /** The whole-account rebuild, as a derivation the engine runs after the references. */
-  rebuild: Derivation;
   /**
-   * What is left to do after the rule's link rows were loaded in full through insertLinks in this
-   * run (an initial load that stored every page in bulk): every link they name is there, so only
-   * links to dependents that are not (or no longer) stored, and links of enrollments that never
-   * arrived, are removed. The same result as the rebuild for a fraction of its cost: no link row is
-   * read from provider_records again.
+   * The derivation the engine runs after the references: the whole-account rebuild or, when the
+   * rule's link rows were loaded in full through insertLinks in this run (`loadedWithLinks` holds
+   * their source: an initial load that stored every page in bulk), a prune. Every link they name
+   * is then in place, so only links to dependents that are not (or no longer) stored, and links of
+   * enrollments that never arrived, are removed: the rebuild's result for a fraction of its cost,
+   * as no link row is read from provider_records again.
    */
-  prune: Derivation;
+  derivation(loadedWithLinks: ReadonlySet<string>): Derivation;
   /**
    * Inserts the links named by a page of an initial load of the rule's link rows, both ends' ids
    * derived from their remote ids (recordId: no lookup, and no need for either row to be stored
@@ -78,12 +78,7 @@ export function compileLink(rule: LinkRule): CompiledLink {
       ON CONFLICT DO NOTHING
       RETURNING benefit_enrollment_id AS id
     ), changed AS (SELECT id FROM removed UNION SELECT id FROM added)
-    -- The enrollment's links are part of it (covered_dependent_ids): its modified_at moves with them.
-    -- Rows another derivation already touched in this transaction (modified_at = now(), stored at
-    -- millisecond precision like the column) are not rewritten again; they have their change event.
-    UPDATE ${owners} e SET modified_at = now() FROM changed
-    WHERE e.id = changed.id AND e.modified_at IS DISTINCT FROM now()::timestamptz(3)
-    RETURNING e.id`;
+    ${touchEnrollmentsSql('changed')}`;
   // Links to dependents not stored (or deleted) are removed by the rebuild after the streams.
   const linkSql = `WITH added AS (
       INSERT INTO ${COVERAGE_TABLE} (linked_account_id, benefit_enrollment_id, dependent_id)
@@ -91,9 +86,7 @@ export function compileLink(rule: LinkRule): CompiledLink {
       ON CONFLICT DO NOTHING
       RETURNING benefit_enrollment_id AS id
     )
-    UPDATE ${owners} e SET modified_at = now() FROM (SELECT DISTINCT id FROM added) a
-    WHERE e.id = a.id AND e.modified_at IS DISTINCT FROM now()::timestamptz(3)
-    RETURNING e.id`;
+    ${touchEnrollmentsSql('added')}`;
   const pruneSql = `WITH gone AS (
       SELECT c.benefit_enrollment_id, c.dependent_id
       FROM ${COVERAGE_TABLE} c
@@ -105,33 +98,29 @@ export function compileLink(rule: LinkRule): CompiledLink {
       WHERE c.benefit_enrollment_id = g.benefit_enrollment_id AND c.dependent_id = g.dependent_id
       RETURNING c.benefit_enrollment_id AS id
     )
-    UPDATE ${owners} e SET modified_at = now() FROM (SELECT DISTINCT id FROM removed) r
-    WHERE e.id = r.id AND e.modified_at IS DISTINCT FROM now()::timestamptz(3)
-    RETURNING e.id`;
+    ${touchEnrollmentsSql('removed')}`;
   const description = `${rule.linked} covered by each ${rule.model} (${rule.source})`;
   return {
     rule,
-    prune: {
-      model: rule.model,
-      description: `${description}: links to rows not stored removed`,
-      run: (client, accountId) => hashJoinedIds(client, pruneSql, [accountId]),
-    },
-    rebuild: {
+    derivation: (loadedWithLinks) => ({
       model: rule.model,
       description,
-      run: (client, accountId) => hashJoinedIds(client, rebuildSql, [accountId, rule.source]),
-    },
+      run: (client, accountId) =>
+        loadedWithLinks.has(rule.source)
+          ? hashJoinedIds(client, pruneSql, [accountId])
+          : hashJoinedIds(client, rebuildSql, [accountId, rule.source]),
+    }),
     async insertLinks(client, linkedAccountId, linkRows) {
-      const owners: string[] = [];
+      const ownerIds: string[] = [];
       const linkedIds: string[] = [];
       for (const row of linkRows) {
         const linkedRemoteId = row.remoteData[rule.linkedKey];
         if (!row.refId || typeof linkedRemoteId !== 'string' || linkedRemoteId === '') continue;
-        owners.push(recordId(linkedAccountId, rule.model, row.refId));
+        ownerIds.push(recordId(linkedAccountId, rule.model, row.refId));
         linkedIds.push(recordId(linkedAccountId, rule.linked, linkedRemoteId));
       }
-      if (owners.length === 0) return [];
-      const { rows } = await client.query<{ id: string }>(linkSql, [linkedAccountId, owners, linkedIds]);
+      if (ownerIds.length === 0) return [];
+      const { rows } = await client.query<{ id: string }>(linkSql, [linkedAccountId, ownerIds, linkedIds]);
       return rows.map((row) => row.id);
     },
   };

@@ -97,6 +97,19 @@ export async function upsertRecords(
 }
 
 /**
+ * SQL giving a new modified_at to the enrollments whose coverage links changed (ids from `changed`,
+ * a CTE or table expression with an `id` column), returning their ids: the links are part of the
+ * enrollment (covered_dependent_ids). Rows already written in this transaction (modified_at =
+ * now(), stored at millisecond precision like the column) are not rewritten again; they already
+ * have their change event.
+ */
+export function touchEnrollmentsSql(changed: string): string {
+  return `UPDATE benefit_enrollments e SET modified_at = now() FROM (SELECT DISTINCT id FROM ${changed}) c
+    WHERE e.id = c.id AND e.modified_at IS DISTINCT FROM now()::timestamptz(3)
+    RETURNING e.id`;
+}
+
+/**
  * Sets the covered dependents of the given enrollments to exactly what the records say, and
  * returns the enrollments whose coverage changed (their modified_at moves too).
  */
@@ -131,7 +144,7 @@ async function replaceCoverage(
        ON CONFLICT DO NOTHING
        RETURNING benefit_enrollment_id AS id
      ), changed AS (SELECT id FROM removed UNION SELECT id FROM added)
-     UPDATE benefit_enrollments e SET modified_at = now() FROM changed WHERE e.id = changed.id RETURNING e.id`,
+     ${touchEnrollmentsSql('changed')}`,
     [linkedAccountId, pairs.enrollment, pairs.dependent, enrollmentIds],
   );
   return rows.map((row) => row.id);

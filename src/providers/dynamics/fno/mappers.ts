@@ -368,10 +368,9 @@ const coveredDependentRow = z.object({
 /**
  * Kept as auxiliary rows (provider_records) naming both ends of a coverage link, which the sync
  * layer builds from them (a LinkRule, derivations.ts), so links never need the enrollment and its
- * dependents on the same page, and memory stays bounded. ref_id is the enrollment's remote id
- * (indexed: an initial load looks the links of each enrollment page up by it); the data keeps it as
- * enrollment_remote_id too, and the dependent's remote id: the worker's personal contact with that
- * party number (dependentRemoteId).
+ * dependents on the same page, and memory stays bounded. ref_id is the enrollment's remote id; the
+ * data adds the dependent's remote id: the worker's personal contact with that party number
+ * (dependentRemoteId).
  */
 export const mapCoveredDependent: FnoRowMapper<'auxiliary'> = (row) => {
   const parsed = coveredDependentRow.safeParse(row);
@@ -388,7 +387,6 @@ export const mapCoveredDependent: FnoRowMapper<'auxiliary'> = (row) => {
       `${enrollment}:${link.ChildPartyId}`,
       {
         ...row,
-        enrollment_remote_id: enrollment,
         dependent_remote_id: dependentRemoteId(link.PersonnelNumber, link.ChildPartyId),
       },
       {},
