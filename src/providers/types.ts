@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { UnifiedFields } from '../unified/fields.js';
 import type { ModelName } from '../unified/models.js';
 
@@ -7,8 +6,9 @@ export type { UnifiedFields } from '../unified/fields.js';
 /**
  * The provider contract. A provider knows its HR system and nothing of Postgres: it says which
  * sources serve which unified models for an account, streams pages of mapped rows, names its live
- * checks, and lists the SQL derivations that fill fields joined across sources. The sync engine
- * (src/sync) owns storage, checkpoints and retries of whole runs.
+ * checks, and states as data how rows of different sources join (references, links, copied values,
+ * picks, roll-ups). The sync engine (src/sync) owns storage, checkpoints, retries of whole runs and
+ * every statement those rules become.
  */
 
 export type CheckStatus = 'ok' | 'warning' | 'failure' | 'skipped';
@@ -228,29 +228,73 @@ export interface ValueTable {
 }
 
 /**
- * SQL run after the streams, in the sync transaction, returning the ids of rows it changed: for the
- * joins a ReferenceRule or AuxiliaryValueRule cannot state (validity windows, aggregates, several
- * hops). Runs after the rules, so it can read the references and values they filled.
+ * A field of a row, as a pick or a roll-up names it: a column of the row's table (a model's text
+ * column, `remote_id`, or an auxiliary row's `ref_id`), or a key of its raw data (a model row's
+ * remote_data, an auxiliary row's provider_records.data).
  */
-export interface Derivation {
+export type RowField = { column: string } | { key: string };
+
+/**
+ * How the candidates for one key are ranked, first wins (after these, a model row modified last
+ * and the lowest id, an auxiliary row the lowest remote id): `first` puts rows whose text at `key` equals it first; `latest` ranks by
+ * the timestamp at `key`, latest first, rows without one last; neither ranks by the text, A to Z.
+ */
+export type PickOrder = { key: string; first: string } | { key: string; latest: true } | { key: string };
+
+/**
+ * One step of a pick: among the rows whose `match` equals the key reached so far, the first by
+ * `order` (deleted model rows never count), whose `yields` becomes the next key. With `window`, only
+ * rows valid now count: the timestamps at its keys bound their validity (an empty start is "since
+ * ever", an empty end "until further notice"), as assignments and hierarchy lines are dated.
+ */
+export interface PickStep {
+  rows: { model: ModelName } | { sourceTable: string };
+  match: RowField;
+  yields: RowField;
+  window?: { from: string; to: string };
+  order?: readonly PickOrder[];
+}
+
+/**
+ * Fields copied from a row reached by following keys, stated as data: from `start` in the row of
+ * `model`, through each step, to the `target` row, whose columns fill the row's (its `id` fills a
+ * reference). E.g. an employee's position, department and title from the position of the worker
+ * assignment valid now; an employee's manager as the holder of the position theirs reports to.
+ * A row that reaches no target gets NULL in every column. The sync layer owns the SQL
+ * (src/sync/derived-fields.ts).
+ */
+export interface PickRule {
   model: ModelName;
-  description: string;
-  run(client: pg.PoolClient, linkedAccountId: string, scope: DerivationScope): Promise<string[]>;
+  start: RowField;
+  through?: readonly PickStep[];
+  target: Omit<PickStep, 'rows' | 'yields'> & { rows: { model: ModelName } };
+  /** Columns of `model` ← columns of the target row ('id': the target's id, into a reference to it). */
+  columns: readonly { column: string; from: string }[];
   /**
-   * After run(): rows whose reference this derivation could not resolve (e.g. an F&O enrollment
-   * whose worker is not among the synced employees). Reported in the run's stats, not dropped.
+   * Source tables whose full read or change in a run (DerivationScope) makes every row of the model
+   * derive again; otherwise only the model's rows created or updated in the run are.
    */
-  unresolved?(
-    client: pg.PoolClient,
-    linkedAccountId: string,
-  ): Promise<{ count: number; first: InvalidRow[] }>;
+  rerunWhen: readonly string[];
+}
+
+/**
+ * Fields summarised from the rows that reference a row, stated as data: over the live rows of
+ * `over.model` whose reference `over.field` names it. 'min' is the least value, 'latest' the value
+ * of the row latest by `latestBy` (a column of over.model), 'distinct' the sorted distinct non-empty
+ * values as an array (empty, not NULL, when there is none). E.g. an employee's hire date (the
+ * earliest employment's start) and company (the latest employment's); the coverage levels a plan's
+ * enrollments show.
+ */
+export interface RollupRule {
+  model: ModelName;
+  over: { model: ModelName; field: string };
+  latestBy?: string;
+  columns: readonly { column: string; of: string; aggregate: 'min' | 'latest' | 'distinct' }[];
   /**
-   * The same references as SQL expressions, one per column of `model`'s table, over an incoming row
-   * `r` (with `$1` = the account): an initial load stores them as it inserts its pages, so run()
-   * finds nothing left to rewrite when the referenced rows were already stored (see
-   * insertInitialRecords). run() stays the authority: it fixes whatever was not resolvable yet.
+   * Source tables whose full read or change in a run makes every row derive again, as any created
+   * or updated row of over.model does; otherwise only the model's rows changed in the run are.
    */
-  resolveOnInsert?: Record<string, string>;
+  rerunWhen: readonly string[];
 }
 
 /**
@@ -285,8 +329,13 @@ export interface SyncPlan {
   values?: AuxiliaryValueRule[];
   /** Links stated as data; the sync layer rebuilds them after the references. */
   links?: LinkRule[];
-  /** Run last, in order: they may read what the rules filled (employees copy positions' titles). */
-  derivations: Derivation[];
+  /**
+   * Fields picked along keys and rolled up from referencing rows, stated as data; applied last, all
+   * of a model's in one statement, so they read what the other rules filled (employees copy their
+   * position's title, which a value rule set; plans' levels read enrollments' resolved plans).
+   */
+  picks?: PickRule[];
+  rollups?: RollupRule[];
 }
 
 /**

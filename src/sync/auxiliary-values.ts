@@ -1,14 +1,9 @@
 import { quote, stringLiteral } from '../db/sql-text.js';
-import type {
-  AuxiliaryValue,
-  AuxiliaryValueRule,
-  Derivation,
-  DerivationScope,
-  ValueTable,
-} from '../providers/types.js';
+import type { AuxiliaryValue, AuxiliaryValueRule, ValueTable } from '../providers/types.js';
 import { MODELS, type ModelSpec } from '../unified/models.js';
 import { enumValues } from '../unified/schemas.js';
-import { fieldNameLiteral } from './references.js';
+import { type Derivation, touched } from './derivation.js';
+import { fieldNameLiteral, sourceTableLiteral } from './references.js';
 
 /**
  * Values copied from auxiliary rows (AuxiliaryValueRule, src/providers/types.ts) turned into SQL:
@@ -23,12 +18,6 @@ import { fieldNameLiteral } from './references.js';
  * the normalised form and the column's enum (then written as string literals). Nothing else
  * reaches the SQL text; the account is a parameter ($1).
  */
-
-/**
- * A source table as providers name them, e.g. "dataverse:cdm_jobs", "dmf:HR export/<entity>" (a
- * configured group name: spaces, slashes): anything but a quote, a backslash or a control character.
- */
-const SOURCE_TABLE = /^[^\p{Cc}'\\]{1,200}$/u;
 
 /** Each normalisation as SQL over a text expression, and in TypeScript to check a table's keys. */
 const NORMALISE: Record<ValueTable['normalise'], { sql(text: string): string; of(text: string): string }> = {
@@ -82,8 +71,7 @@ function statement(rule: AuxiliaryValueRule): string {
   const twice = columns.find((column, index) => columns.indexOf(column) !== index);
   if (twice) throw new Error(`${context}: ${twice} is filled twice`);
   const { sourceTable, remoteDataKey } = rule.auxiliary;
-  if (!SOURCE_TABLE.test(sourceTable))
-    throw new Error(`${context}: '${sourceTable}' is not a source table name`);
+  const source = sourceTableLiteral(sourceTable, context);
   if (!rule.rerunWhen.includes(sourceTable)) {
     throw new Error(`${context}: rerunWhen must include the auxiliary source ${sourceTable}`);
   }
@@ -99,7 +87,7 @@ function statement(rule: AuxiliaryValueRule): string {
       SELECT r.id, ${values.join(', ')}
       FROM ${table} r
       LEFT JOIN provider_records a
-        ON a.linked_account_id = r.linked_account_id AND a.source_table = ${stringLiteral(sourceTable)}
+        ON a.linked_account_id = r.linked_account_id AND a.source_table = ${source}
        AND a.remote_id = r.remote_data->>${fieldNameLiteral(remoteDataKey, context)}
       WHERE r.linked_account_id = $1 ${appliesTo})
     UPDATE ${table} r
@@ -108,11 +96,6 @@ function statement(rule: AuxiliaryValueRule): string {
     WHERE r.id = t.id
       AND (${stored.join(', ')}) IS DISTINCT FROM (${derived.join(', ')})
     RETURNING r.id`;
-}
-
-/** Whether any of these source tables changed in the run or was read in full. */
-function touched(scope: DerivationScope, sources: readonly string[]): boolean {
-  return sources.some((source) => scope.fullSources.has(source) || scope.changedSources.has(source));
 }
 
 /**

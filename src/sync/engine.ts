@@ -11,6 +11,7 @@ import {
 import { MODELS, type ModelName } from '../unified/models.js';
 import { supervisedPid } from '../util/heap-limit.js';
 import { auxiliaryValueDerivations } from './auxiliary-values.js';
+import { derivedFieldDerivations } from './derived-fields.js';
 import { type CompiledLink, compileLink } from './links.js';
 import { readAhead } from './read-ahead.js';
 import { referenceDerivations } from './references.js';
@@ -198,9 +199,10 @@ export class SyncEngine {
     heartbeat.unref();
     try {
       const plan = await connection.plan();
-      // The provider's rules become SQL here: references (references.ts), links (links.ts), then
-      // copied values (auxiliary-values.ts), before its own SQL derivations, which may read what
-      // they fill (employees' company from employments, their title from their position).
+      // The provider's rules become SQL here, run in this order: references (references.ts), links
+      // (links.ts), copied values (auxiliary-values.ts), then picks and roll-ups
+      // (derived-fields.ts), which read what the others filled (employees' company from
+      // employments, their title from their position).
       const links = (plan.links ?? []).map(compileLink);
       for (const link of links) {
         state.linkSources.set(link.rule.source, [...(state.linkSources.get(link.rule.source) ?? []), link]);
@@ -209,7 +211,7 @@ export class SyncEngine {
         ...referenceDerivations(plan.references ?? []),
         ...links.map((link) => link.derivation(state.linkedInLoad)),
         ...auxiliaryValueDerivations(plan.values ?? []),
-        ...plan.derivations,
+        ...derivedFieldDerivations(plan.picks ?? [], plan.rollups ?? []),
       ];
       for (const derivation of derivations) {
         if (!derivation.resolveOnInsert) continue;

@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import { quote } from '../db/sql-text.js';
-import type { Derivation, LinkRule, MappedRecord } from '../providers/types.js';
+import type { LinkRule, MappedRecord } from '../providers/types.js';
 import { COVERAGE_TABLE, MODELS } from '../unified/models.js';
 import { recordId } from '../unified/record-id.js';
+import type { Derivation } from './derivation.js';
 import { fieldNameLiteral, hashJoinedIds } from './references.js';
 import { touchEnrollmentsSql } from './store.js';
 

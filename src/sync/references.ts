@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { quote, stringLiteral } from '../db/sql-text.js';
-import type { Derivation, InvalidRow, ReferenceRule } from '../providers/types.js';
+import type { InvalidRow, ReferenceRule } from '../providers/types.js';
 import { MODELS, type ModelName } from '../unified/models.js';
+import type { Derivation } from './derivation.js';
 
 /**
  * Reference rules (ReferenceRule, src/providers/types.ts) turned into SQL. One statement of a join
@@ -36,6 +37,18 @@ export function fieldNameLiteral(
 ): string {
   if (!FIELD_NAME.test(name)) throw new Error(`${context}: '${name}' is not a ${kind} field name`);
   // The pattern admits no quote; stringLiteral keeps the literal safe should it ever be widened.
+  return stringLiteral(name);
+}
+
+/**
+ * A source table as providers name them, e.g. "dataverse:cdm_jobs", "dmf:HR export/<entity>" (a
+ * configured group name: spaces, slashes): anything but a quote, a backslash or a control character.
+ */
+const SOURCE_TABLE = /^[^\p{Cc}'\\]{1,200}$/u;
+
+/** A source table name as a SQL string literal, refused unless it fits SOURCE_TABLE. */
+export function sourceTableLiteral(name: string, context: string): string {
+  if (!SOURCE_TABLE.test(name)) throw new Error(`${context}: '${name}' is not a source table name`);
   return stringLiteral(name);
 }
 

@@ -103,4 +103,17 @@ describe('the provider seam', () => {
       expect(readFileSync(join(ROOT, allowed.file), 'utf8')).toContain(allowed.contains);
     }
   });
+
+  it('keeps providers away from the database: no provider module imports pg, Prisma or the db layer', () => {
+    // Joins are data (docs/providers.md, "What the sync layer owns"): the sync layer writes their SQL.
+    // The generated enums are the unified model's value types, not database access.
+    const database =
+      /from '(pg|@prisma\/[\w-]+|[./]+\/db\/[\w./-]+|[./]+\/generated\/prisma\/(?!enums\.js')[\w./-]+)'/;
+    // The registry is the gateway's side of the seam (it reads an account's provider and credentials).
+    const offenders = sourceFiles(join(SRC, 'providers'))
+      .filter((path) => !path.endsWith(join('providers', 'registry.ts')))
+      .filter((path) => database.test(readFileSync(path, 'utf8')))
+      .map((path) => relative(ROOT, path));
+    expect(offenders).toEqual([]);
+  });
 });

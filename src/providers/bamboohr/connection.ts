@@ -135,7 +135,7 @@ export class BambooConnection implements ProviderConnection {
             : snapshot;
       return { model, source: stream.sourceTable, reason: `${how} ${BAMBOOHR_GAPS[model] ?? ''}`.trim() };
     });
-    return { models, streams, derivations: [] };
+    return { models, streams };
   }
 
   /** Fields of the last report the key's user may not see (filled once a sync has read employees). */

@@ -17,8 +17,9 @@ import { DynamicsTokenSource } from './auth.js';
 import { credentialsExpireAt, type DynamicsCredentials } from './credentials.js';
 import { DATAVERSE_MODEL_TABLES, DATAVERSE_TABLES } from './dataverse/catalog.js';
 import {
-  dataverseDerivations,
+  dataversePickRules,
   dataverseValueRules,
+  employmentRollup,
   payrollEnrollmentReferences,
   planCoverageLevels,
 } from './dataverse/derivations.js';
@@ -300,27 +301,30 @@ export class DynamicsConnection implements ProviderConnection {
     };
     const fromDataverse = { positions: !fromFno.has('job_positions'), plans: !fromFno.has('benefit_plans') };
     const values = dataverseValueRules(dataverseSources, fromDataverse);
-    const derivations = dataverseDerivations(dataverseSources, fromDataverse);
+    const picks = dataversePickRules(dataverseSources, fromDataverse);
     streams.push(...fno.streams);
     // Enrollments from the payroll API's virtual table name their worker and plan by business key.
     const fromVirtualTable = models.some(
       (entry) => entry.model === 'benefit_enrollments' && entry.source.startsWith('dataverse:'),
     );
     const references = [...fno.references, ...(fromVirtualTable ? payrollEnrollmentReferences : [])];
-    // Plans come from cdm_benefitplan or from F&O: a change to either re-derives the levels.
-    const plansSource =
-      streams.find((stream) => stream.target === 'benefit_plans')?.sourceTable ??
-      source('cdm_benefitplan', 'cdm_benefitplans');
-    const coverage = planCoverageLevels({ plans: plansSource });
-    // The sync layer fills the references first (employees' dates derive from employments, which
-    // F&O rows name by number), then the copied values (employees copy their position's title).
+    // Plans and employments come from Dataverse or from F&O: the roll-ups rerun on a change to either.
+    const sourceOf = (model: ModelName, fallback: string) =>
+      streams.find((stream) => stream.target === model)?.sourceTable ?? fallback;
+    const rollups = [
+      employmentRollup(sourceOf('employments', dataverseSources.employments)),
+      planCoverageLevels(sourceOf('benefit_plans', dataverseSources.plans)),
+    ];
+    // The sync layer fills the references first (employees' dates roll up from employments, which
+    // F&O rows name by number), then the copied values (employees pick their position's title).
     return {
       models,
       streams,
       references,
       values,
       links: fno.links,
-      derivations: [...fno.derivations, ...derivations, coverage],
+      picks: [...fno.picks, ...picks],
+      rollups,
     };
   }
 

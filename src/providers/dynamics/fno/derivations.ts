@@ -1,27 +1,4 @@
-import type { Derivation, LinkRule, ReferenceRule } from '../../types.js';
-
-type Client = Parameters<Derivation['run']>[0];
-
-async function ids(client: Client, sql: string, params: unknown[]): Promise<string[]> {
-  const { rows } = await client.query<{ id: string }>(sql, params);
-  return rows.map((row) => row.id);
-}
-
-/**
- * Runs a whole-account statement with nested loops off. Its joins go through jsonb expressions
- * (remote_data->>'...'), whose selectivity Postgres can only guess; it then picks nested loops
- * (rows × rows: seconds for a few thousand rows, hours at 300k). Hash joins are right for a
- * rebuild over every row of the account. SET LOCAL lasts until the transaction ends, so it is
- * switched back on right after.
- */
-async function hashJoinedIds(client: Client, sql: string, params: unknown[]): Promise<string[]> {
-  await client.query('SET LOCAL enable_nestloop = off');
-  try {
-    return await ids(client, sql, params);
-  } finally {
-    await client.query('SET LOCAL enable_nestloop = on');
-  }
-}
+import type { LinkRule, PickRule, PickStep, ReferenceRule } from '../../types.js';
 
 /**
  * References F&O rows make by plain business key, stated as data (the sync layer writes their SQL,
@@ -102,123 +79,86 @@ const enrollmentRules: ReferenceRule[] = [
 ];
 
 /**
- * The joins below are not a key match, so they stay SQL: employees' fields from the assignment valid
- * now and aggregates over employments, and managers two hops away through the position hierarchy.
- * Rebuilding them here rather than in the stream keeps the result exact whatever page each row
- * arrived on. Statements write only rows whose value differs, so modified_at moves on real change
- * only, and return the ids they changed. (Coverage links are data: fnoLinkRules.)
+ * Joins that are not a key match, stated as picks (src/sync/derived-fields.ts owns their SQL):
+ * the position a worker is assigned to now, and managers two hops away through the position
+ * hierarchy. They rebuild after the streams, so the result is exact whatever page each row arrived
+ * on; F&O reads are whole snapshots, so every employee derives each run, and only changed rows are
+ * written. (Coverage links are data too: fnoLinkRules.)
  */
 
-const EMPLOYEES_BY_NUMBER = `SELECT DISTINCT ON (employee_number) employee_number, id
-  FROM employees WHERE linked_account_id = $1 AND employee_number IS NOT NULL
-  ORDER BY employee_number, remote_was_deleted, modified_at DESC`;
+/** HcmPositionV2Entity's worker assignment, dated: WorkerAssignmentStart / WorkerAssignmentEnd. */
+const ASSIGNMENT_WINDOW = { from: 'WorkerAssignmentStart', to: 'WorkerAssignmentEnd' };
+const LATEST_ASSIGNMENT = [{ key: 'WorkerAssignmentStart', latest: true }] as const;
 
 /**
  * Employees' current position, department and title when positions come from F&O: the position
- * whose worker assignment (HcmPositionV2Entity's WorkerPersonnelNumber, WorkerAssignmentStart/End)
- * is valid now. Company and dates come from the employments, as in the Dataverse derivation
- * (dataverse/derivations.ts, which this replaces for such accounts). F&O reads are whole snapshots,
- * so every employee is derived each run; only changed rows are written.
+ * whose worker assignment (WorkerPersonnelNumber = the employee's number) is valid now, the latest
+ * started first. (Company and dates roll up from the employments: employmentRollup in
+ * dataverse/derivations.ts, whichever source serves them.)
  */
-const employeeFieldsFromPositions: Derivation = {
-  model: 'employees',
-  description: "employee's current position (F&O worker assignment), department, title, company and dates",
-  run: (client, accountId) =>
-    hashJoinedIds(
-      client,
-      `WITH assignment AS MATERIALIZED (
-         SELECT DISTINCT ON (p.remote_data->>'WorkerPersonnelNumber')
-                p.remote_data->>'WorkerPersonnelNumber' AS worker, p.id, p.department_id, p.job_title
-         FROM job_positions p
-         WHERE p.linked_account_id = $1 AND NOT p.remote_was_deleted
-           AND coalesce(p.remote_data->>'WorkerPersonnelNumber', '') <> ''
-           AND coalesce((p.remote_data->>'WorkerAssignmentStart')::timestamptz, '-infinity') <= now()
-           AND coalesce((p.remote_data->>'WorkerAssignmentEnd')::timestamptz, 'infinity') > now()
-         ORDER BY p.remote_data->>'WorkerPersonnelNumber', (p.remote_data->>'WorkerAssignmentStart')::timestamptz DESC
-       ), employment AS MATERIALIZED (
-         SELECT m.employee_id,
-                min(m.start_date) AS hire_date,
-                (array_agg(m.start_date ORDER BY m.start_date DESC NULLS LAST))[1] AS start_date,
-                (array_agg(m.end_date ORDER BY m.start_date DESC NULLS LAST))[1] AS termination_date,
-                (array_agg(m.company_id ORDER BY m.start_date DESC NULLS LAST))[1] AS company_id
-         FROM employments m
-         WHERE m.linked_account_id = $1 AND NOT m.remote_was_deleted AND m.employee_id IS NOT NULL
-         GROUP BY m.employee_id
-       ), target AS (
-         SELECT e.id, a.id AS position_id, a.department_id, a.job_title,
-                m.company_id, m.hire_date, m.start_date, m.termination_date
-         FROM employees e
-         LEFT JOIN assignment a ON a.worker = e.employee_number
-         LEFT JOIN employment m ON m.employee_id = e.id
-         WHERE e.linked_account_id = $1)
-       UPDATE employees e
-       SET position_id = t.position_id, department_id = t.department_id, job_title = t.job_title,
-           company_id = t.company_id, hire_date = t.hire_date, start_date = t.start_date,
-           termination_date = t.termination_date, modified_at = now()
-       FROM target t
-       WHERE e.id = t.id
-         AND (e.position_id, e.department_id, e.job_title, e.company_id, e.hire_date, e.start_date, e.termination_date)
-             IS DISTINCT FROM (t.position_id, t.department_id, t.job_title, t.company_id, t.hire_date, t.start_date, t.termination_date)
-       RETURNING e.id`,
-      [accountId],
-    ),
-};
-
-/**
- * Employees' managers from F&O's reporting line: the worker currently holding the position that the
- * employee's position reports to (HcmPositionHierarchyEntity, valid now; the `Line` hierarchy first
- * when a position has several). The employee's position is the one of their latest assignment, so a
- * former worker keeps the last manager, as Dataverse's Manager column does.
- */
-function employeeManagers(hierarchySource: string): Derivation {
+function employeePosition(positionsSource: string): PickRule {
   return {
     model: 'employees',
-    description: "employee's manager (position hierarchy: the holder of the position reported to)",
-    run: (client, accountId) =>
-      hashJoinedIds(
-        client,
-        `WITH assigned AS MATERIALIZED (
-           SELECT p.remote_id AS position, p.remote_data->>'WorkerPersonnelNumber' AS worker,
-                  (p.remote_data->>'WorkerAssignmentStart')::timestamptz AS starts,
-                  coalesce((p.remote_data->>'WorkerAssignmentEnd')::timestamptz, 'infinity') AS ends
-           FROM job_positions p
-           WHERE p.linked_account_id = $1 AND NOT p.remote_was_deleted
-             AND coalesce(p.remote_data->>'WorkerPersonnelNumber', '') <> ''
-         ), latest AS (
-           SELECT DISTINCT ON (worker) worker, position FROM assigned ORDER BY worker, starts DESC
-         ), holder AS (
-           SELECT DISTINCT ON (position) position, worker FROM assigned
-           WHERE coalesce(starts, '-infinity') <= now() AND ends > now()
-           ORDER BY position, starts DESC
-         ), parent AS (
-           SELECT DISTINCT ON (h.data->>'PositionId') h.data->>'PositionId' AS position,
-                  h.data->>'ParentPositionId' AS parent
-           FROM provider_records h
-           WHERE h.linked_account_id = $1 AND h.source_table = $2
-             AND coalesce((h.data->>'ValidFrom')::timestamptz, '-infinity') <= now()
-             AND coalesce((h.data->>'ValidTo')::timestamptz, 'infinity') > now()
-           ORDER BY h.data->>'PositionId', (h.data->>'HierarchyTypeName' = 'Line') DESC, h.data->>'HierarchyTypeName'
-         ), employee AS MATERIALIZED (${EMPLOYEES_BY_NUMBER}), target AS (
-           SELECT e.id, m.id AS manager_id
-           FROM employees e
-           LEFT JOIN latest l ON l.worker = e.employee_number
-           LEFT JOIN parent p ON p.position = l.position
-           LEFT JOIN holder h ON h.position = p.parent
-           LEFT JOIN employee m ON m.employee_number = h.worker
-           WHERE e.linked_account_id = $1)
-         UPDATE employees e SET manager_id = t.manager_id, modified_at = now()
-         FROM target t
-         WHERE e.id = t.id AND e.manager_id IS DISTINCT FROM t.manager_id
-         RETURNING e.id`,
-        [accountId, hierarchySource],
-      ),
+    start: { column: 'employee_number' },
+    target: {
+      rows: { model: 'job_positions' },
+      match: { key: 'WorkerPersonnelNumber' },
+      window: ASSIGNMENT_WINDOW,
+      order: LATEST_ASSIGNMENT,
+    },
+    columns: [
+      { column: 'position_id', from: 'id' },
+      { column: 'department_id', from: 'department_id' },
+      { column: 'job_title', from: 'job_title' },
+    ],
+    rerunWhen: [positionsSource],
+  };
+}
+
+/**
+ * Employees' managers from F&O's reporting line: the worker holding now the position that the
+ * employee's position reports to (HcmPositionHierarchyEntity rows valid now, the `Line` hierarchy
+ * first when a position has several). The employee's position is the one of their latest
+ * assignment, valid now or not, so a former worker keeps their last manager, as Dataverse's
+ * Manager column does.
+ */
+function employeeManager(positionsSource: string, hierarchySource: string): PickRule {
+  const latestPosition: PickStep = {
+    rows: { model: 'job_positions' },
+    match: { key: 'WorkerPersonnelNumber' },
+    yields: { column: 'remote_id' },
+    order: LATEST_ASSIGNMENT,
+  };
+  const parentPosition: PickStep = {
+    rows: { sourceTable: hierarchySource },
+    match: { key: 'PositionId' },
+    yields: { key: 'ParentPositionId' },
+    window: { from: 'ValidFrom', to: 'ValidTo' },
+    order: [{ key: 'HierarchyTypeName', first: 'Line' }, { key: 'HierarchyTypeName' }],
+  };
+  const holder: PickStep = {
+    rows: { model: 'job_positions' },
+    match: { column: 'remote_id' },
+    yields: { key: 'WorkerPersonnelNumber' },
+    window: ASSIGNMENT_WINDOW,
+  };
+  return {
+    model: 'employees',
+    start: { column: 'employee_number' },
+    through: [latestPosition, parentPosition, holder],
+    target: { rows: { model: 'employees' }, match: { column: 'employee_number' } },
+    columns: [{ column: 'manager_id', from: 'id' }],
+    rerunWhen: [positionsSource, hierarchySource],
   };
 }
 
 export interface FnoSources {
   employments?: boolean;
-  /** Job positions come from F&O: their departments, and employees' positions, derive from them. */
-  positions?: boolean;
+  /**
+   * Source table of the job positions when they come from F&O: their departments, and employees'
+   * positions and managers, derive from them.
+   */
+  positions?: string | undefined;
   dependents: boolean;
   enrollments: boolean;
   /** provider_records source table of the covered dependents, when enrollments come from F&O. */
@@ -255,10 +195,11 @@ export function fnoLinkRules(options: FnoSources): LinkRule[] {
   ];
 }
 
-/** The joins that stay SQL, in order (run after the reference rules, whose results they read). */
-export function fnoDerivations(options: FnoSources): Derivation[] {
-  const derivations: Derivation[] = [];
-  if (options.positions) derivations.push(employeeFieldsFromPositions);
-  if (options.hierarchySource) derivations.push(employeeManagers(options.hierarchySource));
-  return derivations;
+/** The picks of employees' fields from F&O positions and the position hierarchy. */
+export function fnoPickRules(options: FnoSources): PickRule[] {
+  if (!options.positions) return [];
+  return [
+    employeePosition(options.positions),
+    ...(options.hierarchySource ? [employeeManager(options.positions, options.hierarchySource)] : []),
+  ];
 }

@@ -1,15 +1,15 @@
 import type { ModelName } from '../../../unified/models.js';
 import type {
-  Derivation,
   LinkRule,
   ModelAvailability,
+  PickRule,
   ReferenceRule,
   SourceStream,
   SyncPage,
 } from '../../types.js';
 import { diagnose } from '../diagnose.js';
 import { FNO_MODELS, type FnoEntity, fnoEntitiesFor } from './catalog.js';
-import { type FnoSources, fnoDerivations, fnoLinkRules, fnoReferenceRules } from './derivations.js';
+import { type FnoSources, fnoLinkRules, fnoPickRules, fnoReferenceRules } from './derivations.js';
 import { type DmfSettings, SharedDmfExport } from './dmf.js';
 import { FnoError, type FnoHttp } from './fno-http.js';
 import { type FnoEntitySetInfo, findEntitySet, parseFnoMetadata } from './metadata.js';
@@ -36,7 +36,7 @@ export interface FallbackPlan {
   streams: SourceStream[];
   references: ReferenceRule[];
   links: LinkRule[];
-  derivations: Derivation[];
+  picks: PickRule[];
   dispose(): Promise<void>;
 }
 
@@ -70,7 +70,7 @@ export async function planFnoFallback(options: {
     streams: [],
     references: [],
     links: [],
-    derivations: [],
+    picks: [],
     dispose: async () => {},
   };
   if (requests.length === 0) return plan;
@@ -196,7 +196,9 @@ export async function planFnoFallback(options: {
     plan.models.some((entry) => entry.model === model && entry.source !== 'unavailable');
   const sources: FnoSources = {
     employments: fromFno('employments'),
-    positions: fromFno('job_positions'),
+    positions: fromFno('job_positions')
+      ? plan.streams.find((stream) => stream.target === 'job_positions')?.sourceTable
+      : undefined,
     dependents: fromFno('dependents'),
     enrollments: fromFno('benefit_enrollments'),
     coverageSource: auxiliarySources.get('covered-dependents'),
@@ -205,6 +207,6 @@ export async function planFnoFallback(options: {
   };
   plan.references = fnoReferenceRules(sources);
   plan.links = fnoLinkRules(sources);
-  plan.derivations = fnoDerivations(sources);
+  plan.picks = fnoPickRules(sources);
   return plan;
 }
