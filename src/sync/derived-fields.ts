@@ -98,8 +98,8 @@ function windowSql(step: Omit<PickStep, 'rows' | 'yields'>, rows: Rows, alias: s
 
 /** The SQL a rule adds to its model's statement. */
 interface Part {
-  /** Values of the scoped row `s` the part starts from, e.g. "s_0" = the pick's start. */
-  starts: string[];
+  /** A pick's start, over the model's row `r`: selected into `scoped` as s_<index>. */
+  start?: string;
   ctes: string[];
   joins: string[];
   /** Per filled column (quoted), its value over the joins. */
@@ -149,7 +149,7 @@ function pickPart(rule: PickRule, index: number, spec: ModelSpec, scopedOnly: bo
   const context = `pick rule ${rule.model}.${rule.columns.map((column) => column.column).join(',')}`;
   const self = rowsOf({ model: rule.model }, context);
   const part: Part = {
-    starts: [fieldSql(rule.start, self, 'r', context)],
+    start: fieldSql(rule.start, self, 'r', context),
     ctes: [],
     joins: [],
     values: new Map(),
@@ -211,7 +211,7 @@ function rollupPart(rule: RollupRule, index: number, spec: ModelSpec, scopedOnly
   if (rule.columns.length === 0) throw new Error(`${context}: no column to fill`);
   const field = `o.${quote(rule.over.field)}`;
   const name = `u${index}`;
-  const part: Part = { starts: [], ctes: [], joins: [], values: new Map() };
+  const part: Part = { ctes: [], joins: [], values: new Map() };
   const aggregates = rule.columns.map(({ column, of, aggregate }, position) => {
     const type = spec.columns[column];
     const ofType = over.columns[of];
@@ -263,7 +263,7 @@ function statement(
       values.set(column, value);
     }
   }
-  const starts = picks.map((_, index) => `${parts[index]?.starts[0]} AS s_${index}`);
+  const starts = picks.map((_, index) => `${parts[index]?.start} AS s_${index}`);
   const table = quote(spec.table);
   const columns = [...values.keys()];
   return `WITH scoped AS MATERIALIZED (
