@@ -22,7 +22,7 @@ import { createPlatform } from '../src/platforms/platform-service.js';
 import { BambooConnection } from '../src/providers/bamboohr/connection.js';
 import type { BambooCredentials } from '../src/providers/bamboohr/credentials.js';
 import { createHttpPool } from '../src/providers/http-pool.js';
-import type { BambooFacts } from '../src/sandbox/cli.js';
+import type { BambooFacts } from '../src/sandbox/bamboohr/simulator.js';
 import { SyncEngine, type SyncResult } from '../src/sync/engine.js';
 import { openBenchDatabase, withPeakRss } from './sync-helpers.js';
 

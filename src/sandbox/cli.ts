@@ -6,8 +6,6 @@ import { SANDBOX_PROVIDERS, type SandboxProvider } from './options.js';
 import type { AnySimulatorDefinition } from './simulator.js';
 import { SIMULATOR_LIST } from './simulators.js';
 
-export type { BambooFacts, SandboxFacts } from './simulators.js';
-
 /** The simulators' own flags (their definitions' cliFlags), e.g. --tenant-shape. */
 const SIMULATOR_FLAGS = SIMULATOR_LIST.flatMap((simulator) => simulator.cliFlags);
 

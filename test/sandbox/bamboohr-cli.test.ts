@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { createHttpPool } from '../../src/providers/http-pool.js';
-import type { BambooFacts } from '../../src/sandbox/cli.js';
+import type { BambooFacts } from '../../src/sandbox/bamboohr/simulator.js';
 
 describe('sandbox CLI with --provider bamboohr', () => {
   it('prints the BambooHR company domain, API key and API root, and serves BambooHR until stopped', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { createHttpPool } from '../../src/providers/http-pool.js';
-import type { SandboxFacts } from '../../src/sandbox/cli.js';
+import type { SandboxFacts } from '../../src/sandbox/dynamics/simulator.js';
 import { getJson } from './helpers.js';
 
 describe('sandbox CLI', () => {
