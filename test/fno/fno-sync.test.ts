@@ -111,7 +111,7 @@ function expectedDependents(accountId: string) {
 
 function expectedEnrollments(accountId: string) {
   const employees = new Map(truth.workers.map((w) => [w.cdm_workernumber, w.cdm_workerid]));
-  // A plan's id in Human Resources is its cdm_name (fno/derivations.ts).
+  // A plan's id in Human Resources is its cdm_name (fno/joins.ts).
   const plans = new Map(truth.benefitPlans.map((p) => [p.cdm_name, p.cdm_benefitplanid]));
   const level: Record<string, string> = {
     EE: 'EMPLOYEE_ONLY',

@@ -22,7 +22,7 @@ import {
   employmentRollup,
   payrollEnrollmentReferences,
   planCoverageLevels,
-} from './dataverse/derivations.js';
+} from './dataverse/joins.js';
 import type { MapContext } from './dataverse/mappers.js';
 import {
   attributeName,

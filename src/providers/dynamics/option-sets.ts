@@ -213,7 +213,7 @@ export const PLAN_TYPE_BY_NORMALISED_NAME: Readonly<Record<string, PlanType>> = 
   commuter: 'COMMUTER',
 };
 
-/** A plan type from a benefit type's id, as the plan-type rule (dataverse/derivations.ts) gives it in SQL. */
+/** A plan type from a benefit type's id, as the plan-type rule (dataverse/joins.ts) gives it in SQL. */
 export function planTypeFromName(name: string | null | undefined): PlanType | null {
   if (!name) return null;
   return PLAN_TYPE_BY_NORMALISED_NAME[normaliseTypeName(name)] ?? 'OTHER';

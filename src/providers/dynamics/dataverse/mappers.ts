@@ -15,7 +15,7 @@ import {
  * Dataverse rows → unified fields (columns and codes: catalog.ts and option-sets.ts, sources in
  * docs/microsoft-wire.md). Pure functions: a raw row and a way to name
  * referenced records in, a mapped record (or the reason it is invalid) out. Fields filled from
- * other tables (an employee's position, a plan's type) are not set here: see derivations.ts.
+ * other tables (an employee's position, a plan's type) are not set here: see joins.ts.
  */
 
 export interface MapContext {
@@ -192,7 +192,7 @@ export const mapJobPosition: RowMapper<'job_positions'> = (row, context) => {
   if (!parsed.success) return invalid(row, 'cdm_jobpositionid', parsed.error);
   const position = parsed.data;
   // The job lookup's FormattedValue annotation is the job's primary name, i.e. its title, so the
-  // title arrives with the position (derivations.ts corrects it when a job is renamed later).
+  // title arrives with the position (joins.ts corrects it when a job is renamed later).
   const jobTitle = row['_cdm_jobid_value@OData.Community.Display.V1.FormattedValue'];
   return record<'job_positions'>(row, position.cdm_jobpositionid, position, {
     position_number: position.cdm_jobpositionnumber ?? null,
@@ -239,7 +239,7 @@ const payrollBenefitPlanRow = rowBase.extend({
 /**
  * The payroll API's virtual table of worker benefit plans → an enrollment (fields as published,
  * docs/microsoft-wire.md "Virtual tables"). The worker and the plan are named by personnel number and
- * plan id and resolved in SQL after the rows are stored (derivations.ts), as for F&O enrollments. A
+ * plan id and resolved in SQL after the rows are stored (joins.ts), as for F&O enrollments. A
  * Selected plan whose deductions ended is terminated. The table carries no covered dependents.
  * Amounts are "amount or percentage" in the table; they are stored as amounts, like F&O's.
  */

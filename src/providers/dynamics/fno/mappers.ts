@@ -10,8 +10,8 @@ import { mapFnoValue, planTypeFromName, WORKER_GENDER } from '../option-sets.js'
  * names and types (see normaliseRow), then mapped.
  *
  * References to workers and plans are not resolved here: F&O names workers by personnel number
- * and plans by plan id, while our employees and plans are keyed by Dataverse GUIDs. The derivations
- * (derivations.ts) resolve them in SQL after the rows are stored.
+ * and plans by plan id, while our employees and plans are keyed by Dataverse GUIDs. The join rules
+ * (joins.ts) resolve them in SQL after the rows are stored.
  */
 
 /**
@@ -150,7 +150,7 @@ const employmentRow = z.object({
 
 /**
  * An employment, keyed by personnel number, legal entity and start date (the entity's natural key).
- * Its employee and company are resolved in SQL by personnel number and company code (derivations.ts).
+ * Its employee and company are resolved in SQL by personnel number and company code (joins.ts).
  * As from cdm_workertype, the worker type says employee or contractor: only contractors map.
  */
 export const mapFnoEmployment: FnoRowMapper<'employments'> = (row) => {
@@ -298,7 +298,7 @@ export function enrollmentRemoteId(personnelNumber: string, benefitId: string, s
   return `${personnelNumber}:${benefitId}:${start.slice(0, 10)}`;
 }
 
-// Benefit option ids → coverage levels, as for plans' options (dataverse/derivations.ts).
+// Benefit option ids → coverage levels, as for plans' options (dataverse/joins.ts).
 export const COVERAGE_LEVEL: Readonly<Record<string, CoverageLevel>> = {
   EE: 'EMPLOYEE_ONLY',
   'EE+SP': 'EMPLOYEE_SPOUSE',
@@ -367,7 +367,7 @@ const coveredDependentRow = z.object({
 
 /**
  * Kept as auxiliary rows (provider_records) naming both ends of a coverage link, which the sync
- * layer builds from them (a LinkRule, derivations.ts), so links never need the enrollment and its
+ * layer builds from them (a LinkRule, joins.ts), so links never need the enrollment and its
  * dependents on the same page, and memory stays bounded. ref_id is the enrollment's remote id; the
  * data adds the dependent's remote id: the worker's personal contact with that party number
  * (dependentRemoteId).
@@ -457,7 +457,7 @@ const positionRow = z.object({
 
 /**
  * A position by its id. The job id is the job's title (cdm_job.cdm_name is the JOBID in Microsoft's
- * dual-write mapping); the department is resolved by number in SQL (derivations.ts), and so is the
+ * dual-write mapping); the department is resolved by number in SQL (joins.ts), and so is the
  * worker assignment the employees take their position, department and title from.
  */
 export const mapFnoPosition: FnoRowMapper<'job_positions'> = (row) => {
@@ -493,7 +493,7 @@ const positionHierarchyRow = z.object({
 
 /**
  * Kept as auxiliary rows (provider_records): F&O's Worker has no manager; a worker's manager is the
- * worker holding the position the worker's position reports to, resolved in SQL (derivations.ts).
+ * worker holding the position the worker's position reports to, resolved in SQL (joins.ts).
  */
 export const mapPositionHierarchy: FnoRowMapper<'auxiliary'> = (row) => {
   const parsed = positionHierarchyRow.safeParse(row);

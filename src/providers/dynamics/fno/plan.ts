@@ -9,9 +9,9 @@ import type {
 } from '../../types.js';
 import { diagnose } from '../diagnose.js';
 import { FNO_MODELS, type FnoEntity, fnoEntitiesFor } from './catalog.js';
-import { type FnoSources, fnoLinkRules, fnoPickRules, fnoReferenceRules } from './derivations.js';
 import { type DmfSettings, SharedDmfExport } from './dmf.js';
 import { FnoError, type FnoHttp } from './fno-http.js';
+import { type FnoSources, fnoLinkRules, fnoPickRules, fnoReferenceRules } from './joins.js';
 import { type FnoEntitySetInfo, findEntitySet, parseFnoMetadata } from './metadata.js';
 import { dmfEntityStream, odataEntityStream } from './streams.js';
 

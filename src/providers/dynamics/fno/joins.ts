@@ -94,7 +94,7 @@ const LATEST_ASSIGNMENT = [{ key: 'WorkerAssignmentStart', latest: true }] as co
  * Employees' current position, department and title when positions come from F&O: the position
  * whose worker assignment (WorkerPersonnelNumber = the employee's number) is valid now, the latest
  * started first. (Company and dates roll up from the employments: employmentRollup in
- * dataverse/derivations.ts, whichever source serves them.)
+ * dataverse/joins.ts, whichever source serves them.)
  */
 function employeePosition(positionsSource: string): PickRule {
   return {

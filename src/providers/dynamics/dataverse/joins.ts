@@ -151,7 +151,7 @@ export function dataverseValueRules(
 
 /**
  * Employees' position, department and title, when positions come from Dataverse (F&O positions:
- * fno/derivations.ts picks them instead). Runs after dataverseValueRules' titles.
+ * fno/joins.ts picks them instead). Runs after dataverseValueRules' titles.
  */
 export function dataversePickRules(
   sources: DerivationSources,
