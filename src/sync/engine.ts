@@ -11,6 +11,7 @@ import {
 import { MODELS, type ModelName } from '../unified/models.js';
 import { supervisedPid } from '../util/heap-limit.js';
 import { auxiliaryValueDerivations } from './auxiliary-values.js';
+import { InitialLoadKeys } from './key-maps.js';
 import { type CompiledLink, compileLink } from './links.js';
 import { readAhead } from './read-ahead.js';
 import { referenceDerivations } from './references.js';
@@ -150,6 +151,8 @@ interface RunState {
   scope: { fullSources: Set<string>; changedSources: Set<string>; changedRecords: Map<ModelName, string[]> };
   /** Per model, the columns its derivations resolve as an initial load inserts (resolveOnInsert). */
   resolveOnInsert: Map<ModelName, Record<string, string>>;
+  /** The same references resolved in memory, when they can be (key-maps.ts); set once the plan is known. */
+  initialKeys?: InitialLoadKeys;
   /** Per source table of link rows, its link rules: an initial load of it inserts the links with each page. */
   linkSources: Map<string, CompiledLink[]>;
   /** Link-row sources whose load in this run inserted the links of every page (links.ts, prune). */
@@ -198,6 +201,7 @@ export class SyncEngine {
     heartbeat.unref();
     try {
       const plan = await connection.plan();
+      state.initialKeys = new InitialLoadKeys(plan.references ?? [], plan.streams, plan.links ?? []);
       // The provider's rules become SQL here: references (references.ts), links (links.ts), then
       // copied values (auxiliary-values.ts), before its own SQL derivations, which may read what
       // they fill (employees' company from employments, their title from their position).
@@ -424,6 +428,15 @@ export class SyncEngine {
   }
 
   private async syncStream(state: RunState, stream: SourceStream): Promise<void> {
+    try {
+      await this.syncStreamPages(state, stream);
+    } finally {
+      // This run writes the stream's models no more: their keys may now be held in memory.
+      state.initialKeys?.streamFinished(stream.sourceTable);
+    }
+  }
+
+  private async syncStreamPages(state: RunState, stream: SourceStream): Promise<void> {
     const started = performance.now();
     const { options } = state;
     const { linkedAccountId } = options;
@@ -529,6 +542,11 @@ export class SyncEngine {
       const fullLoadEnds = page.phase === 'full' && page.last;
       // An initial load bulk-inserts and needs no seen-set: nothing stored before it can be stale.
       const bulk = initialLoad && page.phase === 'full';
+      const resolveInSql = target === 'auxiliary' ? {} : state.resolveOnInsert.get(target);
+      const resolved =
+        bulk && target !== 'auxiliary'
+          ? await state.initialKeys?.resolve(client, linkedAccountId, target, page.records, resolveInSql)
+          : undefined;
       const inserted = bulk
         ? await insertInitialRecords(
             client,
@@ -536,7 +554,8 @@ export class SyncEngine {
             target,
             stream.sourceTable,
             page.records,
-            target === 'auxiliary' ? {} : state.resolveOnInsert.get(target),
+            resolveInSql,
+            resolved,
           )
         : undefined;
       if (page.phase === 'full' && !initialLoad) {
