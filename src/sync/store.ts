@@ -477,19 +477,6 @@ function recordReaders(
   });
 }
 
-const CHANGE_EVENT_COLUMNS = {
-  linked_account_id: 'uuid',
-  model: 'text',
-  record_id: 'uuid',
-  kind: 'text',
-  sync_run_id: 'uuid',
-} as const satisfies Record<string, PgType>;
-
-/**
- * The outbox rows of a page's changes (id and created_at from their defaults), by COPY: a page of
- * an initial load makes thousands, and COPY inserts them in batches (fewer WAL records and buffer
- * locks than an INSERT ... SELECT unnest of the same rows, and no arrays to build and parse).
- */
 export async function recordChangeEvents(
   client: pg.PoolClient,
   linkedAccountId: string,
@@ -497,16 +484,16 @@ export async function recordChangeEvents(
   changes: Changes,
   syncRunId: string,
 ): Promise<void> {
-  const { created, updated, deleted } = changes;
-  const ids = created.length === 0 && deleted.length === 0 ? updated : [...created, ...updated, ...deleted];
+  const ids = [...changes.created, ...changes.updated, ...changes.deleted];
   if (ids.length === 0) return;
-  const kindOf = (index: number): ChangeKind =>
-    index < created.length ? 'created' : index < created.length + updated.length ? 'updated' : 'deleted';
-  await copyRowsBy(client, 'change_events', CHANGE_EVENT_COLUMNS, ids, [
-    () => linkedAccountId,
-    () => model,
-    (id) => id,
-    (_id, index) => kindOf(index),
-    () => syncRunId,
-  ]);
+  const kinds = [
+    ...changes.created.map(() => 'created'),
+    ...changes.updated.map(() => 'updated'),
+    ...changes.deleted.map(() => 'deleted'),
+  ];
+  await client.query(
+    `INSERT INTO change_events (linked_account_id, model, record_id, kind, sync_run_id)
+     SELECT $1, $2, unnest($3::uuid[]), unnest($4::text[]), $5`,
+    [linkedAccountId, model, ids, kinds, syncRunId],
+  );
 }
