@@ -210,7 +210,7 @@ export class SyncEngine {
         state.linkSources.set(link.rule.source, [...(state.linkSources.get(link.rule.source) ?? []), link]);
       }
       const derivations = [
-        ...referenceDerivations(plan.references ?? []),
+        ...referenceDerivations(plan.references ?? [], state.initialKeys),
         ...links.map((link) => link.derivation(state.linkedInLoad)),
         ...auxiliaryValueDerivations(plan.values ?? []),
         ...plan.derivations,
@@ -537,6 +537,7 @@ export class SyncEngine {
         'invalid source rows skipped',
       );
     }
+    let resolvedHere = false;
     await inTransaction(this.pool, async (client) => {
       await this.holdLease(state, client);
       const fullLoadEnds = page.phase === 'full' && page.last;
@@ -558,6 +559,7 @@ export class SyncEngine {
             resolved,
           )
         : undefined;
+      resolvedHere = inserted !== undefined && resolved !== undefined;
       if (page.phase === 'full' && !initialLoad) {
         const remoteIds = page.records.map((record) => record.remoteId);
         await markSeen(client, linkedAccountId, stream.sourceTable, remoteIds);
@@ -609,6 +611,9 @@ export class SyncEngine {
         await saveCursor(client, linkedAccountId, stream.sourceTable, next, initialLoad && !fullLoadEnds);
       }
     });
+    if (target !== 'auxiliary') {
+      state.initialKeys?.pageStored(target, resolvedHere, page.records.length, page.deletedRemoteIds.length);
+    }
     if (modelStats) {
       modelStats.pages++;
       modelStats.invalid += page.invalid.length;

@@ -1,6 +1,7 @@
 import type pg from 'pg';
+import { quote } from '../db/sql-text.js';
 import type { LinkRule, MappedRecord, ReferenceRule, SourceStream } from '../providers/types.js';
-import type { ModelName } from '../unified/models.js';
+import { MODELS, type ModelName } from '../unified/models.js';
 import { type FieldLookup, type KeyLookup, referenceKeyLookups } from './references.js';
 
 /** Per resolved column, its value for each record of a page, in the page's order. */
@@ -34,6 +35,10 @@ export class InitialLoadKeys {
   private readonly writes = new Map<string, ModelName[]>();
   /** Key maps by their SQL (one per referenced table and key), shared by the run's pages. */
   private readonly maps = new Map<string, Promise<Map<string, string>>>();
+  /** Per model, the rows this run inserted with references resolved here (committed pages). */
+  private readonly resolvedRows = new Map<ModelName, number>();
+  /** Models with a page stored in this run otherwise (upserted, resolved in SQL, deletions only). */
+  private readonly otherwiseStored = new Set<ModelName>();
 
   constructor(
     rules: readonly ReferenceRule[],
@@ -57,6 +62,32 @@ export class InitialLoadKeys {
       this.unsettled.set(model, (this.unsettled.get(model) ?? 1) - 1);
     }
     this.writes.delete(sourceTable);
+  }
+
+  /**
+   * A page of `model` was committed: `resolvedHere` when its rows were inserted with the values of
+   * resolve(); otherwise any row or deletion it held was stored another way.
+   */
+  pageStored(model: ModelName, resolvedHere: boolean, records: number, deletions: number): void {
+    if (resolvedHere) this.resolvedRows.set(model, (this.resolvedRows.get(model) ?? 0) + records);
+    else if (records + deletions > 0) this.otherwiseStored.add(model);
+  }
+
+  /**
+   * Whether every row of `model` in the account was inserted in this run with references resolved
+   * here, and nothing else of the model was stored in it: then, as long as no stream writes the
+   * referenced models any more (true once the streams are done) and nothing else has written them
+   * since, each row already holds what the rebuild would give it (references.ts skips it).
+   */
+  async allResolvedHere(client: pg.PoolClient, linkedAccountId: string, model: ModelName): Promise<boolean> {
+    const resolved = this.resolvedRows.get(model) ?? 0;
+    if (resolved === 0 || this.otherwiseStored.has(model)) return false;
+    if ([...this.unsettled.values()].some((count) => count > 0)) return false;
+    const { rows } = await client.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM ${quote(MODELS[model].table)} WHERE linked_account_id = $1`,
+      [linkedAccountId],
+    );
+    return rows[0]?.count === resolved;
   }
 
   /**

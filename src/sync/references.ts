@@ -248,20 +248,46 @@ function compileGroups(rules: readonly ReferenceRule[]): CompiledRule[][] {
   return [...groups.values()];
 }
 
+/** What an initial load resolved in memory (key-maps.ts, InitialLoadKeys.allResolvedHere). */
+export interface ResolvedInLoad {
+  allResolvedHere(client: pg.PoolClient, linkedAccountId: string, model: ModelName): Promise<boolean>;
+}
+
+/**
+ * Whether a group's rebuild may be skipped when every row of its model was resolved in memory in
+ * this run (`loads`): the group is its model's only one (with two, a row having both groups' keys
+ * gets the first rule's reference on insert but the last group's from the rebuilds), every rule is
+ * looked up on insert, and no group before it (run before it, the engine running the reference
+ * derivations first and in order) writes a model it references.
+ */
+function skippable(groups: CompiledRule[][], index: number): boolean {
+  const members = groups[index] as CompiledRule[];
+  const model = (members[0] as CompiledRule).rule.model;
+  const targets = new Set(members.map(({ rule }) => rule.target.model));
+  return (
+    groups.every((other, at) => at === index || (other[0] as CompiledRule).rule.model !== model) &&
+    members.every(({ rule }) => rule.lookupOnInsert !== false) &&
+    groups.slice(0, index).every((other) => !targets.has((other[0] as CompiledRule).rule.model))
+  );
+}
+
 /**
  * The rules as derivations the engine runs like the providers' SQL ones: one per model and source
  * (rules grouped in the order they come, by the model and the remote_data key they apply to), each
  * with its rebuild, its lookups on insert and, when a rule of the group describes its unresolved
- * rows, their report. Throws on a rule naming anything the model specs do not have.
+ * rows, their report. Throws on a rule naming anything the model specs do not have. With `loads`,
+ * a rebuild that would find nothing to write (every row of the model resolved in memory as this
+ * run inserted it, see `skippable`) is skipped; its unresolved rows are reported all the same.
  */
-export function referenceDerivations(rules: readonly ReferenceRule[]): Derivation[] {
+export function referenceDerivations(rules: readonly ReferenceRule[], loads?: ResolvedInLoad): Derivation[] {
   const groups = compileGroups(rules);
   const onInsert = lookupsOnInsert(groups);
-  return groups.map((members): Derivation => {
+  return groups.map((members, index): Derivation => {
     const first = (members[0] as CompiledRule).rule;
     const model = first.model;
     const appliesTo = keyLiteral(first.appliesTo.remoteDataKey, first);
     const rebuild = rebuildStatement(model, appliesTo, members);
+    const mayBeSkipped = loads !== undefined && skippable(groups, index);
     const reported = members.filter((compiled) => compiled.rule.unresolved);
     const report = reported.length > 0 ? unresolvedStatement(model, appliesTo, reported) : undefined;
     return {
@@ -270,7 +296,10 @@ export function referenceDerivations(rules: readonly ReferenceRule[]): Derivatio
         .map(({ rule }) => `${rule.field} by ${rule.key}`)
         .join(', ')}`,
       ...(onInsert.get(members) && { resolveOnInsert: onInsert.get(members) }),
-      run: (client, accountId) => hashJoinedIds(client, rebuild, [accountId]),
+      run: async (client, accountId) =>
+        mayBeSkipped && (await loads?.allResolvedHere(client, accountId, model))
+          ? []
+          : hashJoinedIds(client, rebuild, [accountId]),
       ...(report && {
         unresolved: async (client: pg.PoolClient, accountId: string) => {
           const { rows } = await client.query<UnresolvedRow>(report, [accountId]);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { inTransaction } from '../../src/db/transaction.js';
 import type {
   DerivationScope,
@@ -244,5 +244,61 @@ describe('references resolved in memory for an initial load', () => {
         ],
       },
     ]);
+  });
+
+  it('skips the rebuild only when every row of the model was resolved in memory in this run', async () => {
+    const accountId = await tenant();
+    const dependentRule: ReferenceRule = {
+      model: 'dependents',
+      field: 'employee_id',
+      appliesTo: { remoteDataKey: 'WorkerPersonnelNumber' },
+      key: 'WorkerPersonnelNumber',
+      target: { model: 'employees', by: { column: 'employee_number' } },
+      unresolved: 'worker {key} is not among the synced employees',
+    };
+    const dependentColumns = referenceDerivations([dependentRule])[0]?.resolveOnInsert;
+    const keys = new InitialLoadKeys([dependentRule], [stream('fno:dependents', 'dependents')]);
+    const page = [
+      record('d1', { WorkerPersonnelNumber: 'W2' }),
+      record('d2', { WorkerPersonnelNumber: 'NO-SUCH' }),
+    ];
+    await inTransaction(db.pool, async (client) => {
+      const values = await keys.resolve(client, accountId, 'dependents', page, dependentColumns);
+      await insertInitialRecords(
+        client,
+        accountId,
+        'dependents',
+        'fno:dependents',
+        page,
+        dependentColumns,
+        values,
+      );
+    });
+    keys.pageStored('dependents', true, page.length, 0);
+    keys.streamFinished('fno:dependents');
+    /** The rule's derivation, as the engine runs it: changed ids, whether it rebuilt, the report. */
+    const derive = (loads: InitialLoadKeys) =>
+      inTransaction(db.pool, async (client) => {
+        const [derivation] = referenceDerivations([dependentRule], loads);
+        const query = vi.spyOn(client, 'query');
+        const changed = await derivation?.run(client, accountId, SCOPE);
+        const rebuilt = query.mock.calls.some(([sql]) => String(sql).includes('UPDATE'));
+        query.mockRestore();
+        return { changed, rebuilt, unresolved: (await derivation?.unresolved?.(client, accountId))?.count };
+      });
+    expect(await derive(keys)).toEqual({ changed: [], rebuilt: false, unresolved: 1 });
+    // A row of the model not stored by this run's resolved pages: the rebuild runs, and fixes it.
+    await insertRecords(db, accountId, 'dependents', [
+      { remote_id: 'd3', remote_data: { WorkerPersonnelNumber: 'W1' } },
+    ]);
+    const withOther = await derive(keys);
+    expect(withOther.rebuilt).toBe(true);
+    expect(withOther.changed).toHaveLength(1);
+    // A page of the model stored another way in this run (upserted, or resolved in SQL): rebuilt too.
+    const upserted = new InitialLoadKeys([dependentRule], []);
+    upserted.pageStored('dependents', true, 3, 0);
+    expect((await derive(upserted)).rebuilt).toBe(false);
+    upserted.pageStored('dependents', false, 1, 0);
+    expect((await derive(upserted)).rebuilt).toBe(true);
   });
 });
