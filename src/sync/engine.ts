@@ -449,6 +449,9 @@ export class SyncEngine {
       );
     if (!cursor || (cursor.phase === 'full' && cursor.cursor === null)) cursor = await startOver();
     if (cursor.phase === 'full') state.scope.fullSources.add(stream.sourceTable);
+    if (cursor.initialLoad && stream.target !== 'auxiliary') {
+      state.initialKeys?.prefetch(this.pool, linkedAccountId, stream.target);
+    }
     const progress: SyncProgress = {
       model: stream.target,
       sourceTable: stream.sourceTable,

@@ -65,6 +65,19 @@ export class InitialLoadKeys {
   }
 
   /**
+   * Reads the key maps a load of `model` will use, if it may use them now, without waiting for its
+   * first page: a DMF load's streams wait seconds for the export while the database is idle.
+   */
+  prefetch(pool: pg.Pool, linkedAccountId: string, model: ModelName): void {
+    const fields = this.lookups.get(model);
+    if (!fields || !this.settled(fields)) return;
+    for (const { rules } of fields) {
+      // A failed read is dropped (keyMap); the first page reads again.
+      for (const rule of rules) this.keyMap(pool, linkedAccountId, rule.keyMapSql).catch(() => undefined);
+    }
+  }
+
+  /**
    * A page of `model` was committed: `resolvedHere` when its rows were inserted with the values of
    * resolve(); otherwise any row or deletion it held was stored another way.
    */
@@ -102,10 +115,7 @@ export class InitialLoadKeys {
     sql: Readonly<Record<string, string>> | undefined,
   ): Promise<ResolvedValues | undefined> {
     const fields = this.lookups.get(model);
-    if (!fields || !sql || !sameColumns(fields, sql)) return undefined;
-    if (fields.some(({ rules }) => rules.some((rule) => (this.unsettled.get(rule.target) ?? 0) > 0))) {
-      return undefined;
-    }
+    if (!fields || !sql || !sameColumns(fields, sql) || !this.settled(fields)) return undefined;
     // Each row's key per field, under the first rule that applies to it (SQL: CASE WHEN ... ?).
     const keys = new Map<KeyLookup, { rows: number[]; keys: string[] }>();
     const values: ResolvedValues = {};
@@ -139,7 +149,16 @@ export class InitialLoadKeys {
     return values;
   }
 
-  private keyMap(client: pg.PoolClient, linkedAccountId: string, sql: string): Promise<Map<string, string>> {
+  /** Whether no stream of this run writes a model these lookups read any more. */
+  private settled(fields: readonly FieldLookup[]): boolean {
+    return fields.every(({ rules }) => rules.every((rule) => (this.unsettled.get(rule.target) ?? 0) === 0));
+  }
+
+  private keyMap(
+    client: pg.Pool | pg.PoolClient,
+    linkedAccountId: string,
+    sql: string,
+  ): Promise<Map<string, string>> {
     let map = this.maps.get(sql);
     if (!map) {
       map = client

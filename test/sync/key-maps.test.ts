@@ -301,4 +301,27 @@ describe('references resolved in memory for an initial load', () => {
     upserted.pageStored('dependents', false, 1, 0);
     expect((await derive(upserted)).rebuilt).toBe(true);
   });
+
+  it('reads the key maps ahead of the first page, once no stream writes the referenced models', async () => {
+    const accountId = await tenant();
+    const keys = new InitialLoadKeys(rules, [stream('fno:employees', 'employees')]);
+    const poolQuery = vi.spyOn(db.pool, 'query');
+    keys.prefetch(db.pool, accountId, 'employments');
+    expect(poolQuery).not.toHaveBeenCalled();
+    keys.streamFinished('fno:employees');
+    keys.prefetch(db.pool, accountId, 'employments');
+    // The employees' map (both employee_id rules read the same one) and the companies' map.
+    expect(poolQuery).toHaveBeenCalledTimes(2);
+    poolQuery.mockRestore();
+    const page = [record('a', { LegalEntityId: 'USMF', PersonnelNumber: 'W2' })];
+    const { values, statements } = await inTransaction(db.pool, async (client) => {
+      const query = vi.spyOn(client, 'query');
+      const values = await keys.resolve(client, accountId, 'employments', page, sqlColumns('employments'));
+      const statements = query.mock.calls.map(([sql]) => String((sql as { text?: string }).text ?? sql));
+      query.mockRestore();
+      return { values, statements };
+    });
+    expect(values).toEqual(await inSql(accountId, 'employments', page));
+    expect(statements.filter((sql) => sql.includes('DISTINCT ON'))).toEqual([]);
+  });
 });
