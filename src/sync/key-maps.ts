@@ -34,7 +34,7 @@ export class InitialLoadKeys {
   /** Per source table, the models its stream writes (its target, and a link rule's model). */
   private readonly writes = new Map<string, ModelName[]>();
   /** Key maps by their SQL (one per referenced table and key), shared by the run's pages. */
-  private readonly maps = new Map<string, Promise<Map<string, string>>>();
+  private readonly maps = new Map<string, Promise<KeyMap>>();
   /** Per model, the rows this run inserted with references resolved here (committed pages). */
   private readonly resolvedRows = new Map<ModelName, number>();
   /** Models with a page stored in this run otherwise (upserted, resolved in SQL, deletions only). */
@@ -154,21 +154,43 @@ export class InitialLoadKeys {
     return fields.every(({ rules }) => rules.every((rule) => (this.unsettled.get(rule.target) ?? 0) === 0));
   }
 
-  private keyMap(
-    client: pg.Pool | pg.PoolClient,
-    linkedAccountId: string,
-    sql: string,
-  ): Promise<Map<string, string>> {
+  private keyMap(client: pg.Pool | pg.PoolClient, linkedAccountId: string, sql: string): Promise<KeyMap> {
     let map = this.maps.get(sql);
     if (!map) {
       map = client
         .query<[string, string]>({ text: sql, values: [linkedAccountId], rowMode: 'array' })
-        .then(({ rows }) => new Map(rows));
+        .then(({ rows }) => new KeyMap(rows));
       // A failed read is not kept: the next page reads again.
       map.catch(() => this.maps.delete(sql));
       this.maps.set(sql, map);
     }
     return map;
+  }
+}
+
+/**
+ * Business key → referenced id, the ids packed 16 bytes each outside the heap: a sync worker's heap
+ * is capped (WORKER_HEAP_MB), and a Map of 100k personnel numbers to uuid strings held 11.8 MB of
+ * it, half of that the uuids (docs/PERFORMANCE.md).
+ */
+export class KeyMap {
+  private readonly index = new Map<string, number>();
+  private readonly ids: Buffer;
+
+  constructor(rows: readonly (readonly [string, string])[]) {
+    this.ids = Buffer.alloc(rows.length * 16);
+    rows.forEach(([key, id], position) => {
+      this.index.set(key, position);
+      this.ids.write(id.replaceAll('-', ''), position * 16, 16, 'hex');
+    });
+  }
+
+  /** The id (a uuid as PostgreSQL prints it: lower-case, hyphenated), or undefined. */
+  get(key: string): string | undefined {
+    const position = this.index.get(key);
+    if (position === undefined) return undefined;
+    const hex = this.ids.toString('hex', position * 16, position * 16 + 16);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 }
 
