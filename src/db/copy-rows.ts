@@ -35,27 +35,39 @@ export async function copyRowsBy<Row>(
   if (rows.length === 0) return 0;
   const names = Object.keys(columns);
   const types = names.map((name) => columns[name] as PgType);
-  const lines: string[] = new Array(rows.length);
+  // The text goes into buffers of ~32k characters as it is built, never into one string of the
+  // whole chunk: a sync page's was megabytes, allocated straight in V8's old generation, and with
+  // two pages in flight per stream that churn brought a worker's capped heap to frequent full GCs.
+  const buffers: Buffer[] = [];
+  let text = '';
   for (let index = 0; index < rows.length; index++) {
     const row = rows[index] as Row;
-    let line = '';
     for (let column = 0; column < names.length; column++) {
-      if (column > 0) line += '\t';
-      line += copyField(
+      if (column > 0) text += '\t';
+      text += copyField(
         (read[column] as (row: Row, index: number) => unknown)(row, index),
         types[column] as PgType,
       );
     }
-    lines[index] = line;
+    text += '\n';
+    if (text.length >= BUFFERED_CHARS) {
+      buffers.push(Buffer.from(text));
+      text = '';
+    }
   }
+  if (text.length > 0) buffers.push(Buffer.from(text));
   const stream = client.query(
     copyFrom(`COPY ${quote(table)} (${names.map(quote).join(', ')}) FROM STDIN WITH (FORMAT text)`),
   );
-  // One write of the whole chunk: the stream frames it into CopyData messages itself.
-  stream.end(`${lines.join('\n')}\n`);
+  // Written only once every row is formatted (a value that cannot be written sends nothing); the
+  // stream frames the buffers into CopyData messages itself.
+  for (const buffer of buffers) stream.write(buffer);
+  stream.end();
   await once(stream, 'finish');
   return rows.length;
 }
+
+const BUFFERED_CHARS = 32 * 1024;
 
 /** One field of COPY's text format: \N for NULL, and backslash escapes for the separators. */
 export function copyField(value: unknown, type: PgType): string {

@@ -12,6 +12,7 @@ import { MODELS, type ModelName } from '../unified/models.js';
 import { supervisedPid } from '../util/heap-limit.js';
 import { auxiliaryValueDerivations } from './auxiliary-values.js';
 import { derivedFieldDerivations } from './derived-fields.js';
+import { InitialLoadKeys } from './key-maps.js';
 import { type CompiledLink, compileLink } from './links.js';
 import { readAhead } from './read-ahead.js';
 import { referenceDerivations } from './references.js';
@@ -151,6 +152,8 @@ interface RunState {
   scope: { fullSources: Set<string>; changedSources: Set<string>; changedRecords: Map<ModelName, string[]> };
   /** Per model, the columns its derivations resolve as an initial load inserts (resolveOnInsert). */
   resolveOnInsert: Map<ModelName, Record<string, string>>;
+  /** The same references resolved in memory, when they can be (key-maps.ts); set once the plan is known. */
+  initialKeys?: InitialLoadKeys;
   /** Per source table of link rows, its link rules: an initial load of it inserts the links with each page. */
   linkSources: Map<string, CompiledLink[]>;
   /** Link-row sources whose load in this run inserted the links of every page (links.ts, prune). */
@@ -199,6 +202,7 @@ export class SyncEngine {
     heartbeat.unref();
     try {
       const plan = await connection.plan();
+      state.initialKeys = new InitialLoadKeys(plan.references ?? [], plan.streams, plan.links ?? []);
       // The provider's rules become SQL here, run in this order: references (references.ts), links
       // (links.ts), copied values (auxiliary-values.ts), then picks and roll-ups
       // (derived-fields.ts), which read what the others filled (employees' company from
@@ -208,7 +212,7 @@ export class SyncEngine {
         state.linkSources.set(link.rule.source, [...(state.linkSources.get(link.rule.source) ?? []), link]);
       }
       const derivations = [
-        ...referenceDerivations(plan.references ?? []),
+        ...referenceDerivations(plan.references ?? [], state.initialKeys),
         ...links.map((link) => link.derivation(state.linkedInLoad)),
         ...auxiliaryValueDerivations(plan.values ?? []),
         ...derivedFieldDerivations(plan.picks ?? [], plan.rollups ?? []),
@@ -426,6 +430,15 @@ export class SyncEngine {
   }
 
   private async syncStream(state: RunState, stream: SourceStream): Promise<void> {
+    try {
+      await this.syncStreamPages(state, stream);
+    } finally {
+      // This run writes the stream's models no more: their keys may now be held in memory.
+      state.initialKeys?.streamFinished(stream.sourceTable);
+    }
+  }
+
+  private async syncStreamPages(state: RunState, stream: SourceStream): Promise<void> {
     const started = performance.now();
     const { options } = state;
     const { linkedAccountId } = options;
@@ -438,6 +451,9 @@ export class SyncEngine {
       );
     if (!cursor || (cursor.phase === 'full' && cursor.cursor === null)) cursor = await startOver();
     if (cursor.phase === 'full') state.scope.fullSources.add(stream.sourceTable);
+    if (cursor.initialLoad && stream.target !== 'auxiliary') {
+      state.initialKeys?.prefetch(this.pool, linkedAccountId, stream.target);
+    }
     const progress: SyncProgress = {
       model: stream.target,
       sourceTable: stream.sourceTable,
@@ -526,11 +542,17 @@ export class SyncEngine {
         'invalid source rows skipped',
       );
     }
+    let resolvedHere = false;
     await inTransaction(this.pool, async (client) => {
       await this.holdLease(state, client);
       const fullLoadEnds = page.phase === 'full' && page.last;
       // An initial load bulk-inserts and needs no seen-set: nothing stored before it can be stale.
       const bulk = initialLoad && page.phase === 'full';
+      const resolveInSql = target === 'auxiliary' ? {} : state.resolveOnInsert.get(target);
+      const resolved =
+        bulk && target !== 'auxiliary'
+          ? await state.initialKeys?.resolve(client, linkedAccountId, target, page.records, resolveInSql)
+          : undefined;
       const inserted = bulk
         ? await insertInitialRecords(
             client,
@@ -538,9 +560,11 @@ export class SyncEngine {
             target,
             stream.sourceTable,
             page.records,
-            target === 'auxiliary' ? {} : state.resolveOnInsert.get(target),
+            resolveInSql,
+            resolved,
           )
         : undefined;
+      resolvedHere = inserted !== undefined && resolved !== undefined;
       if (page.phase === 'full' && !initialLoad) {
         const remoteIds = page.records.map((record) => record.remoteId);
         await markSeen(client, linkedAccountId, stream.sourceTable, remoteIds);
@@ -592,6 +616,9 @@ export class SyncEngine {
         await saveCursor(client, linkedAccountId, stream.sourceTable, next, initialLoad && !fullLoadEnds);
       }
     });
+    if (target !== 'auxiliary') {
+      state.initialKeys?.pageStored(target, resolvedHere, page.records.length, page.deletedRemoteIds.length);
+    }
     if (modelStats) {
       modelStats.pages++;
       modelStats.invalid += page.invalid.length;

@@ -1,7 +1,8 @@
 import type pg from 'pg';
+import { copyRowsBy } from '../db/copy-rows.js';
 import { quote } from '../db/sql-text.js';
 import type { LinkRule, MappedRecord } from '../providers/types.js';
-import { COVERAGE_TABLE, MODELS } from '../unified/models.js';
+import { COVERAGE_TABLE, MODELS, type PgType } from '../unified/models.js';
 import { recordId } from '../unified/record-id.js';
 import type { Derivation } from './derivation.js';
 import { fieldNameLiteral, hashJoinedIds } from './references.js';
@@ -37,6 +38,48 @@ export interface CompiledLink {
     linkedAccountId: string,
     linkRows: readonly MappedRecord[],
   ): Promise<string[]>;
+}
+
+const LINK_COLUMNS = {
+  linked_account_id: 'uuid',
+  benefit_enrollment_id: 'uuid',
+  dependent_id: 'uuid',
+} as const satisfies Record<string, PgType>;
+
+/**
+ * Inserts a page's links (distinct pairs) and returns the enrollments already stored that gained
+ * one. COPY first, under a savepoint: in an initial load the links are new, and COPY costs less
+ * than an INSERT ... ON CONFLICT (18 % less in an A/B of 300k links, docs/PERFORMANCE.md). A link
+ * already there (named by an earlier page, or stored before the load) fails the COPY; the page's
+ * links then go in through `insertSql`, which skips those. Either way every link of the page was
+ * added, or was there, and the touched enrollments are those that gained one.
+ */
+async function insertPairs(
+  client: pg.PoolClient,
+  linkedAccountId: string,
+  ownerIds: readonly string[],
+  linkedIds: readonly string[],
+  insertSql: string,
+): Promise<string[]> {
+  await client.query('SAVEPOINT page_links');
+  try {
+    await copyRowsBy(client, COVERAGE_TABLE, LINK_COLUMNS, ownerIds, [
+      () => linkedAccountId,
+      (owner) => owner,
+      (_owner, index) => linkedIds[index],
+    ]);
+    await client.query('RELEASE SAVEPOINT page_links');
+  } catch (error) {
+    if ((error as { code?: string }).code !== '23505') throw error;
+    await client.query('ROLLBACK TO SAVEPOINT page_links');
+    const { rows } = await client.query<{ id: string }>(insertSql, [linkedAccountId, ownerIds, linkedIds]);
+    return rows.map((row) => row.id);
+  }
+  const { rows } = await client.query<{ id: string }>(
+    touchEnrollmentsSql('unnest($1::uuid[]) AS owners(id)'),
+    [[...new Set(ownerIds)]],
+  );
+  return rows.map((row) => row.id);
 }
 
 /** A remote_data or data key of the rule as a SQL string literal (refused unless a plain field name). */
@@ -114,15 +157,21 @@ export function compileLink(rule: LinkRule): CompiledLink {
     async insertLinks(client, linkedAccountId, linkRows) {
       const ownerIds: string[] = [];
       const linkedIds: string[] = [];
+      // Each pair once (the SQL's DISTINCT): a page naming a link twice must not fail its COPY.
+      const pairs = new Set<string>();
       for (const row of linkRows) {
         const linkedRemoteId = row.remoteData[rule.linkedKey];
         if (!row.refId || typeof linkedRemoteId !== 'string' || linkedRemoteId === '') continue;
-        ownerIds.push(recordId(linkedAccountId, rule.model, row.refId));
-        linkedIds.push(recordId(linkedAccountId, rule.linked, linkedRemoteId));
+        const owner = recordId(linkedAccountId, rule.model, row.refId);
+        const linkedId = recordId(linkedAccountId, rule.linked, linkedRemoteId);
+        const pair = `${owner} ${linkedId}`;
+        if (pairs.has(pair)) continue;
+        pairs.add(pair);
+        ownerIds.push(owner);
+        linkedIds.push(linkedId);
       }
       if (ownerIds.length === 0) return [];
-      const { rows } = await client.query<{ id: string }>(linkSql, [linkedAccountId, ownerIds, linkedIds]);
-      return rows.map((row) => row.id);
+      return insertPairs(client, linkedAccountId, ownerIds, linkedIds, linkSql);
     },
   };
 }

@@ -12,7 +12,9 @@ import type { Derivation } from './derivation.js';
  *   row winning over a deleted one, then the latest modified; hash joins; only rows whose value
  *   differs written, so modified_at moves on real change only; the changed ids returned.
  * - resolveOnInsert: the same lookup per incoming row, for an initial load's INSERT ... SELECT
- *   (insertInitialRecords in store.ts), on the same tie-break.
+ *   (insertInitialRecords in store.ts), on the same tie-break; and, as data (referenceKeyLookups),
+ *   the same lookups from a key map read once with that tie-break (key-maps.ts), so an initial
+ *   load's pages can COPY straight into their table.
  * - unresolved: the rows left without their reference, counted, the first listed with their key.
  * Every name comes from the rule and is checked here first: model, field and column names against
  * the unified model specs (then quoted as identifiers), remote_data keys against a field-name
@@ -115,38 +117,64 @@ function lookupOnInsert(compiled: CompiledRule): string {
 }
 
 /**
- * Each model's lookups on insert, one expression per field, the rows of each source looking up by
- * their own key (`CASE WHEN r.remote_data ? 'BenefitId' THEN (...) END`), carried by the model's
- * first group: the engine merges resolveOnInsert per model, so two groups filling the same field
- * must not each bring an expression of their own.
+ * Each model's lookups on insert, per field, the rules filling it in the order they come (the
+ * first whose appliesTo key the row has wins), carried by the model's first group: the engine
+ * merges resolveOnInsert per model, so two groups filling the same field must not each bring an
+ * expression of their own. Shared by the SQL expressions (lookupsOnInsert) and the in-memory
+ * lookups of key-maps.ts, so both pick the same rule for a row.
  */
-function lookupsOnInsert(groups: CompiledRule[][]): Map<CompiledRule[], Record<string, string>> {
-  const byModel = new Map<ModelName, { carrier: CompiledRule[]; cases: Map<string, string[]> }>();
+function fieldsOnInsert(
+  groups: CompiledRule[][],
+): Map<ModelName, { carrier: CompiledRule[]; fields: Map<string, CompiledRule[]> }> {
+  const byModel = new Map<ModelName, { carrier: CompiledRule[]; fields: Map<string, CompiledRule[]> }>();
   for (const members of groups) {
     for (const compiled of members) {
       const { rule } = compiled;
       if (rule.lookupOnInsert === false) continue;
-      const entry = byModel.get(rule.model) ?? { carrier: members, cases: new Map<string, string[]>() };
+      const entry = byModel.get(rule.model) ?? {
+        carrier: members,
+        fields: new Map<string, CompiledRule[]>(),
+      };
       byModel.set(rule.model, entry);
-      const when = `WHEN r.remote_data ? ${keyLiteral(rule.appliesTo.remoteDataKey, rule)} THEN (${lookupOnInsert(compiled)})`;
-      entry.cases.set(rule.field, [...(entry.cases.get(rule.field) ?? []), when]);
+      entry.fields.set(rule.field, [...(entry.fields.get(rule.field) ?? []), compiled]);
     }
   }
+  return byModel;
+}
+
+/** A field's lookup on insert as one SQL expression (`CASE WHEN r.remote_data ? 'BenefitId' THEN (...) END`). */
+function caseOnInsert(rules: CompiledRule[]): string {
+  const whens = rules.map(
+    (compiled) =>
+      `WHEN r.remote_data ? ${keyLiteral(compiled.rule.appliesTo.remoteDataKey, compiled.rule)} THEN (${lookupOnInsert(compiled)})`,
+  );
+  return `CASE ${whens.join(' ')} END`;
+}
+
+/** Each model's lookups on insert as SQL, one expression per field, keyed by the carrying group. */
+function lookupsOnInsert(groups: CompiledRule[][]): Map<CompiledRule[], Record<string, string>> {
   return new Map(
-    [...byModel.values()].map(({ carrier, cases }) => [
+    [...fieldsOnInsert(groups).values()].map(({ carrier, fields }) => [
       carrier,
-      Object.fromEntries([...cases].map(([field, whens]) => [field, `CASE ${whens.join(' ')} END`])),
+      Object.fromEntries([...fields].map(([field, rules]) => [field, caseOnInsert(rules)])),
     ]),
   );
 }
 
-/** The referenced rows by business key, one per key, as lookupOnInsert picks them. */
-function referencedSet(compiled: CompiledRule, name: string): string {
-  return `${name} AS MATERIALIZED (
-    SELECT DISTINCT ON (${compiled.targetKey}) ${compiled.targetKey} AS key, t.id
+/**
+ * The referenced rows by business key, one per key, as lookupOnInsert picks them: a live row over a
+ * deleted one, then the latest modified (then the lowest id). Columns `key` and `id`; `$1` is the
+ * account.
+ */
+function keyMapSql(compiled: CompiledRule): string {
+  return `SELECT DISTINCT ON (${compiled.targetKey}) ${compiled.targetKey} AS key, t.id
     FROM ${compiled.targetTable} t
     WHERE t.linked_account_id = $1 AND ${compiled.targetKey} IS NOT NULL
-    ORDER BY ${compiled.targetKey}, t.remote_was_deleted, t.modified_at DESC, t.id)`;
+    ORDER BY ${compiled.targetKey}, t.remote_was_deleted, t.modified_at DESC, t.id`;
+}
+
+function referencedSet(compiled: CompiledRule, name: string): string {
+  return `${name} AS MATERIALIZED (${keyMapSql(compiled)})`;
 }
 
 /** The rebuild of every rule of one model and source, as one UPDATE returning the changed ids. */
@@ -218,13 +246,8 @@ export async function hashJoinedIds(
   }
 }
 
-/**
- * The rules as derivations the engine runs like the providers' SQL ones: one per model and source
- * (rules grouped in the order they come, by the model and the remote_data key they apply to), each
- * with its rebuild, its lookups on insert and, when a rule of the group describes its unresolved
- * rows, their report. Throws on a rule naming anything the model specs do not have.
- */
-export function referenceDerivations(rules: readonly ReferenceRule[]): Derivation[] {
+/** The rules compiled, grouped in the order they come by the model and the remote_data key they apply to. */
+function compileGroups(rules: readonly ReferenceRule[]): CompiledRule[][] {
   const groups = new Map<string, CompiledRule[]>();
   for (const rule of rules) {
     const compiled = compile(rule);
@@ -235,12 +258,49 @@ export function referenceDerivations(rules: readonly ReferenceRule[]): Derivatio
     }
     groups.set(group, [...members, compiled]);
   }
-  const onInsert = lookupsOnInsert([...groups.values()]);
-  return [...groups.values()].map((members): Derivation => {
+  return [...groups.values()];
+}
+
+/** What an initial load resolved in memory (key-maps.ts, InitialLoadKeys.allResolvedHere). */
+export interface ResolvedInLoad {
+  allResolvedHere(client: pg.PoolClient, linkedAccountId: string, model: ModelName): Promise<boolean>;
+}
+
+/**
+ * Whether a group's rebuild may be skipped when every row of its model was resolved in memory in
+ * this run (`loads`): the group is its model's only one (with two, a row having both groups' keys
+ * gets the first rule's reference on insert but the last group's from the rebuilds), every rule is
+ * looked up on insert, and no group before it (run before it, the engine running the reference
+ * derivations first and in order) writes a model it references.
+ */
+function skippable(groups: CompiledRule[][], index: number): boolean {
+  const members = groups[index] as CompiledRule[];
+  const model = (members[0] as CompiledRule).rule.model;
+  const targets = new Set(members.map(({ rule }) => rule.target.model));
+  return (
+    groups.every((other, at) => at === index || (other[0] as CompiledRule).rule.model !== model) &&
+    members.every(({ rule }) => rule.lookupOnInsert !== false) &&
+    groups.slice(0, index).every((other) => !targets.has((other[0] as CompiledRule).rule.model))
+  );
+}
+
+/**
+ * The rules as derivations the engine runs like the providers' SQL ones: one per model and source
+ * (rules grouped in the order they come, by the model and the remote_data key they apply to), each
+ * with its rebuild, its lookups on insert and, when a rule of the group describes its unresolved
+ * rows, their report. Throws on a rule naming anything the model specs do not have. With `loads`,
+ * a rebuild that would find nothing to write (every row of the model resolved in memory as this
+ * run inserted it, see `skippable`) is skipped; its unresolved rows are reported all the same.
+ */
+export function referenceDerivations(rules: readonly ReferenceRule[], loads?: ResolvedInLoad): Derivation[] {
+  const groups = compileGroups(rules);
+  const onInsert = lookupsOnInsert(groups);
+  return groups.map((members, index): Derivation => {
     const first = (members[0] as CompiledRule).rule;
     const model = first.model;
     const appliesTo = keyLiteral(first.appliesTo.remoteDataKey, first);
     const rebuild = rebuildStatement(model, appliesTo, members);
+    const mayBeSkipped = loads !== undefined && skippable(groups, index);
     const reported = members.filter((compiled) => compiled.rule.unresolved);
     const report = reported.length > 0 ? unresolvedStatement(model, appliesTo, reported) : undefined;
     return {
@@ -249,7 +309,10 @@ export function referenceDerivations(rules: readonly ReferenceRule[]): Derivatio
         .map(({ rule }) => `${rule.field} by ${rule.key}`)
         .join(', ')}`,
       ...(onInsert.get(members) && { resolveOnInsert: onInsert.get(members) }),
-      run: (client, accountId) => hashJoinedIds(client, rebuild, [accountId]),
+      run: async (client, accountId) =>
+        mayBeSkipped && (await loads?.allResolvedHere(client, accountId, model))
+          ? []
+          : hashJoinedIds(client, rebuild, [accountId]),
       ...(report && {
         unresolved: async (client: pg.PoolClient, accountId: string) => {
           const { rows } = await client.query<UnresolvedRow>(report, [accountId]);
@@ -263,4 +326,50 @@ export function referenceDerivations(rules: readonly ReferenceRule[]): Derivatio
       }),
     };
   });
+}
+
+/** One rule's lookup on insert as data, for resolving it in memory (key-maps.ts). */
+export interface KeyLookup {
+  /** The remote_data key a row must have for the rule to apply (SQL `r.remote_data ? key`). */
+  appliesTo: string;
+  /** The remote_data key holding the row's business key. */
+  key: string;
+  caseInsensitive: boolean;
+  /** The referenced model, whose rows the key map holds. */
+  target: ModelName;
+  /** The referenced rows' keys and ids, exactly as the SQL lookup picks them (columns key, id; $1 = account). */
+  keyMapSql: string;
+}
+
+/** A field's lookups on insert: its SQL expression (as in resolveOnInsert) and its rules, first match wins. */
+export interface FieldLookup {
+  field: string;
+  sql: string;
+  rules: KeyLookup[];
+}
+
+/**
+ * Per model, the lookups on insert of the rules as data: the same rules, order and SQL expressions
+ * as the derivations' resolveOnInsert (one source for both, so an in-memory lookup resolves a row
+ * exactly as the SQL expression would).
+ */
+export function referenceKeyLookups(rules: readonly ReferenceRule[]): Map<ModelName, FieldLookup[]> {
+  const lookups = new Map<ModelName, FieldLookup[]>();
+  for (const [model, { fields }] of fieldsOnInsert(compileGroups(rules))) {
+    lookups.set(
+      model,
+      [...fields].map(([field, compiled]) => ({
+        field,
+        sql: caseOnInsert(compiled),
+        rules: compiled.map((one) => ({
+          appliesTo: one.rule.appliesTo.remoteDataKey,
+          key: one.rule.key,
+          caseInsensitive: one.rule.target.caseInsensitive === true,
+          target: one.rule.target.model,
+          keyMapSql: keyMapSql(one),
+        })),
+      })),
+    );
+  }
+  return lookups;
 }

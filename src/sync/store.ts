@@ -5,6 +5,7 @@ import { quote } from '../db/sql-text.js';
 import type { MappedRecord, StoredCursor } from '../providers/types.js';
 import { COMMON_COLUMNS, COVERAGE_TABLE, MODELS, type ModelName, type PgType } from '../unified/models.js';
 import { recordId } from '../unified/record-id.js';
+import type { ResolvedValues } from './key-maps.js';
 
 /**
  * The sync engine's writes, each inside the caller's transaction: upserts of mapped records,
@@ -346,7 +347,8 @@ export async function startFullLoad(
  * A page of an initial load: rows are new, so COPY them (the fast path). A row the source sent
  * twice would violate the unique key: the savepoint lets the caller fall back to the upsert.
  * `resolved`: columns computed in SQL as the rows go in (Derivation.resolveOnInsert), so a
- * reference is written with its row rather than by rewriting every row after the load.
+ * reference is written with its row rather than by rewriting every row after the load. `values`:
+ * the same columns resolved already (key-maps.ts, one value per record), COPYed with the rows.
  */
 export async function insertInitialRecords(
   client: pg.PoolClient,
@@ -355,6 +357,7 @@ export async function insertInitialRecords(
   sourceTable: string,
   records: MappedRecord[],
   resolved: Record<string, string> = {},
+  values?: ResolvedValues,
 ): Promise<Changes | undefined> {
   const changes = noChanges();
   if (records.length === 0) return changes;
@@ -368,11 +371,21 @@ export async function insertInitialRecords(
         providerRecordRows(linkedAccountId, sourceTable, records),
       );
     } else {
-      const columns = writtenColumns(target, fieldNamesOf(records));
+      const names = fieldNamesOf(records);
+      const columns = writtenColumns(
+        target,
+        values ? [...new Set([...names, ...Object.keys(values)])] : names,
+      );
       const ids = records.map((record) => recordId(linkedAccountId, target, record.remoteId));
       const table = MODELS[target].table;
-      if (Object.keys(resolved).length === 0) {
-        await copyRowsBy(client, table, columns, records, recordReaders(linkedAccountId, ids, columns));
+      if (values || Object.keys(resolved).length === 0) {
+        await copyRowsBy(
+          client,
+          table,
+          columns,
+          records,
+          recordReaders(linkedAccountId, ids, columns, values),
+        );
       } else {
         await copyResolving(client, linkedAccountId, table, columns, records, ids, resolved);
       }
@@ -428,14 +441,18 @@ async function copyResolving(
 
 /**
  * How each column of a new row is read from its mapped record (`ids` = the records' ids, in order),
- * as toUnifiedRows would have built it, without building the row.
+ * as toUnifiedRows would have built it, without building the row; a column of `values` (resolved
+ * references) from there instead.
  */
 function recordReaders(
   linkedAccountId: string,
   ids: readonly string[],
   columns: Record<string, PgType>,
+  values: ResolvedValues = {},
 ): ((record: MappedRecord, index: number) => unknown)[] {
   return Object.keys(columns).map((name) => {
+    const resolved = values[name];
+    if (resolved) return (_record, index) => resolved[index];
     switch (name) {
       case 'id':
         return (_record, index) => ids[index];
