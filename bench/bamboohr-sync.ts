@@ -11,9 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Agent, type Dispatcher, request } from 'undici';
 import { createAccountWithCredentials } from '../src/accounts/linked-accounts.js';
@@ -24,12 +22,12 @@ import type { BambooCredentials } from '../src/providers/bamboohr/credentials.js
 import { createHttpPool } from '../src/providers/http-pool.js';
 import type { BambooFacts } from '../src/sandbox/bamboohr/simulator.js';
 import { SyncEngine, type SyncResult } from '../src/sync/engine.js';
-import { openBenchDatabase, withPeakRss } from './sync-helpers.js';
+import { benchTempDir, openBenchDatabase, withPeakRss } from './sync-helpers.js';
 
 const EMPLOYEES = Number(process.env.BENCH_EMPLOYEES ?? 10_000);
 
 async function startBambooSandbox(): Promise<{ facts: BambooFacts; stop(): Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hris-bench-bamboo-'));
+  const dataDir = benchTempDir('hris-bench-bamboo-');
   const child = spawn(
     process.execPath,
     [

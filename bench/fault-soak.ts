@@ -12,9 +12,6 @@
  * test/sync/fault-soak.test.ts runs the short mode in CI. Results: docs/RELIABILITY.md.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { Database } from '../src/db/database.js';
@@ -28,7 +25,7 @@ import { MODELS } from '../src/unified/models.js';
 import { createTestTenant } from '../test/helpers/fixtures.js';
 import { sandboxCredentials } from '../test/helpers/sandbox-credentials.js';
 import { expectEqualToTruth } from '../test/helpers/truth.js';
-import { openBenchDatabase } from './sync-helpers.js';
+import { benchTempDir, openBenchDatabase } from './sync-helpers.js';
 
 export interface SoakOptions {
   db: Database;
@@ -385,7 +382,7 @@ async function main() {
     },
   });
   const db = await openBenchDatabase();
-  const sandbox = await startSandbox({ workers: 10, dataDir: mkdtempSync(join(tmpdir(), 'hris-soak-')) });
+  const sandbox = await startSandbox({ workers: 10, dataDir: benchTempDir('hris-soak-') });
   try {
     const reports = await runFaultSoak({
       db,

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -34,13 +34,23 @@ export interface SandboxProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * A fresh directory under the system's temp dir, removed when this process exits: a 100k run leaves
+ * gigabytes of database files, and a day of benchmarks filled the disk before this.
+ */
+export function benchTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** `tenantShape`: what the tenant's Dataverse serves (src/sandbox/options.ts, TENANT_SHAPES). */
 export async function startSandboxProcess(
   workers: number,
   seed = 42,
   tenantShape?: string,
 ): Promise<SandboxProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hris-bench-sandbox-'));
+  const dataDir = benchTempDir('hris-bench-sandbox-');
   const child = spawn(
     process.execPath,
     [
@@ -112,7 +122,7 @@ export async function openBenchDatabase(): Promise<Database> {
       () => {},
     );
   }
-  const dataDir = mkdtempSync(join(tmpdir(), 'hris-bench-db-'));
+  const dataDir = benchTempDir('hris-bench-db-');
   return openDatabase({ DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: 0, DB_POOL_SIZE: 10 }, () => {});
 }
 
@@ -197,7 +207,7 @@ export function startDocumentedWorker(
     env: {
       ...environment,
       DATABASE_URL: databaseUrl,
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'hris-bench-worker-')),
+      DATA_DIR: benchTempDir('hris-bench-worker-'),
       ENCRYPTION_KEY: encryptionKey.toString('base64'),
       DYNAMICS_CA_FILE: sandbox.facts.caCertPath,
       LOG_LEVEL: 'warn',
