@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { inTransaction } from '../../src/db/transaction.js';
 import type { AuxiliaryValueRule, DerivationScope } from '../../src/providers/types.js';
 import { auxiliaryValueDerivations } from '../../src/sync/auxiliary-values.js';
 import { recordId } from '../../src/unified/record-id.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { runDerivations, storedRows } from '../helpers/derivations.js';
 import { createTestTenant, insertRecords } from '../helpers/fixtures.js';
 
 // Copied-value rules → SQL (src/sync/auxiliary-values.ts), against the test database: values copied
@@ -58,23 +58,10 @@ async function auxiliary(accountId: string, sourceTable: string, rows: Record<st
 }
 
 /** Runs the rules in one transaction: the ids they changed. */
-async function derive(accountId: string, rules: AuxiliaryValueRule[], scope = FULL) {
-  return inTransaction(db.pool, async (client) => {
-    const changed: string[] = [];
-    for (const derivation of auxiliaryValueDerivations(rules)) {
-      changed.push(...(await derivation.run(client, accountId, scope)));
-    }
-    return changed;
-  });
-}
+const derive = (accountId: string, rules: AuxiliaryValueRule[], scope = FULL) =>
+  runDerivations(db, auxiliaryValueDerivations(rules), accountId, scope);
 
-async function rows(table: string, fields: string, accountId: string) {
-  const { rows: found } = await db.pool.query(
-    `SELECT remote_id, ${fields} FROM ${table} WHERE linked_account_id = $1 ORDER BY remote_id`,
-    [accountId],
-  );
-  return found;
-}
+const rows = (table: string, fields: string, accountId: string) => storedRows(db, table, fields, accountId);
 
 describe('copied-value rules → SQL', () => {
   it("copies a text value from the auxiliary row the row's remote_data names", async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { inTransaction } from '../../src/db/transaction.js';
 import type { DerivationScope, PickRule, PickStep, RollupRule } from '../../src/providers/types.js';
 import { derivedFieldDerivations } from '../../src/sync/derived-fields.js';
 import { recordId } from '../../src/unified/record-id.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { runDerivations, storedRows } from '../helpers/derivations.js';
 import { createTestTenant, insertRecords } from '../helpers/fixtures.js';
 
 // Picks and roll-ups → SQL (src/sync/derived-fields.ts), against the test database: rows reached by
@@ -123,28 +123,10 @@ async function auxiliary(
   }
 }
 
-async function derive(
-  accountId: string,
-  picks: PickRule[],
-  rollups: RollupRule[] = [],
-  scope = EVERYTHING,
-): Promise<string[]> {
-  return inTransaction(db.pool, async (client) => {
-    const changed: string[] = [];
-    for (const derivation of derivedFieldDerivations(picks, rollups)) {
-      changed.push(...(await derivation.run(client, accountId, scope)));
-    }
-    return changed;
-  });
-}
+const derive = (accountId: string, picks: PickRule[], rollups: RollupRule[] = [], scope = EVERYTHING) =>
+  runDerivations(db, derivedFieldDerivations(picks, rollups), accountId, scope);
 
-async function rows(table: string, fields: string, accountId: string) {
-  const { rows: found } = await db.pool.query(
-    `SELECT remote_id, ${fields} FROM ${table} WHERE linked_account_id = $1 ORDER BY remote_id`,
-    [accountId],
-  );
-  return found;
-}
+const rows = (table: string, fields: string, accountId: string) => storedRows(db, table, fields, accountId);
 
 const idOf = (accountId: string, model: 'employees' | 'job_positions' | 'companies', remoteId: string) =>
   recordId(accountId, model, remoteId);
